@@ -1,0 +1,431 @@
+/*
+ * libgptq: GPTQ quantization and quantized inference for large language models.
+ *
+ * The whole public interface is this C header. Conventions:
+ *
+ *  - Every call that can fail returns a gptq_status; GPTQ_OK is 0 and errors
+ *    are negative. gptq_last_error() then holds a message for the calling
+ *    thread naming the file, tensor or parameter at fault.
+ *  - Handles are opaque. Whatever a *_load or *_new call creates, the
+ *    matching *_free releases; every *_free accepts NULL.
+ *  - Parameter structs begin with `struct_size`. Fill them with the matching
+ *    gptq_*_default_params(&params, sizeof params) before changing fields:
+ *    the library reads only the fields a caller's struct has, so a program
+ *    built against an older header keeps working with a newer library.
+ *    Passing NULL for a params pointer means "all defaults".
+ *  - Output structs (model info, results) also begin with `struct_size`:
+ *    set it to sizeof the struct; the library fills what fits.
+ *  - Strings are UTF-8. Strings returned by the library are owned by the
+ *    object they come from and stay valid as long as it does.
+ *  - Threads: a gptq_model is immutable after loading and may be shared by
+ *    any number of threads. A gptq_context (KV cache and scratch) belongs to
+ *    one thread at a time; use one context per concurrent generation. A
+ *    context must not outlive its model.
+ *  - The library never prints; it reports through the log callback.
+ */
+#ifndef GPTQ_H
+#define GPTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(GPTQ_BUILDING_LIBRARY)
+#    define GPTQ_API __declspec(dllexport)
+#  else
+#    define GPTQ_API __declspec(dllimport)
+#  endif
+#else
+#  define GPTQ_API __attribute__((visibility("default")))
+#endif
+
+#if defined(__GNUC__) && !defined(SWIG)
+#  define GPTQ_NODISCARD __attribute__((warn_unused_result))
+#else
+#  define GPTQ_NODISCARD
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------ */
+
+#define GPTQ_VERSION_MAJOR 0
+#define GPTQ_VERSION_MINOR 1
+#define GPTQ_VERSION_PATCH 0
+#define GPTQ_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, comparable with gptq_version(). */
+#define GPTQ_VERSION_NUMBER \
+    (GPTQ_VERSION_MAJOR * 10000 + GPTQ_VERSION_MINOR * 100 + GPTQ_VERSION_PATCH)
+
+/* The version of the library actually loaded, as GPTQ_VERSION_NUMBER. */
+GPTQ_API uint32_t gptq_version(void);
+/* The same as a string, e.g. "0.1.0". Static storage. */
+GPTQ_API const char *gptq_version_string(void);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+typedef enum gptq_status {
+    GPTQ_OK = 0,
+    GPTQ_ERR_INVALID_ARGUMENT = -1, /* a NULL handle, a bad parameter value */
+    GPTQ_ERR_NOT_FOUND = -2,        /* a file, tensor or token that is not there */
+    GPTQ_ERR_IO = -3,               /* reading or writing a file failed */
+    GPTQ_ERR_FORMAT = -4,           /* a file is malformed or inconsistent */
+    GPTQ_ERR_UNSUPPORTED = -5,      /* valid input this build cannot handle */
+    GPTQ_ERR_OUT_OF_MEMORY = -6,
+    GPTQ_ERR_BUFFER_TOO_SMALL = -7, /* the size needed is returned beside it */
+    GPTQ_ERR_CANCELLED = -8,        /* a progress callback asked to stop */
+    GPTQ_ERR_CONTEXT_FULL = -9,     /* the KV cache has no room left */
+    GPTQ_ERR_INTERNAL = -99         /* a bug in libgptq: please report it */
+} gptq_status;
+
+/* The message of the last failing call on this thread, or "" after a call
+ * that succeeded. Never NULL; valid until this thread's next libgptq call. */
+GPTQ_API const char *gptq_last_error(void);
+/* A fixed name for a status, e.g. "GPTQ_ERR_NOT_FOUND". Static storage. */
+GPTQ_API const char *gptq_status_name(gptq_status status);
+
+/* ------------------------------------------------------------------------
+ * Logging and progress
+ * ------------------------------------------------------------------------ */
+
+typedef enum gptq_log_level {
+    GPTQ_LOG_DEBUG = 0,
+    GPTQ_LOG_INFO = 1,
+    GPTQ_LOG_WARN = 2,
+    GPTQ_LOG_ERROR = 3,
+    GPTQ_LOG_NONE = 4
+} gptq_log_level;
+
+/* Receives one complete message (no trailing newline). May be called from
+ * any thread that is inside a libgptq call; the callback must be
+ * thread-safe if several threads use the library. */
+typedef void (*gptq_log_fn)(int32_t level, const char *message, void *user_data);
+
+/* Installs the process-wide log callback (NULL: discard messages) and the
+ * lowest level delivered. By default nothing is logged. */
+GPTQ_API void gptq_log_set(gptq_log_fn callback, void *user_data, int32_t min_level);
+
+/* Reports progress of long work: `fraction` runs from 0 to 1, `stage` names
+ * the step ("load", "perplexity", ...). Return nonzero to cancel: the
+ * running call then returns GPTQ_ERR_CANCELLED. */
+typedef int32_t (*gptq_progress_fn)(float fraction, const char *stage, void *user_data);
+
+/* ------------------------------------------------------------------------
+ * Capabilities
+ * ------------------------------------------------------------------------ */
+
+enum {
+    GPTQ_FEATURE_AVX2 = 1u << 0,     /* CPU kernels for AVX2+FMA+F16C available and usable */
+    GPTQ_FEATURE_AVX512 = 1u << 1,   /* CPU kernels for AVX-512 available and usable */
+    GPTQ_FEATURE_CUDA = 1u << 8,     /* built with CUDA support */
+    GPTQ_FEATURE_HIP = 1u << 9       /* built with ROCm HIP support */
+};
+/* A bit set of GPTQ_FEATURE_* for this build on this machine. */
+GPTQ_API uint32_t gptq_features(void);
+/* A one-line description of the build and of the CPU kernels chosen, e.g.
+ * "libgptq 0.1.0 cpu=avx512 threads=2". Static storage. */
+GPTQ_API const char *gptq_system_info(void);
+
+/* ------------------------------------------------------------------------
+ * Model
+ * ------------------------------------------------------------------------ */
+
+typedef struct gptq_model gptq_model;
+typedef struct gptq_context gptq_context;
+
+typedef enum gptq_dtype {
+    GPTQ_DTYPE_F32 = 0,
+    GPTQ_DTYPE_F16 = 1,
+    GPTQ_DTYPE_BF16 = 2
+} gptq_dtype;
+
+typedef struct gptq_model_params {
+    uint32_t struct_size;
+    /* Map the safetensors files instead of reading them (default 1). */
+    int32_t use_mmap;
+    /* Called while loading; may cancel. NULL: no reports. */
+    gptq_progress_fn progress;
+    void *progress_user_data;
+} gptq_model_params;
+
+/* Fills `params` (of `struct_size` bytes, normally sizeof *params) with
+ * defaults and sets params->struct_size. */
+GPTQ_API void gptq_model_default_params(gptq_model_params *params, size_t struct_size);
+
+/* Loads a Hugging Face checkpoint directory: config.json, model.safetensors
+ * or model.safetensors.index.json with its shards (fp32, fp16 or bf16), and
+ * tokenizer.json or tokenizer.model with tokenizer_config.json.
+ * PyTorch pickle files (.bin, .pt) are refused. On success *out_model
+ * receives a model to release with gptq_model_free. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_model_load(const char *path,
+                                                    const gptq_model_params *params,
+                                                    gptq_model **out_model);
+GPTQ_API void gptq_model_free(gptq_model *model);
+
+typedef struct gptq_model_info {
+    uint32_t struct_size;        /* set by the caller: sizeof(gptq_model_info) */
+    const char *architecture;    /* config.json's model_type, e.g. "llama" */
+    const char *path;            /* the directory it was loaded from */
+    const char *tokenizer;       /* "sentencepiece" or "bpe" */
+    int32_t vocab_size;
+    int32_t n_layers;
+    int32_t hidden_size;
+    int32_t intermediate_size;
+    int32_t n_heads;
+    int32_t n_kv_heads;
+    int32_t head_dim;
+    int32_t max_position_embeddings;
+    int32_t weight_dtype;        /* gptq_dtype of the stored float weights */
+    int32_t tied_embeddings;     /* 1 when lm_head shares the embedding matrix */
+    int64_t n_params;            /* parameters as stored (packed weights counted unpacked) */
+    int64_t weight_bytes;        /* bytes of weights held for inference */
+    float rope_theta;
+    const char *rope_type;       /* "default", "linear", "llama3", ... or "none" */
+    int32_t bos_token;           /* -1 when the model has none */
+    int32_t eos_token;           /* the first end-of-generation token, -1 when none */
+    /* Quantization: quant_bits is 0 for a float model. */
+    int32_t quant_bits;
+    int32_t quant_group_size;    /* -1: one group per output column */
+    int32_t quant_desc_act;
+    int32_t quant_sym;
+    int32_t quant_static_groups;
+    const char *quant_format;    /* "gptq", "gptq_v2", or "" for a float model */
+} gptq_model_info;
+
+/* Fills `info` (info->struct_size must be set). The strings are owned by
+ * the model. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_model_get_info(const gptq_model *model,
+                                                        gptq_model_info *info);
+
+/* The vocabulary entry of a token as the tokenizer stores it (e.g. "▁the",
+ * "<0x0A>", "Ġworld"), owned by the model; NULL for an id out of range. */
+GPTQ_API const char *gptq_model_token_text(const gptq_model *model, int32_t token);
+/* 1 when generation ends at `token` (EOS and the model's other stop ids). */
+GPTQ_API int32_t gptq_model_token_is_eog(const gptq_model *model, int32_t token);
+
+/* ------------------------------------------------------------------------
+ * Tokenization
+ * ------------------------------------------------------------------------ */
+
+enum {
+    /* Add the BOS/EOS tokens the tokenizer's configuration asks for. */
+    GPTQ_TOKENIZE_ADD_SPECIAL = 1u << 0,
+    /* Match special-token text such as "<s>" or "<|im_end|>" in the input
+     * as those tokens (otherwise it is tokenized as plain text). */
+    GPTQ_TOKENIZE_PARSE_SPECIAL = 1u << 1
+};
+
+/* Tokenizes `text_len` bytes of UTF-8. Writes up to `capacity` ids to
+ * `tokens` and the number of ids to *n_tokens. When capacity is too small,
+ * returns GPTQ_ERR_BUFFER_TOO_SMALL with *n_tokens set to the number needed
+ * (call once with capacity 0 to size the buffer). Invalid UTF-8 is
+ * GPTQ_ERR_INVALID_ARGUMENT. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_tokenize(const gptq_model *model, const char *text,
+                                                  size_t text_len, uint32_t flags,
+                                                  int32_t *tokens, size_t capacity,
+                                                  size_t *n_tokens);
+
+enum {
+    /* Leave BOS, EOS and other special tokens out of the text. */
+    GPTQ_DETOKENIZE_SKIP_SPECIAL = 1u << 0
+};
+
+/* Turns token ids back into UTF-8 text. Writes the text and a terminating
+ * NUL to `text` when `capacity` > its length, and the length (without the
+ * NUL) to *text_len; otherwise returns GPTQ_ERR_BUFFER_TOO_SMALL with
+ * *text_len set. Bytes of an incomplete UTF-8 sequence at the end are kept
+ * as they are (a stream may complete them with the next token). */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_detokenize(const gptq_model *model,
+                                                    const int32_t *tokens, size_t n_tokens,
+                                                    uint32_t flags, char *text,
+                                                    size_t capacity, size_t *text_len);
+
+/* ------------------------------------------------------------------------
+ * Context: KV cache, scratch memory and worker threads for one user
+ * ------------------------------------------------------------------------ */
+
+typedef struct gptq_context_params {
+    uint32_t struct_size;
+    /* Tokens each sequence can hold (prompt + generated). 0: the model's
+     * max_position_embeddings, at most 4096. */
+    int32_t n_ctx;
+    /* Sequences held at once: the largest batch of prompts (default 1). */
+    int32_t n_seq_max;
+    /* Most tokens run through the model in one step (default 512); longer
+     * inputs are split. */
+    int32_t n_batch;
+    /* Worker threads, the caller's included. 0: one per physical core. */
+    int32_t n_threads;
+} gptq_context_params;
+
+GPTQ_API void gptq_context_default_params(gptq_context_params *params, size_t struct_size);
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_context_new(const gptq_model *model,
+                                                     const gptq_context_params *params,
+                                                     gptq_context **out_context);
+GPTQ_API void gptq_context_free(gptq_context *context);
+
+/* The context's effective settings (defaults resolved). */
+GPTQ_API int32_t gptq_context_n_ctx(const gptq_context *context);
+GPTQ_API int32_t gptq_context_n_seq_max(const gptq_context *context);
+GPTQ_API int32_t gptq_context_n_threads(const gptq_context *context);
+
+/* Forgets what sequence `seq_id` holds (-1: every sequence). */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_context_clear(gptq_context *context, int32_t seq_id);
+/* Tokens currently held by sequence `seq_id`, or -1 for a bad id. */
+GPTQ_API int32_t gptq_context_seq_length(const gptq_context *context, int32_t seq_id);
+
+typedef enum gptq_logits_mode {
+    GPTQ_LOGITS_NONE = 0,  /* only fill the KV cache */
+    GPTQ_LOGITS_LAST = 1,  /* logits of the last token: vocab_size floats */
+    GPTQ_LOGITS_ALL = 2    /* logits of every token: n_tokens * vocab_size floats */
+} gptq_logits_mode;
+
+/* Appends `n_tokens` tokens to sequence `seq_id` and runs the model over
+ * them, attending to what the sequence already holds. Writes logits as
+ * `mode` asks into `logits` (room for `logits_capacity` floats).
+ * GPTQ_ERR_CONTEXT_FULL when the sequence would exceed n_ctx. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_context_eval(gptq_context *context, int32_t seq_id,
+                                                      const int32_t *tokens, size_t n_tokens,
+                                                      int32_t mode, float *logits,
+                                                      size_t logits_capacity);
+
+/* ------------------------------------------------------------------------
+ * Generation
+ * ------------------------------------------------------------------------ */
+
+/* Receives each piece of generated text as soon as it is complete UTF-8.
+ * `sequence` is the prompt's index in the batch, `token` the id just
+ * sampled (text may be empty while a multi-byte character is incomplete).
+ * Return nonzero to stop that sequence. */
+typedef int32_t (*gptq_token_fn)(int32_t sequence, int32_t token, const char *text,
+                                 size_t text_len, void *user_data);
+
+typedef struct gptq_generate_params {
+    uint32_t struct_size;
+    int32_t max_new_tokens;      /* default 128 */
+    float temperature;           /* 0: greedy (default) */
+    int32_t top_k;               /* 0: off (default) */
+    float top_p;                 /* 1: off (default) */
+    float min_p;                 /* 0: off (default) */
+    float repetition_penalty;    /* 1: off (default); as in transformers */
+    int32_t repetition_last_n;   /* tokens the penalty looks back over; 0: all */
+    uint64_t seed;               /* sampling seed (default 0) */
+    int32_t add_special;         /* add BOS etc. as the tokenizer asks (default 1) */
+    int32_t stop_on_eos;         /* stop at end-of-generation tokens (default 1) */
+    const char *const *stop_strings; /* stop when the text contains one (it is cut off) */
+    int32_t n_stop_strings;
+    gptq_token_fn on_token;      /* streaming callback, or NULL */
+    void *user_data;
+} gptq_generate_params;
+
+GPTQ_API void gptq_generate_default_params(gptq_generate_params *params, size_t struct_size);
+
+typedef enum gptq_stop_reason {
+    GPTQ_STOP_LENGTH = 0,       /* max_new_tokens reached */
+    GPTQ_STOP_EOS = 1,          /* an end-of-generation token */
+    GPTQ_STOP_STRING = 2,       /* one of stop_strings appeared */
+    GPTQ_STOP_CALLBACK = 3,     /* the token callback returned nonzero */
+    GPTQ_STOP_CONTEXT_FULL = 4  /* the sequence reached n_ctx */
+} gptq_stop_reason;
+
+/* The result of a generation: one entry per prompt. */
+typedef struct gptq_generation gptq_generation;
+
+/* Generates a continuation of `prompt` in sequence 0 of the context (which
+ * is cleared first). On success *out receives the result, to release with
+ * gptq_generation_free. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_generate(gptq_context *context, const char *prompt,
+                                                  const gptq_generate_params *params,
+                                                  gptq_generation **out);
+/* Generates continuations of `n_prompts` prompts together, sequence i for
+ * prompt i; the context needs n_seq_max >= n_prompts. Sampling of prompt i
+ * is seeded with seed + i. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_generate_batch(gptq_context *context,
+                                                        const char *const *prompts,
+                                                        size_t n_prompts,
+                                                        const gptq_generate_params *params,
+                                                        gptq_generation **out);
+
+GPTQ_API size_t gptq_generation_count(const gptq_generation *generation);
+/* The generated text of entry `index` (without the prompt), NUL-terminated;
+ * NULL for an index out of range. */
+GPTQ_API const char *gptq_generation_text(const gptq_generation *generation, size_t index);
+/* The generated token ids of entry `index`: sets *tokens (owned by the
+ * generation) and returns their number. */
+GPTQ_API size_t gptq_generation_tokens(const gptq_generation *generation, size_t index,
+                                       const int32_t **tokens);
+/* The prompt's token ids as fed to the model (BOS included). */
+GPTQ_API size_t gptq_generation_prompt_tokens(const gptq_generation *generation, size_t index,
+                                              const int32_t **tokens);
+/* A gptq_stop_reason, or -1 for an index out of range. */
+GPTQ_API int32_t gptq_generation_stop_reason(const gptq_generation *generation, size_t index);
+
+typedef struct gptq_timings {
+    uint32_t struct_size;        /* set by the caller */
+    int64_t prompt_tokens;       /* tokens evaluated as prompt (all entries) */
+    double prompt_seconds;
+    int64_t generated_tokens;    /* tokens sampled (all entries) */
+    double generate_seconds;
+    double prompt_tokens_per_second;
+    double generated_tokens_per_second;
+} gptq_timings;
+
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_generation_timings(const gptq_generation *generation,
+                                                            gptq_timings *timings);
+GPTQ_API void gptq_generation_free(gptq_generation *generation);
+
+/* ------------------------------------------------------------------------
+ * Evaluation
+ * ------------------------------------------------------------------------ */
+
+typedef struct gptq_perplexity_params {
+    uint32_t struct_size;
+    /* Window length in tokens (default 512); the context needs n_ctx >= it. */
+    int32_t window;
+    /* Put BOS before each window (default 0: the GPTQ/AutoGPTQ method). */
+    int32_t add_bos;
+    /* Evaluate at most this many windows (0: all). */
+    int32_t max_windows;
+    gptq_progress_fn progress;   /* stage "perplexity"; may cancel */
+    void *progress_user_data;
+} gptq_perplexity_params;
+
+typedef struct gptq_perplexity_result {
+    uint32_t struct_size;        /* set by the caller */
+    double perplexity;           /* exp(mean_nll) */
+    double mean_nll;             /* mean negative log-likelihood, nats per token */
+    int64_t n_scored;            /* tokens predicted and scored */
+    int64_t n_text_tokens;       /* tokens in the whole text */
+    int32_t n_windows;
+    double seconds;
+    double tokens_per_second;    /* tokens run through the model per second */
+} gptq_perplexity_result;
+
+GPTQ_API void gptq_perplexity_default_params(gptq_perplexity_params *params, size_t struct_size);
+
+/* Perplexity of the model on `text`, the standard way: the text is
+ * tokenized once (no BOS), cut into non-overlapping windows of `window`
+ * tokens (a shorter tail is dropped), and the negative log-likelihood is
+ * averaged over every predicted token of every window. Uses sequence 0 of
+ * the context. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_perplexity(gptq_context *context, const char *text,
+                                                    size_t text_len,
+                                                    const gptq_perplexity_params *params,
+                                                    gptq_perplexity_result *result);
+/* The same over the contents of a text file. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_perplexity_file(gptq_context *context,
+                                                         const char *path,
+                                                         const gptq_perplexity_params *params,
+                                                         gptq_perplexity_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPTQ_H */

@@ -1,0 +1,76 @@
+// CPU compute kernels behind the forward pass.
+//
+// Layouts
+//  - Activations are fp32, row-major: row m of an [M, K] matrix starts at
+//    x + m * ldx.
+//  - Dense weights are the checkpoint's own [N, K] row-major matrices
+//    (N = out_features, K = in_features; torch.nn.Linear layout) in fp32,
+//    fp16 or bf16, read in place from the mapped file: rows need not be
+//    aligned. Math is fp32 throughout.
+//  - Attention reads a KV cache laid out [sequence][kv_head][position][head_dim].
+//
+// Every kernel has a plain scalar reference (kernels/cpu/reference.cpp); the
+// vector versions are checked against it on random data of odd shapes.
+// Results never depend on the thread count: no reduction is split across
+// threads.
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace gptq::cpu {
+
+enum class WeightType : uint8_t { F32, F16, BF16 };
+
+struct DenseWeights {
+  const void* data = nullptr;
+  WeightType type = WeightType::F32;
+  int64_t n_rows = 0;      // N: output features
+  int64_t n_cols = 0;      // K: input features
+  int64_t row_stride = 0;  // elements from one row to the next (>= n_cols)
+};
+
+// y[m, n] = bias[n] + sum_k x[m, k] * W[n, k], for m < M and n < N.
+// bias may be null. x and y must not overlap.
+void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
+            float* y, int64_t ldy);
+
+// Copies row `row` of `w` into fp32 (embedding lookup).
+void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
+
+struct AttentionProblem {
+  int32_t n_tokens = 0;
+  int32_t n_heads = 0;
+  int32_t n_kv_heads = 0;  // divides n_heads; query head h reads kv head h / (n_heads / n_kv_heads)
+  int32_t head_dim = 0;
+  const float* q = nullptr;  // token t, head h at q + t * q_stride + h * head_dim
+  int64_t q_stride = 0;
+  float* out = nullptr;      // same layout as q, with out_stride
+  int64_t out_stride = 0;
+  const int32_t* seq = nullptr;  // sequence of each token
+  const int32_t* pos = nullptr;  // position of each token; its own K/V are already in the cache
+  const float* k = nullptr;      // cache: seq s, kv head g, position p at k + s*seq_stride + g*head_stride + p*head_dim
+  const float* v = nullptr;
+  int64_t seq_stride = 0;
+  int64_t head_stride = 0;
+  int32_t window = 0;  // > 0: attend to the last `window` positions only (sliding window)
+  float scale = 1.0f;  // applied to q.k before softmax
+};
+
+// Causal softmax attention: token t attends to positions
+// [max(0, pos[t] - window + 1), pos[t]] of its own sequence.
+void attention(ThreadPool& pool, const AttentionProblem& problem);
+
+// The instruction set the kernels use, chosen once from what the CPU offers.
+enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+Isa active_isa();
+const char* isa_name(Isa isa);
+
+// Reference implementations: straightforward loops, single-threaded.
+namespace reference {
+void matmul(const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias, float* y, int64_t ldy);
+void attention(const AttentionProblem& problem);
+}  // namespace reference
+
+}  // namespace gptq::cpu

@@ -1,0 +1,90 @@
+// A fixed set of worker threads that run one data-parallel job at a time.
+//
+// Decoding a token runs a few dozen short parallel steps, each only
+// microseconds long, so workers spin briefly between jobs before they sleep
+// (futex wait); a job then starts without a system call. The calling thread
+// takes part as thread 0.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gptq {
+
+class ThreadPool {
+ public:
+  // n_threads counts the caller; 1 means no worker threads.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Calls body(thread_index) once on each of the size() threads and returns
+  // when all have finished. An exception from any thread is rethrown here.
+  template <typename Body>
+  void run(Body&& body) {
+    using Fn = std::remove_reference_t<Body>;
+    dispatch([](void* ctx, int thread) { (*static_cast<Fn*>(ctx))(thread); }, &body);
+  }
+
+  // Splits [0, n) into chunks of at least `grain` and calls
+  // body(begin, end, thread_index) for each chunk, handing chunks out
+  // dynamically so uneven work still balances.
+  template <typename Body>
+  void parallel_for(int64_t n, int64_t grain, Body&& body) {
+    if (n <= 0) return;
+    grain = std::max<int64_t>(grain, 1);
+    const int64_t max_chunks = (n + grain - 1) / grain;
+    if (n_threads_ == 1 || max_chunks == 1) {
+      body(int64_t{0}, n, 0);
+      return;
+    }
+    // About four chunks per thread balances load without much overhead.
+    const int64_t chunks = std::min<int64_t>(max_chunks, int64_t{4} * n_threads_);
+    const int64_t chunk = (n + chunks - 1) / chunks;
+    std::atomic<int64_t> next{0};
+    run([&](int thread) {
+      for (;;) {
+        const int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
+        if (begin >= n) break;
+        body(begin, std::min(n, begin + chunk), thread);
+      }
+    });
+  }
+
+  // Splits [0, n) into size() nearly equal contiguous ranges, one per thread.
+  static void static_range(int64_t n, int thread, int n_threads, int64_t* begin, int64_t* end) {
+    const int64_t base = n / n_threads, extra = n % n_threads;
+    *begin = thread * base + std::min<int64_t>(thread, extra);
+    *end = *begin + base + (thread < extra ? 1 : 0);
+  }
+
+ private:
+  using TaskFn = void (*)(void* ctx, int thread);
+  void dispatch(TaskFn fn, void* ctx);
+  void worker_loop(int thread);
+  void run_task(int thread);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex dispatch_mutex_;  // one job at a time, even from several callers
+  TaskFn task_fn_ = nullptr;
+  void* task_ctx_ = nullptr;
+  std::atomic<uint32_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
+};
+
+// Threads worth using by default: physical cores available to this process.
+int default_thread_count();
+
+}  // namespace gptq

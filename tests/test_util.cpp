@@ -1,0 +1,42 @@
+#include "test_util.h"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+namespace gptq::test {
+
+std::string shared_dir() {
+  if (const char* env = std::getenv("GPTQ_SHARED_DIR")) return env;
+  return GPTQ_SHARED_DIR;
+}
+
+std::string shared_path(const std::string& relative) { return shared_dir() + "/" + relative; }
+std::string binary_dir() { return GPTQ_BINARY_DIR; }
+std::string source_dir() { return GPTQ_SOURCE_DIR; }
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+double relative_l2(std::span<const float> a, std::span<const float> b) {
+  double diff = 0.0, ref = 0.0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    ref += double(b[i]) * b[i];
+  }
+  if (a.size() != b.size()) return INFINITY;
+  return ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff);
+}
+
+std::string scratch_dir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::path(binary_dir()) / "test-scratch" / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace gptq::test

@@ -1,0 +1,35 @@
+// Helpers shared by the tests: where ../shared is, and small comparisons.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace gptq::test {
+
+// The shared test material (../shared beside the project, or $GPTQ_SHARED_DIR).
+std::string shared_dir();
+std::string shared_path(const std::string& relative);
+std::string binary_dir();
+std::string source_dir();
+
+// ||a - b|| / ||b||
+double relative_l2(std::span<const float> a, std::span<const float> b);
+
+// Makes a fresh empty directory under the build tree's scratch area.
+std::string scratch_dir(const std::string& name);
+
+}  // namespace gptq::test
+
+// Skips the current test (with the reason printed) when a path is absent.
+#define GPTQ_REQUIRE_PATH(path)                                                     \
+  do {                                                                              \
+    if (!::gptq::test::path_exists(path)) GTEST_SKIP() << "missing " << (path);     \
+  } while (0)
+
+namespace gptq::test {
+bool path_exists(const std::string& path);
+}
