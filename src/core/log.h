@@ -25,3 +25,8 @@ void log_warn(const Parts&... parts) {
 }
 
 }  // namespace gptq
+
+namespace gptq {
+// Installs the process-wide sink (gptq_log_set).
+void set_log_callback(gptq_log_fn callback, void* user_data, int min_level);
+}  // namespace gptq

@@ -1,0 +1,35 @@
+// What the opaque handles of gptq.h hold.
+#pragma once
+
+#include <memory>
+
+#include "generate/generator.h"
+#include "gptq.h"
+#include "model/model.h"
+#include "runtime/context.h"
+
+struct gptq_model {
+  std::unique_ptr<gptq::Model> impl;
+};
+
+struct gptq_context {
+  std::unique_ptr<gptq::Context> impl;
+};
+
+struct gptq_generation {
+  gptq::GenerationResult result;
+};
+
+namespace gptq::api {
+
+inline const Model& model_of(const gptq_model* model) {
+  if (model == nullptr || !model->impl) fail(GPTQ_ERR_INVALID_ARGUMENT, "model is NULL");
+  return *model->impl;
+}
+
+inline Context& context_of(gptq_context* context) {
+  if (context == nullptr || !context->impl) fail(GPTQ_ERR_INVALID_ARGUMENT, "context is NULL");
+  return *context->impl;
+}
+
+}  // namespace gptq::api

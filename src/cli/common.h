@@ -1,0 +1,62 @@
+// What every gptq subcommand shares: loading a model with a progress bar,
+// Ctrl-C handling, error reporting and exit codes. Uses gptq.h alone.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "args.h"
+#include "gptq.h"
+
+namespace cli {
+
+enum ExitCode { kExitOk = 0, kExitFailure = 1, kExitUsage = 2, kExitCancelled = 130 };
+
+// Installs the stderr logger and the Ctrl-C handler (Ctrl-C cancels long
+// work through the progress callbacks instead of killing the process).
+void setup(bool verbose);
+
+// Reports a failed call ("gptq: error: <message>") and returns its exit code.
+int report_failure(gptq_status status);
+// Reports a usage mistake and returns kExitUsage.
+int report_usage(const Args& args, const std::string& message);
+
+// A progress callback drawing a bar on stderr when it is a terminal; it
+// returns nonzero (cancel) after Ctrl-C.
+int32_t progress_callback(float fraction, const char* stage, void* user_data);
+void finish_progress_line();
+bool interrupted();
+
+// Loads a model with a progress bar; returns the exit code (kExitOk on success).
+int load_model(const std::string& path, gptq_model** model);
+
+// Options shared by commands that run the model.
+struct RunOptions {
+  long long threads = 0;
+  long long n_ctx = 0;
+};
+std::vector<Option> run_options();
+bool read_run_options(const Args& args, RunOptions* out, std::string* error);
+int new_context(gptq_model* model, const RunOptions& run, int32_t n_seq_max, gptq_context** context);
+
+void print_json(const nlohmann::json& value);
+
+}  // namespace cli
+
+#include <memory>
+
+namespace cli {
+struct ModelDeleter {
+  void operator()(gptq_model* m) const { gptq_model_free(m); }
+};
+struct ContextDeleter {
+  void operator()(gptq_context* c) const { gptq_context_free(c); }
+};
+struct GenerationDeleter {
+  void operator()(gptq_generation* g) const { gptq_generation_free(g); }
+};
+using ModelPtr = std::unique_ptr<gptq_model, ModelDeleter>;
+using ContextPtr = std::unique_ptr<gptq_context, ContextDeleter>;
+using GenerationPtr = std::unique_ptr<gptq_generation, GenerationDeleter>;
+}  // namespace cli

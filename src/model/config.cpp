@@ -1,0 +1,146 @@
+#include "model/config.h"
+
+#include "core/error.h"
+
+namespace gptq {
+namespace {
+
+int64_t require_positive(const Json& config, const char* key, const std::string& where) {
+  const auto value = json_int(config, key, where);
+  if (!value) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' is missing");
+  if (*value <= 0) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' must be positive, not ", *value);
+  return *value;
+}
+
+Activation parse_activation(const std::string& name, const std::string& where) {
+  if (name == "silu" || name == "swish") return Activation::Silu;
+  if (name == "gelu") return Activation::GeluErf;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::GeluTanh;
+  if (name == "relu") return Activation::Relu;
+  fail(GPTQ_ERR_UNSUPPORTED, where, ": hidden_act '", name, "' is not supported (silu, gelu, gelu_new, relu)");
+}
+
+// First id of an int-or-list field such as eos_token_id.
+int64_t first_token_id(const Json& config, const char* key, const std::string& where) {
+  const auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return -1;
+  if (it->is_array()) {
+    if (it->empty()) return -1;
+    if (!(*it)[0].is_number_integer()) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' holds a non-integer");
+    return (*it)[0].get<int64_t>();
+  }
+  return json_int(config, key, where).value_or(-1);
+}
+
+void parse_rope(const Json& config, const std::string& where, RopeConfig& rope) {
+  // transformers 5.x nests everything under rope_parameters; older configs
+  // keep rope_theta at the top and scaling under rope_scaling.
+  const Json* params = nullptr;
+  if (auto it = config.find("rope_parameters"); it != config.end() && it->is_object()) params = &*it;
+  const Json* scaling = nullptr;
+  if (auto it = config.find("rope_scaling"); it != config.end() && it->is_object()) scaling = &*it;
+
+  if (auto theta = json_number(config, "rope_theta", where)) rope.theta = *theta;
+  if (auto theta = json_number(config, "rotary_emb_base", where)) rope.theta = *theta;
+  if (auto pct = json_number(config, "rotary_pct", where)) rope.partial_rotary_factor = *pct;
+  if (auto pct = json_number(config, "partial_rotary_factor", where)) rope.partial_rotary_factor = *pct;
+
+  for (const Json* section : {scaling, params}) {
+    if (section == nullptr) continue;
+    const std::string section_where = where + (section == params ? " rope_parameters" : " rope_scaling");
+    if (auto theta = json_number(*section, "rope_theta", section_where)) rope.theta = *theta;
+    if (auto pct = json_number(*section, "partial_rotary_factor", section_where)) rope.partial_rotary_factor = *pct;
+    if (auto type = json_string(*section, "rope_type", section_where)) rope.type = *type;
+    else if (auto legacy = json_string(*section, "type", section_where)) rope.type = *legacy;
+    if (auto f = json_number(*section, "factor", section_where)) rope.factor = *f;
+    if (auto f = json_number(*section, "low_freq_factor", section_where)) rope.low_freq_factor = *f;
+    if (auto f = json_number(*section, "high_freq_factor", section_where)) rope.high_freq_factor = *f;
+    if (auto n = json_int(*section, "original_max_position_embeddings", section_where)) rope.original_max_position = *n;
+  }
+  if (rope.type != "default" && rope.type != "linear" && rope.type != "llama3") {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": rope type '", rope.type, "' is not supported (default, linear, llama3)");
+  }
+  if (!(rope.theta > 0)) fail(GPTQ_ERR_FORMAT, where, ": rope_theta must be positive");
+  if (!(rope.factor > 0)) fail(GPTQ_ERR_FORMAT, where, ": rope scaling factor must be positive");
+  if (!(rope.partial_rotary_factor > 0 && rope.partial_rotary_factor <= 1)) {
+    fail(GPTQ_ERR_FORMAT, where, ": partial_rotary_factor must lie in (0, 1]");
+  }
+  if (rope.type == "llama3") {
+    if (rope.original_max_position <= 0) {
+      fail(GPTQ_ERR_FORMAT, where, ": llama3 rope scaling needs original_max_position_embeddings");
+    }
+    if (!(rope.high_freq_factor > rope.low_freq_factor)) {
+      fail(GPTQ_ERR_FORMAT, where, ": llama3 rope scaling needs high_freq_factor > low_freq_factor");
+    }
+  }
+}
+
+}  // namespace
+
+const char* activation_name(Activation activation) {
+  switch (activation) {
+    case Activation::Silu: return "silu";
+    case Activation::GeluErf: return "gelu";
+    case Activation::GeluTanh: return "gelu_tanh";
+    case Activation::Relu: return "relu";
+  }
+  return "?";
+}
+
+ModelConfig parse_model_config(const Json& config, const std::string& where) {
+  if (!config.is_object()) fail(GPTQ_ERR_FORMAT, where, " is not a JSON object");
+  ModelConfig c;
+  const auto model_type = json_string(config, "model_type", where);
+  if (!model_type) fail(GPTQ_ERR_FORMAT, where, ": 'model_type' is missing");
+  c.model_type = *model_type;
+  c.arch = find_arch(c.model_type);
+  if (c.arch == nullptr) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": model_type '", c.model_type, "' is not supported (supported: ",
+         known_arch_names(), ")");
+  }
+
+  c.vocab_size = require_positive(config, "vocab_size", where);
+  c.hidden_size = require_positive(config, "hidden_size", where);
+  c.intermediate_size = require_positive(config, "intermediate_size", where);
+  c.n_layers = require_positive(config, "num_hidden_layers", where);
+  c.n_heads = require_positive(config, "num_attention_heads", where);
+  c.n_kv_heads = json_int(config, "num_key_value_heads", where).value_or(c.n_heads);
+  if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
+    fail(GPTQ_ERR_FORMAT, where, ": num_key_value_heads (", c.n_kv_heads, ") must divide num_attention_heads (",
+         c.n_heads, ")");
+  }
+  if (auto head_dim = json_int(config, "head_dim", where)) {
+    c.head_dim = *head_dim;
+  } else {
+    if (c.hidden_size % c.n_heads != 0) {
+      fail(GPTQ_ERR_FORMAT, where, ": hidden_size ", c.hidden_size, " is not a multiple of num_attention_heads ", c.n_heads);
+    }
+    c.head_dim = c.hidden_size / c.n_heads;
+  }
+  if (c.head_dim <= 0 || c.head_dim % 2 != 0) fail(GPTQ_ERR_FORMAT, where, ": head_dim must be positive and even");
+  c.max_position_embeddings = json_int(config, "max_position_embeddings", where).value_or(2048);
+  if (c.max_position_embeddings <= 0) fail(GPTQ_ERR_FORMAT, where, ": max_position_embeddings must be positive");
+
+  c.norm_eps = json_number(config, "rms_norm_eps", where)
+                   .value_or(json_number(config, "layer_norm_eps", where).value_or(1e-6));
+  c.activation = parse_activation(
+      json_string(config, "hidden_act", where).value_or(c.arch->default_activation), where);
+  c.tie_word_embeddings = json_bool(config, "tie_word_embeddings", where).value_or(false);
+  // llama's attention_bias covers q/k/v and o; qwen2 always biases q/k/v
+  // and never o.
+  c.attention_bias = c.arch->qkv_bias || json_bool(config, "attention_bias", where).value_or(false);
+  c.o_proj_bias = !c.arch->qkv_bias && c.attention_bias;
+  c.mlp_bias = json_bool(config, "mlp_bias", where).value_or(false);
+
+  const bool sliding_enabled = json_bool(config, "use_sliding_window", where).value_or(true);
+  if (sliding_enabled) c.sliding_window = json_int(config, "sliding_window", where).value_or(0);
+  if (c.sliding_window < 0) fail(GPTQ_ERR_FORMAT, where, ": sliding_window must not be negative");
+
+  parse_rope(config, where, c.rope);
+  c.dtype = json_string(config, "dtype", where).value_or(json_string(config, "torch_dtype", where).value_or(""));
+  c.bos_token_id = first_token_id(config, "bos_token_id", where);
+  c.eos_token_id = first_token_id(config, "eos_token_id", where);
+  return c;
+}
+
+}  // namespace gptq

@@ -1,0 +1,59 @@
+// config.json as the forward pass needs it. Both spellings found in the wild
+// are accepted: transformers 5.x (`rope_parameters`, `dtype`) and older
+// (`rope_theta`, `rope_scaling`, `torch_dtype`, `rotary_pct`, `rotary_emb_base`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "io/json_file.h"
+#include "model/arch.h"
+
+namespace gptq {
+
+enum class Activation : unsigned char { Silu, GeluErf, GeluTanh, Relu };
+
+struct RopeConfig {
+  std::string type = "default";  // default, linear, llama3, dynamic, yarn
+  double theta = 10000.0;
+  double factor = 1.0;
+  double low_freq_factor = 1.0;        // llama3
+  double high_freq_factor = 4.0;       // llama3
+  int64_t original_max_position = 0;  // llama3, yarn, dynamic
+  double partial_rotary_factor = 1.0;  // fraction of head_dim rotated
+};
+
+struct ModelConfig {
+  std::string model_type;
+  const ArchSpec* arch = nullptr;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t n_layers = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t max_position_embeddings = 0;
+  double norm_eps = 1e-6;
+  Activation activation = Activation::Silu;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;  // q/k/v (and o for llama's attention_bias)
+  bool o_proj_bias = false;
+  bool mlp_bias = false;
+  int64_t sliding_window = 0;  // 0: full attention
+  RopeConfig rope;
+  std::string dtype;  // as declared: "float16", "bfloat16", "float32" or ""
+  int64_t bos_token_id = -1;
+  int64_t eos_token_id = -1;
+
+  int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * rope.partial_rotary_factor) & ~int64_t{1}; }
+  int64_t q_dim() const { return n_heads * head_dim; }
+  int64_t kv_dim() const { return n_kv_heads * head_dim; }
+};
+
+// Parses and validates config.json; `where` names the file in messages.
+ModelConfig parse_model_config(const Json& config, const std::string& where);
+
+const char* activation_name(Activation activation);
+
+}  // namespace gptq

@@ -1,0 +1,177 @@
+#include "model/model.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "core/half.h"
+#include "core/log.h"
+#include "model/rope.h"
+
+namespace gptq {
+namespace {
+
+cpu::WeightType weight_type_of(const TensorView& t) {
+  switch (t.dtype) {
+    case DType::F32: return cpu::WeightType::F32;
+    case DType::F16: return cpu::WeightType::F16;
+    case DType::BF16: return cpu::WeightType::BF16;
+    default:
+      fail(GPTQ_ERR_FORMAT, "tensor '", t.name, "' in '", *t.file, "' has dtype ", dtype_name(t.dtype),
+           "; weights must be F32, F16 or BF16");
+  }
+}
+
+void check_shape(const TensorView& t, std::initializer_list<int64_t> expected) {
+  const std::vector<int64_t> want(expected);
+  if (t.shape != want) {
+    TensorView shape_only;
+    shape_only.shape = want;
+    fail(GPTQ_ERR_FORMAT, "tensor '", t.name, "' in '", *t.file, "' has shape ", t.shape_string(),
+         " but config.json implies ", shape_only.shape_string());
+  }
+}
+
+std::string layer_prefix(const ArchSpec& arch, int64_t layer) {
+  char buffer[128];
+  std::snprintf(buffer, sizeof buffer, arch.layer_prefix, static_cast<int>(layer));
+  return buffer;
+}
+
+void round_to_weight_type(std::vector<float>& values, cpu::WeightType type) {
+  for (float& v : values) {
+    if (type == cpu::WeightType::F16) v = fp16_to_float(float_to_fp16(v));
+    if (type == cpu::WeightType::BF16) v = bf16_to_float(float_to_bf16(v));
+  }
+}
+
+bool is_quantized_checkpoint(const std::string& dir, const Json& config) {
+  return config.contains("quantization_config") || file_exists(join_path(dir, "quantize_config.json"));
+}
+
+}  // namespace
+
+const Tokenizer& Model::require_tokenizer() const {
+  if (!tokenizer_) {
+    fail(GPTQ_ERR_NOT_FOUND, "the model in '", dir_, "' has no tokenizer (tokenizer.json or tokenizer.model)");
+  }
+  return *tokenizer_;
+}
+
+cpu::DenseWeights Model::bind_matrix(const std::string& tensor, int64_t rows, int64_t cols) {
+  const TensorView& t = checkpoint_->require(tensor);
+  cpu::DenseWeights w;
+  w.type = weight_type_of(t);
+  check_shape(t, {rows, cols});
+  w.data = t.data;
+  w.n_rows = rows;
+  w.n_cols = cols;
+  w.row_stride = cols;
+  n_params_ += rows * cols;
+  weight_bytes_ += static_cast<int64_t>(t.n_bytes);
+  return w;
+}
+
+Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias) {
+  Linear linear;
+  linear.name = module;
+  linear.weights = bind_matrix(module + ".weight", out_features, in_features);
+  if (has_bias) {
+    const TensorView& bias = checkpoint_->require(module + ".bias");
+    check_shape(bias, {out_features});
+    linear.bias = tensor_to_float(bias);
+    n_params_ += out_features;
+  }
+  return linear;
+}
+
+Norm Model::bind_norm(const std::string& module, int64_t size, bool has_bias) {
+  Norm norm;
+  const TensorView& weight = checkpoint_->require(module + ".weight");
+  check_shape(weight, {size});
+  norm.weight = tensor_to_float(weight);
+  n_params_ += size;
+  if (has_bias) {
+    const TensorView& bias = checkpoint_->require(module + ".bias");
+    check_shape(bias, {size});
+    norm.bias = tensor_to_float(bias);
+    n_params_ += size;
+  }
+  return norm;
+}
+
+std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
+  auto report = [&](float fraction, const char* stage) {
+    if (options.progress && !options.progress(fraction, stage)) {
+      fail(GPTQ_ERR_CANCELLED, "loading '", dir, "' was cancelled");
+    }
+  };
+  if (!directory_exists(dir)) fail(GPTQ_ERR_NOT_FOUND, "model directory '", dir, "' does not exist");
+  const std::string config_path = join_path(dir, "config.json");
+  const Json config_json = load_json_file(config_path);
+
+  std::unique_ptr<Model> model(new Model());
+  model->dir_ = dir;
+  model->config_ = parse_model_config(config_json, config_path);
+  const ModelConfig& c = model->config_;
+  const ArchSpec& arch = *c.arch;
+  if (is_quantized_checkpoint(dir, config_json)) {
+    fail(GPTQ_ERR_UNSUPPORTED, "'", dir, "' is a GPTQ-quantized checkpoint; this build loads float checkpoints only");
+  }
+  report(0.0f, "load");
+
+  model->checkpoint_ = Checkpoint::open(dir, options.use_mmap, "", [&](size_t done, size_t total) {
+    report(0.5f * static_cast<float>(done) / static_cast<float>(total), "load");
+  });
+
+  model->embed_tokens_ = model->bind_matrix(arch.embed_tokens, c.vocab_size, c.hidden_size);
+  const bool layer_norm = arch.norm == NormKind::LayerNorm;
+  model->layers_.resize(c.n_layers);
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    const std::string prefix = layer_prefix(arch, i);
+    const LayerModuleNames& names = arch.layer;
+    DecoderLayer& layer = model->layers_[i];
+    layer.attn_norm = model->bind_norm(prefix + names.attn_norm, c.hidden_size, layer_norm);
+    layer.q_proj = model->bind_linear(prefix + names.q_proj, c.hidden_size, c.q_dim(), c.attention_bias);
+    layer.k_proj = model->bind_linear(prefix + names.k_proj, c.hidden_size, c.kv_dim(), c.attention_bias);
+    layer.v_proj = model->bind_linear(prefix + names.v_proj, c.hidden_size, c.kv_dim(), c.attention_bias);
+    layer.o_proj = model->bind_linear(prefix + names.o_proj, c.q_dim(), c.hidden_size, c.o_proj_bias);
+    layer.ffn_norm = model->bind_norm(prefix + names.ffn_norm, c.hidden_size, layer_norm);
+    if (arch.mlp == MlpKind::Gated) {
+      layer.gate_proj = model->bind_linear(prefix + names.gate_proj, c.hidden_size, c.intermediate_size, c.mlp_bias);
+    }
+    layer.up_proj = model->bind_linear(prefix + names.up_proj, c.hidden_size, c.intermediate_size, c.mlp_bias);
+    layer.down_proj = model->bind_linear(prefix + names.down_proj, c.intermediate_size, c.hidden_size, c.mlp_bias);
+    report(0.5f + 0.4f * static_cast<float>(i + 1) / static_cast<float>(c.n_layers), "load");
+  }
+  model->final_norm_ = model->bind_norm(arch.final_norm, c.hidden_size, layer_norm);
+
+  const std::string lm_head_weight = std::string(arch.lm_head) + ".weight";
+  if (c.tie_word_embeddings) {
+    model->lm_head_.name = arch.lm_head;
+    model->lm_head_.weights = model->embed_tokens_;
+  } else {
+    model->lm_head_ = model->bind_linear(arch.lm_head, c.hidden_size, c.vocab_size, false);
+  }
+  model->rope_inv_freq_ = gptq::rope_inverse_frequencies(c);
+  // transformers keeps inv_freq as a buffer, which loading the model in its
+  // stored dtype rounds to fp16/bf16 (later upcasts cannot undo it). Doing
+  // the same reproduces its logits; exact frequencies drift by up to 2e-3
+  // relative over a few dozen positions on a bf16 model.
+  round_to_weight_type(model->rope_inv_freq_, model->embed_tokens_.type);
+
+  if (file_exists(join_path(dir, "tokenizer.json")) || file_exists(join_path(dir, "tokenizer.model"))) {
+    model->tokenizer_ = Tokenizer::load(dir, config_json);
+    if (model->tokenizer_->vocab_size() > c.vocab_size) {
+      fail(GPTQ_ERR_FORMAT, "the tokenizer in '", dir, "' has ", model->tokenizer_->vocab_size(),
+           " tokens but the model only ", c.vocab_size);
+    }
+  } else {
+    log_warn("'", dir, "' has no tokenizer.json or tokenizer.model: only token ids can be used");
+  }
+  report(1.0f, "load");
+  log_info("loaded ", c.model_type, " model from '", dir, "': ", c.n_layers, " layers, hidden ", c.hidden_size,
+           ", vocab ", c.vocab_size, ", ", model->n_params_, " parameters");
+  return model;
+}
+
+}  // namespace gptq

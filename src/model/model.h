@@ -1,0 +1,86 @@
+// A loaded model: configuration, weights (views into the mapped checkpoint)
+// and tokenizer. Immutable after load, so any number of contexts on any
+// number of threads can share it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/checkpoint.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "model/config.h"
+#include "tokenizer/tokenizer.h"
+
+namespace gptq {
+
+struct Linear {
+  std::string name;           // module name, for messages
+  cpu::DenseWeights weights;  // [out_features, in_features]
+  std::vector<float> bias;    // empty when the module has none
+
+  int64_t in_features() const { return weights.n_cols; }
+  int64_t out_features() const { return weights.n_rows; }
+  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+};
+
+struct Norm {
+  std::vector<float> weight;
+  std::vector<float> bias;  // LayerNorm only
+};
+
+struct DecoderLayer {
+  Norm attn_norm;
+  Linear q_proj, k_proj, v_proj, o_proj;
+  Norm ffn_norm;
+  Linear gate_proj, up_proj, down_proj;  // gate_proj unused for MlpKind::Plain
+};
+
+struct LoadOptions {
+  bool use_mmap = true;
+  // Called with (fraction, stage); returns false to cancel.
+  std::function<bool(float, const char*)> progress;
+};
+
+class Model {
+ public:
+  static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& options);
+
+  const std::string& dir() const { return dir_; }
+  const ModelConfig& config() const { return config_; }
+  const ArchSpec& arch() const { return *config_.arch; }
+  // Null when the checkpoint ships no tokenizer (the test fixtures).
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  const Tokenizer& require_tokenizer() const;
+
+  const cpu::DenseWeights& embed_tokens() const { return embed_tokens_; }
+  const std::vector<DecoderLayer>& layers() const { return layers_; }
+  const Norm& final_norm() const { return final_norm_; }
+  const Linear& lm_head() const { return lm_head_; }
+  const std::vector<float>& rope_inverse_frequencies() const { return rope_inv_freq_; }
+  cpu::WeightType weight_type() const { return embed_tokens_.type; }
+
+  int64_t parameter_count() const { return n_params_; }
+  int64_t weight_bytes() const { return weight_bytes_; }
+
+ private:
+  Model() = default;
+  Linear bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias);
+  Norm bind_norm(const std::string& module, int64_t size, bool has_bias);
+  cpu::DenseWeights bind_matrix(const std::string& tensor, int64_t rows, int64_t cols);
+
+  std::string dir_;
+  ModelConfig config_;
+  std::unique_ptr<Checkpoint> checkpoint_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  cpu::DenseWeights embed_tokens_;
+  std::vector<DecoderLayer> layers_;
+  Norm final_norm_;
+  Linear lm_head_;
+  std::vector<float> rope_inv_freq_;
+  int64_t n_params_ = 0;
+  int64_t weight_bytes_ = 0;
+};
+
+}  // namespace gptq

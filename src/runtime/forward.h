@@ -1,0 +1,58 @@
+// One forward pass of the decoder over a batch of tokens that may belong to
+// several sequences at different positions (batched prefill, batched decode).
+// Reads the architecture description; holds scratch buffers sized for the
+// largest batch.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "model/model.h"
+#include "model/rope.h"
+#include "runtime/kv_cache.h"
+
+namespace gptq {
+
+struct Batch {
+  const int32_t* tokens = nullptr;
+  const int32_t* seq = nullptr;
+  const int32_t* pos = nullptr;  // position in its sequence; earlier positions are in the cache
+  int32_t n_tokens = 0;
+  // Batch rows whose logits are wanted, in output order.
+  const int32_t* logit_rows = nullptr;
+  int32_t n_logit_rows = 0;
+};
+
+class ForwardPass {
+ public:
+  ForwardPass(const Model& model, int32_t max_tokens, int32_t n_ctx);
+
+  // Runs the batch, stores its keys/values in `cache`, and writes
+  // n_logit_rows x vocab_size logits. Inputs are trusted (checked by Context).
+  void run(ThreadPool& pool, KvCache& cache, const Batch& batch, float* logits);
+
+  int32_t max_tokens() const { return max_tokens_; }
+
+ private:
+  void attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, int64_t layer_index);
+  void mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer);
+  void matmul(ThreadPool& pool, const Linear& linear, const float* x, int64_t ldx, int64_t rows, float* y,
+              int64_t ldy);
+  template <typename RowFn>
+  void for_each_row(ThreadPool& pool, int64_t rows, RowFn&& fn);
+
+  const Model& model_;
+  const ModelConfig& config_;
+  int32_t max_tokens_;
+  RopeTable rope_;
+  // Scratch, row-major with one row per batch token.
+  std::vector<float> hidden_;  // residual stream [T, hidden]
+  std::vector<float> normed_;  // [T, hidden]
+  std::vector<float> q_, k_, v_;  // [T, q_dim], [T, kv_dim], [T, kv_dim]
+  std::vector<float> attn_;    // [T, q_dim]
+  std::vector<float> gate_, up_;  // [T, intermediate]
+  std::vector<float> out_;     // [T, hidden]
+};
+
+}  // namespace gptq

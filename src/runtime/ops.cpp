@@ -1,0 +1,76 @@
+#include "runtime/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace gptq {
+
+void norm_row(const float* x, float* out, int64_t n, const Norm& norm, NormKind kind, float eps) {
+  double mean = 0.0;
+  if (kind == NormKind::LayerNorm) {
+    for (int64_t i = 0; i < n; ++i) mean += x[i];
+    mean /= static_cast<double>(n);
+  }
+  double sum_squares = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double centered = x[i] - mean;
+    sum_squares += centered * centered;
+  }
+  const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares / static_cast<double>(n) + eps));
+  const float shift = static_cast<float>(mean);
+  const float* weight = norm.weight.data();
+  if (norm.bias.empty()) {
+    for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * ((x[i] - shift) * inv_rms);
+  } else {
+    const float* bias = norm.bias.data();
+    for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * ((x[i] - shift) * inv_rms) + bias[i];
+  }
+}
+
+namespace {
+
+template <typename Act>
+void apply(float* gate, const float* up, int64_t n, Act act) {
+  if (up != nullptr) {
+    for (int64_t i = 0; i < n; ++i) gate[i] = act(gate[i]) * up[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) gate[i] = act(gate[i]);
+  }
+}
+
+}  // namespace
+
+void activate_row(float* gate, const float* up, int64_t n, Activation activation) {
+  switch (activation) {
+    case Activation::Silu:
+      apply(gate, up, n, [](float v) { return v / (1.0f + std::exp(-v)); });
+      break;
+    case Activation::GeluErf:
+      apply(gate, up, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v * static_cast<float>(std::numbers::sqrt2 / 2))); });
+      break;
+    case Activation::GeluTanh:
+      apply(gate, up, n, [](float v) {
+        const float c = 0.7978845608028654f;  // sqrt(2 / pi)
+        return 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
+      });
+      break;
+    case Activation::Relu:
+      apply(gate, up, n, [](float v) { return std::max(v, 0.0f); });
+      break;
+  }
+}
+
+void add_row(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+double negative_log_likelihood(const float* logits, int64_t n, int32_t target) {
+  float max_logit = logits[0];
+  for (int64_t i = 1; i < n; ++i) max_logit = std::max(max_logit, logits[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max_logit);
+  return std::log(sum) + max_logit - logits[target];
+}
+
+}  // namespace gptq
