@@ -82,9 +82,16 @@ gptq_status gptq_model_get_info(const gptq_model* model, gptq_model_info* info) 
     out.rope_type = c.rope.type.c_str();
     out.bos_token = tokenizer != nullptr && tokenizer->bos() >= 0 ? tokenizer->bos() : static_cast<int32_t>(c.bos_token_id);
     out.eos_token = tokenizer != nullptr && tokenizer->eos() >= 0 ? tokenizer->eos() : static_cast<int32_t>(c.eos_token_id);
-    out.quant_bits = 0;
-    out.quant_group_size = 0;
-    out.quant_format = "";
+    if (const auto& q = m.quant_config()) {
+      out.quant_bits = q->bits;
+      out.quant_group_size = q->group_size;
+      out.quant_desc_act = q->desc_act ? 1 : 0;
+      out.quant_sym = q->sym ? 1 : 0;
+      out.quant_static_groups = q->static_groups ? 1 : 0;
+      out.quant_format = checkpoint_format_name(q->format);
+    } else {
+      out.quant_format = "";
+    }
     write_output(info, out, kModelInfoMinSize, "info");
   });
 }

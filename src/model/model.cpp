@@ -6,6 +6,7 @@
 #include "core/half.h"
 #include "core/log.h"
 #include "model/rope.h"
+#include "quant/gptq_linear.h"
 
 namespace gptq {
 namespace {
@@ -44,10 +45,6 @@ void round_to_weight_type(std::vector<float>& values, cpu::WeightType type) {
   }
 }
 
-bool is_quantized_checkpoint(const std::string& dir, const Json& config) {
-  return config.contains("quantization_config") || file_exists(join_path(dir, "quantize_config.json"));
-}
-
 }  // namespace
 
 const Tokenizer& Model::require_tokenizer() const {
@@ -74,7 +71,19 @@ cpu::DenseWeights Model::bind_matrix(const std::string& tensor, int64_t rows, in
 Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias) {
   Linear linear;
   linear.name = module;
-  linear.weights = bind_matrix(module + ".weight", out_features, in_features);
+  if (quant_config_ && has_gptq_tensors(*checkpoint_, module)) {
+    const GptqLinearTensors tensors = read_gptq_linear(*checkpoint_, module, in_features, out_features, *quant_config_);
+    auto dequantized = std::make_shared<std::vector<float>>(dequantize_gptq(tensors, *quant_config_));
+    linear.weights = {dequantized->data(), cpu::WeightType::F32, out_features, in_features, in_features};
+    linear.owned = std::move(dequantized);
+    linear.quant_bits = quant_config_->bits;
+    n_params_ += in_features * out_features;
+    for (const TensorView* t : {tensors.qweight, tensors.qzeros, tensors.scales, tensors.g_idx}) {
+      if (t != nullptr) weight_bytes_ += static_cast<int64_t>(t->n_bytes);
+    }
+  } else {
+    linear.weights = bind_matrix(module + ".weight", out_features, in_features);
+  }
   if (has_bias) {
     const TensorView& bias = checkpoint_->require(module + ".bias");
     check_shape(bias, {out_features});
@@ -114,12 +123,11 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   model->config_ = parse_model_config(config_json, config_path);
   const ModelConfig& c = model->config_;
   const ArchSpec& arch = *c.arch;
-  if (is_quantized_checkpoint(dir, config_json)) {
-    fail(GPTQ_ERR_UNSUPPORTED, "'", dir, "' is a GPTQ-quantized checkpoint; this build loads float checkpoints only");
-  }
+  model->quant_config_ = read_quant_config(dir, config_json);
   report(0.0f, "load");
 
-  model->checkpoint_ = Checkpoint::open(dir, options.use_mmap, "", [&](size_t done, size_t total) {
+  const std::string base_name = model->quant_config_ ? model->quant_config_->model_file_base_name : "";
+  model->checkpoint_ = Checkpoint::open(dir, options.use_mmap, base_name, [&](size_t done, size_t total) {
     report(0.5f * static_cast<float>(done) / static_cast<float>(total), "load");
   });
 

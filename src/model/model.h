@@ -11,6 +11,7 @@
 #include "io/checkpoint.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "model/config.h"
+#include "quant/quant_config.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptq {
@@ -19,6 +20,10 @@ struct Linear {
   std::string name;           // module name, for messages
   cpu::DenseWeights weights;  // [out_features, in_features]
   std::vector<float> bias;    // empty when the module has none
+  // Weights held in memory rather than read from the mapped checkpoint
+  // (dequantized GPTQ weights); `weights` points into it.
+  std::shared_ptr<const std::vector<float>> owned;
+  int quant_bits = 0;         // > 0 when the checkpoint stores it GPTQ-quantized
 
   int64_t in_features() const { return weights.n_cols; }
   int64_t out_features() const { return weights.n_rows; }
@@ -50,6 +55,8 @@ class Model {
   const std::string& dir() const { return dir_; }
   const ModelConfig& config() const { return config_; }
   const ArchSpec& arch() const { return *config_.arch; }
+  // Set for a GPTQ checkpoint.
+  const std::optional<QuantConfig>& quant_config() const { return quant_config_; }
   // Null when the checkpoint ships no tokenizer (the test fixtures).
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   const Tokenizer& require_tokenizer() const;
@@ -72,6 +79,7 @@ class Model {
 
   std::string dir_;
   ModelConfig config_;
+  std::optional<QuantConfig> quant_config_;
   std::unique_ptr<Checkpoint> checkpoint_;
   std::unique_ptr<Tokenizer> tokenizer_;
   cpu::DenseWeights embed_tokens_;

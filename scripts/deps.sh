@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages libgptq builds with, skipping what is there.
+set -euo pipefail
+packages=(cmake g++ make pkg-config libsentencepiece-dev nlohmann-json3-dev libpcre2-dev
+          libutf8proc-dev libgtest-dev googletest)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
