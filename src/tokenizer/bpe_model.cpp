@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <queue>
 
 #include "core/log.h"
 #include "tokenizer/utf8.h"
@@ -12,19 +11,6 @@ namespace {
 
 // Ids beyond this are surely a corrupt file, not a vocabulary.
 constexpr int64_t kMaxTokenId = 1 << 24;
-
-struct MergeCandidate {
-  uint32_t rank;
-  uint32_t pos;
-  int32_t id;
-};
-
-// Orders the queue lowest rank first, then leftmost.
-struct LaterCandidate {
-  bool operator()(const MergeCandidate& a, const MergeCandidate& b) const {
-    return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
-  }
-};
 
 }  // namespace
 
@@ -76,6 +62,7 @@ void BpeModel::load_merges(const JsonNode& merges) {
   const Json& list = merges.json();
   if (!list.is_array()) merges.fail_format("should be a list but is ", list.type_name());
   merges_.reserve(list.size());
+  in_merge_rule_.assign(tokens_.size(), false);
   const size_t prefix_length = continuing_subword_prefix_.size();
   for (size_t rank = 0; rank < list.size(); ++rank) {
     const Json& entry = list[rank];
@@ -101,7 +88,9 @@ void BpeModel::load_merges(const JsonNode& merges) {
       merges.fail_format("merge ", rank, " ('", left, "', '", right, "') uses a token missing from the vocabulary");
     }
     // A repeated pair takes its last rank, as the reference implementation's map does.
-    merges_.insert_or_assign(pair_key(*left_id, *right_id), MergeResult{static_cast<uint32_t>(rank), *merged_id});
+    merges_.insert_or_assign(MergeTable::key(*left_id, *right_id), {static_cast<uint32_t>(rank), *merged_id});
+    in_merge_rule_[*left_id] = true;
+    in_merge_rule_[*right_id] = true;
   }
 }
 
@@ -167,15 +156,36 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>& ids)
 }
 
 void BpeModel::merge(std::vector<int32_t>& ids) const {
-  const size_t n = ids.size();
-  if (n < 2) return;
+  // Merges never cross a symbol that no merge rule mentions, so the
+  // stretches between such symbols merge independently. That keeps the work
+  // local for the very long words of tokenizers without a pre-tokenizer.
+  MergeScratch scratch;
+  size_t kept = 0, run_begin = 0;
+  for (size_t i = 0; i <= ids.size(); ++i) {
+    if (i < ids.size() && in_merge_rule_[ids[i]]) continue;
+    kept = merge_run(ids, run_begin, i, kept, scratch);
+    if (i < ids.size()) ids[kept++] = ids[i];
+    run_begin = i + 1;
+  }
+  ids.resize(kept);
+}
+
+size_t BpeModel::merge_run(std::vector<int32_t>& ids, size_t begin, size_t end, size_t out, MergeScratch& scratch) const {
+  const size_t n = end - begin;
+  if (n < 2) {
+    if (n == 1) ids[out++] = ids[begin];
+    return out;
+  }
   // A doubly linked list over the symbols; merged-away ones are marked dead.
-  std::vector<int32_t> prev(n), next(n);
-  std::vector<bool> alive(n, true);
-  std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, LaterCandidate> queue;
+  int32_t* symbols = ids.data() + begin;
+  scratch.prev.resize(n);
+  scratch.next.resize(n);
+  scratch.alive.assign(n, true);
+  auto& [prev, next, alive, queue] = scratch;
   const auto push_candidate = [&](size_t left, size_t right) {
-    const auto it = merges_.find(pair_key(ids[left], ids[right]));
-    if (it != merges_.end()) queue.push({it->second.rank, static_cast<uint32_t>(left), it->second.id});
+    if (const MergeTable::Result* rule = merges_.find(symbols[left], symbols[right])) {
+      queue.push({rule->rank, static_cast<uint32_t>(left), rule->id});
+    }
   };
   for (size_t i = 0; i < n; ++i) {
     prev[i] = static_cast<int32_t>(i) - 1;
@@ -188,20 +198,19 @@ void BpeModel::merge(std::vector<int32_t>& ids) const {
     if (!alive[top.pos] || next[top.pos] < 0) continue;
     const int32_t right = next[top.pos];
     // Skip entries made stale by an earlier merge of either symbol.
-    const auto it = merges_.find(pair_key(ids[top.pos], ids[right]));
-    if (it == merges_.end() || it->second.id != top.id) continue;
-    ids[top.pos] = top.id;
+    const MergeTable::Result* rule = merges_.find(symbols[top.pos], symbols[right]);
+    if (rule == nullptr || rule->id != top.id) continue;
+    symbols[top.pos] = top.id;
     alive[right] = false;
     next[top.pos] = next[right];
     if (next[right] >= 0) prev[next[right]] = static_cast<int32_t>(top.pos);
     if (prev[top.pos] >= 0) push_candidate(prev[top.pos], top.pos);
     if (next[top.pos] >= 0) push_candidate(top.pos, next[top.pos]);
   }
-  size_t kept = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (alive[i]) ids[kept++] = ids[i];
+    if (alive[i]) ids[out++] = symbols[i];
   }
-  ids.resize(kept);
+  return out;
 }
 
 }  // namespace gptq

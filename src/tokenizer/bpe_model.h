@@ -6,12 +6,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "tokenizer/json_node.h"
+#include "tokenizer/merge_table.h"
 #include "tokenizer/transparent_hash.h"
 #include "tokenizer/word_cache.h"
 
@@ -33,24 +34,36 @@ class BpeModel {
   std::optional<int32_t> token_id(std::string_view text) const;
 
  private:
-  struct MergeResult {
-    uint32_t rank;
-    int32_t id;
-  };
-  static uint64_t pair_key(int32_t left, int32_t right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-  }
-
   void load_vocab(const JsonNode& vocab);
   void load_merges(const JsonNode& merges);
   // The word's characters as initial symbols (with byte fallback / unk).
   void initial_symbols(std::string_view word, std::vector<int32_t>& ids) const;
+  struct MergeCandidate {
+    uint32_t rank;
+    uint32_t pos;
+    int32_t id;
+  };
+  // Orders the queue lowest rank first, then leftmost.
+  struct LaterCandidate {
+    bool operator()(const MergeCandidate& a, const MergeCandidate& b) const {
+      return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
+    }
+  };
+  // Buffers reused across the runs of one word.
+  struct MergeScratch {
+    std::vector<int32_t> prev, next;
+    std::vector<bool> alive;
+    std::priority_queue<MergeCandidate, std::vector<MergeCandidate>, LaterCandidate> queue;
+  };
   void merge(std::vector<int32_t>& ids) const;
+  // Merges ids[begin, end) and writes the result from ids[out]; returns the new end.
+  size_t merge_run(std::vector<int32_t>& ids, size_t begin, size_t end, size_t out, MergeScratch& scratch) const;
 
   StringMap<int32_t> vocab_;
   std::vector<std::string> tokens_;
   std::vector<bool> has_token_;
-  std::unordered_map<uint64_t, MergeResult> merges_;
+  MergeTable merges_;
+  std::vector<bool> in_merge_rule_;  // by id: appears on either side of a merge
   std::optional<int32_t> unk_id_;
   bool fuse_unk_ = false;
   bool byte_fallback_ = false;

@@ -4,6 +4,7 @@
 // sentencepiece's dummy "▁" prefix.
 #include <sentencepiece_processor.h>
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
@@ -18,6 +19,9 @@ namespace gptq {
 namespace {
 
 const std::string_view kSpaceSymbol = "\xE2\x96\x81";  // "▁"
+// Sentencepiece slows down on long inputs (a whole corpus for perplexity),
+// so long text is encoded in chunks of about this size where that is exact.
+constexpr size_t kChunkBytes = 16 * 1024;
 
 enum class PieceKind : uint8_t { kNormal, kControl, kUnknown, kByte };
 
@@ -59,6 +63,15 @@ class SentencePieceModel final : public TokenizerModel {
         specials_.add(piece);
       }
     }
+    // No piece can span a newline when none contains one, the normalizer
+    // keeps it, and byte fallback encodes it (unknown characters would be
+    // fused into one <unk> across a chunk boundary). The text then encodes
+    // the same in pieces that end after a newline.
+    const auto newline_byte = ids_.find("<0x0A>");
+    chunk_at_newlines_ = spec.name == "identity" && !spec.remove_extra_whitespaces && newline_byte != ids_.end() &&
+                         kinds_[newline_byte->second] == PieceKind::kByte &&
+                         std::none_of(pieces_.begin(), pieces_.end(),
+                                      [](const std::string& piece) { return piece.find('\n') != std::string::npos; });
   }
 
   const char* kind() const override { return "sentencepiece"; }
@@ -136,8 +149,22 @@ class SentencePieceModel final : public TokenizerModel {
     return continuation_ ? *continuation_ : *processor_;
   }
 
+  // `processor` applies to the start of `text`; later chunks continue it.
   void encode_text(const sentencepiece::SentencePieceProcessor& processor, std::string_view text,
                    std::vector<int32_t>& ids) const {
+    const sentencepiece::SentencePieceProcessor* current = &processor;
+    while (chunk_at_newlines_ && text.size() > 2 * kChunkBytes) {
+      const size_t newline = text.find('\n', kChunkBytes);
+      if (newline == std::string_view::npos) break;
+      encode_chunk(*current, text.substr(0, newline + 1), ids);
+      text.remove_prefix(newline + 1);
+      current = &continuation();
+    }
+    encode_chunk(*current, text, ids);
+  }
+
+  void encode_chunk(const sentencepiece::SentencePieceProcessor& processor, std::string_view text,
+                    std::vector<int32_t>& ids) const {
     if (text.empty()) return;
     std::vector<int> piece_ids;
     const sentencepiece::util::Status status = processor.Encode(text, &piece_ids);
@@ -163,6 +190,7 @@ class SentencePieceModel final : public TokenizerModel {
   std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
   std::unique_ptr<sentencepiece::SentencePieceProcessor> continuation_;
   bool decode_strips_first_space_ = false;
+  bool chunk_at_newlines_ = false;
   std::vector<std::string> pieces_;
   std::vector<PieceKind> kinds_;
   StringMap<int32_t> ids_;

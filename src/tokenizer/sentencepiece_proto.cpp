@@ -9,6 +9,7 @@ namespace gptq {
 namespace {
 
 constexpr uint32_t kNormalizerSpecField = 3;  // ModelProto.normalizer_spec
+constexpr uint32_t kNameField = 1;            // NormalizerSpec.name
 constexpr uint32_t kAddDummyPrefixField = 3;  // NormalizerSpec.add_dummy_prefix
 constexpr uint32_t kRemoveExtraWhitespacesField = 4;
 constexpr uint32_t kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5;
@@ -88,6 +89,7 @@ SentencePieceNormalizerSpec read_normalizer_spec(std::string_view serialized, co
   WireReader(serialized, file).for_each_field([&](const Field& field) {
     if (field.number != kNormalizerSpecField || field.wire_type != kLengthDelimited) return;
     WireReader(field.payload, file).for_each_field([&](const Field& inner) {
+      if (inner.number == kNameField && inner.wire_type == kLengthDelimited) spec.name = inner.payload;
       if (inner.wire_type != kVarint) return;
       if (inner.number == kAddDummyPrefixField) spec.add_dummy_prefix = inner.varint != 0;
       if (inner.number == kRemoveExtraWhitespacesField) spec.remove_extra_whitespaces = inner.varint != 0;

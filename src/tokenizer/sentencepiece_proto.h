@@ -9,6 +9,7 @@
 namespace gptq {
 
 struct SentencePieceNormalizerSpec {
+  std::string name;  // "identity", "nmt_nfkc", ...
   bool add_dummy_prefix = true;  // the proto defaults
   bool remove_extra_whitespaces = true;
 };
