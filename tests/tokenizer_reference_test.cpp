@@ -20,7 +20,7 @@ class TokenizerReferenceTest : public ::testing::TestWithParam<ReferenceSet> {};
 
 TEST_P(TokenizerReferenceTest, EncodesAndDecodesLikeTheReference) {
   const ReferenceSet& set = GetParam();
-  GPTQ_REQUIRE_PATH(shared_path(std::string("tokenizers/") + set.folder));
+  GPTQ_REQUIRE_PATH(shared_path(set.folder));
   const Tokenizer& tokenizer = *shared_tokenizer(set.folder);
   const std::vector<ReferenceCase> cases = set.llamacpp ? llamacpp_cases(set.llamacpp) : reference_cases(set.folder);
   ASSERT_GE(cases.size(), 40u);
@@ -36,22 +36,22 @@ TEST_P(TokenizerReferenceTest, EncodesAndDecodesLikeTheReference) {
 // The llama2-sp reference is the sentencepiece library itself, which never
 // treats "<s>" or "<unk>" in text as special; HF tokenizers parse them.
 INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerReferenceTest,
-                         ::testing::Values(ReferenceSet{"gpt2_jsonl", "gpt2-hf", nullptr, true},
-                                           ReferenceSet{"llama3_jsonl", "llama3-hf", nullptr, true},
-                                           ReferenceSet{"mistral_jsonl", "mistral-hf", nullptr, true},
-                                           ReferenceSet{"llama2sp_jsonl", "llama2-sp", nullptr, false},
-                                           ReferenceSet{"gpt2_llamacpp", "gpt2-hf", "gpt-2", true},
-                                           ReferenceSet{"llama3_llamacpp", "llama3-hf", "llama-bpe", true},
-                                           ReferenceSet{"llama2sp_llamacpp", "llama2-sp", "llama-spm", true}),
+                         ::testing::Values(ReferenceSet{"gpt2_jsonl", "tokenizers/gpt2-hf", nullptr, true},
+                                           ReferenceSet{"llama3_jsonl", "tokenizers/llama3-hf", nullptr, true},
+                                           ReferenceSet{"mistral_jsonl", "tokenizers/mistral-hf", nullptr, true},
+                                           ReferenceSet{"llama2sp_jsonl", "tokenizers/llama2-sp", nullptr, false},
+                                           ReferenceSet{"gpt2_llamacpp", "tokenizers/gpt2-hf", "gpt-2", true},
+                                           ReferenceSet{"llama3_llamacpp", "tokenizers/llama3-hf", "llama-bpe", true},
+                                           ReferenceSet{"llama2sp_llamacpp", "tokenizers/llama2-sp", "llama-spm", true}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // With parse_special, sentencepiece text holding no special-token spelling
 // encodes exactly as without; where it does, the spelling becomes the token.
 TEST(TokenizerSentencePieceTest, ParseSpecialOnlyChangesSpecialSpellings) {
   GPTQ_REQUIRE_PATH(shared_path("tokenizers/llama2-sp"));
-  const Tokenizer& tokenizer = *shared_tokenizer("llama2-sp");
+  const Tokenizer& tokenizer = *shared_tokenizer("tokenizers/llama2-sp");
   size_t plain = 0;
-  for (const ReferenceCase& c : reference_cases("llama2-sp")) {
+  for (const ReferenceCase& c : reference_cases("tokenizers/llama2-sp")) {
     if (c.text.find("<s>") != std::string::npos || c.text.find("</s>") != std::string::npos ||
         c.text.find("<unk>") != std::string::npos) {
       continue;

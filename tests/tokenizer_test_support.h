@@ -16,13 +16,13 @@
 
 namespace gptq::test {
 
-// A tokenizer folder under shared/tokenizers, e.g. "gpt2-hf"; null when absent.
+// A tokenizer directory under shared/, e.g. "tokenizers/gpt2-hf"; null when absent.
 inline const Tokenizer* shared_tokenizer(const std::string& folder) {
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
   std::lock_guard lock(mutex);
   auto& slot = cache[folder];
-  const std::string dir = shared_path("tokenizers/" + folder);
+  const std::string dir = shared_path(folder);
   if (!slot && path_exists(dir)) slot = Tokenizer::load(dir, Json::object());
   return slot.get();
 }
@@ -40,10 +40,10 @@ struct ReferenceCase {
   std::string decoded;
 };
 
-// reference.jsonl: {"text", "ids", "decoded"} per line.
+// reference.jsonl of a tokenizer directory: {"text", "ids", "decoded"} per line.
 inline std::vector<ReferenceCase> reference_cases(const std::string& folder) {
   std::vector<ReferenceCase> cases;
-  std::ifstream in(shared_path("tokenizers/" + folder + "/reference.jsonl"));
+  std::ifstream in(shared_path(folder + "/reference.jsonl"));
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
