@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "io/json_file.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
@@ -76,6 +77,46 @@ inline std::vector<ReferenceCase> llamacpp_cases(const std::string& vocab) {
     c.decoded = c.text;
   }
   return cases;
+}
+
+// A scratch directory holding the given files (name -> content).
+inline std::string write_files(const std::string& name, const std::map<std::string, std::string>& files) {
+  const std::string dir = scratch_dir(name);
+  for (const auto& [file, content] : files) std::ofstream(dir + "/" + file, std::ios::binary) << content;
+  return dir;
+}
+
+// A tokenizer.json for a tiny BPE vocabulary; tests edit it before writing.
+inline Json tiny_bpe_tokenizer(Json vocab, Json merges) {
+  return Json{{"version", "1.0"},
+              {"added_tokens", Json::array()},
+              {"normalizer", nullptr},
+              {"pre_tokenizer", nullptr},
+              {"post_processor", nullptr},
+              {"decoder", nullptr},
+              {"model", Json{{"type", "BPE"}, {"vocab", std::move(vocab)}, {"merges", std::move(merges)}}}};
+}
+
+// Loads a directory holding just this tokenizer.json (and optional configs).
+inline std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& name, const Json& tokenizer_json,
+                                                      std::map<std::string, std::string> extra_files = {},
+                                                      const Json& model_config = Json::object()) {
+  extra_files["tokenizer.json"] = tokenizer_json.dump();
+  return Tokenizer::load(write_files(name, extra_files), model_config);
+}
+
+// Runs `action`, which must throw gptq::Error with `status` and a message
+// containing `message_part`.
+template <typename Action>
+void expect_error(Action&& action, gptq_status status, const std::string& message_part) {
+  try {
+    action();
+    ADD_FAILURE() << "no error; expected status " << static_cast<int>(status) << " mentioning '" << message_part << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), status) << e.what();
+    EXPECT_NE(std::string(e.what()).find(message_part), std::string::npos)
+        << "message '" << e.what() << "' does not mention '" << message_part << "'";
+  }
 }
 
 }  // namespace gptq::test
