@@ -17,15 +17,14 @@ constexpr int64_t kMaxTokenId = 1 << 24;
 BpeModel::BpeModel(const JsonNode& model) {
   const auto type = model.optional_string("type");
   if (type ? *type != "BPE" : !model.has("merges")) model.fail_unsupported("model");
-  load_vocab(model.child("vocab"));
-  load_merges(model.child("merges"));
-
   // "dropout" only matters when training; encoding is deterministic here.
   fuse_unk_ = model.boolean("fuse_unk", false);
   byte_fallback_ = model.boolean("byte_fallback", false);
   ignore_merges_ = model.boolean("ignore_merges", false);
   continuing_subword_prefix_ = model.optional_string("continuing_subword_prefix").value_or("");
   end_of_word_suffix_ = model.optional_string("end_of_word_suffix").value_or("");
+  load_vocab(model.child("vocab"));
+  load_merges(model.child("merges"));  // needs the subword prefix
   if (const auto unk = model.optional_string("unk_token")) {
     unk_id_ = token_id(*unk);
     if (!unk_id_) log_warn(model.where(), ": unk_token '", *unk, "' is not in the vocabulary; unknown text is dropped");
