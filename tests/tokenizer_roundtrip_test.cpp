@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "tokenizer/utf8.h"
 #include "tokenizer_test_support.h"
@@ -99,6 +100,29 @@ TEST_P(TokenizerRoundTripTest, MetaspaceCharacterInInput) {
   const std::string text = "a\xE2\x96\x81" "b";
   const std::string decoded = tokenizer.decode(tokenizer.encode(text, false, false), false);
   EXPECT_EQ(decoded, GetParam().space_based ? "a b" : text);
+}
+
+// One tokenizer serves many threads (its word cache is shared).
+TEST_P(TokenizerRoundTripTest, ThreadsAgreeWithOneThread) {
+  GPTQ_REQUIRE_PATH(shared_path(GetParam().folder));
+  const Tokenizer& tokenizer = *shared_tokenizer(GetParam().folder);
+  const std::vector<std::string> texts = random_texts(7, 200);
+  std::vector<std::vector<int32_t>> expected;
+  for (const std::string& text : texts) expected.push_back(tokenizer.encode(text, false, true));
+  std::vector<size_t> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < mismatches.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t round = 0; round < 3; ++round) {
+        for (size_t i = t; i < texts.size() + t; ++i) {
+          const size_t k = i % texts.size();
+          if (tokenizer.encode(texts[k], false, true) != expected[k]) ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<size_t>(4, 0));
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizer, TokenizerRoundTripTest,

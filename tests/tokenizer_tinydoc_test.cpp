@@ -2,6 +2,8 @@
 // the ids that transformers produced for its reference generations.
 #include <gtest/gtest.h>
 
+#include <sentencepiece_processor.h>
+
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
 #include "tokenizer_test_support.h"
@@ -72,6 +74,23 @@ TEST_F(TokenizerTinydocTest, WikitextEncodesLikeTheReference) {
   ASSERT_GT(ids.size(), 128u);
   EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + 128), expected);
   EXPECT_EQ(tokenizer_->decode(ids, false), text);
+}
+
+// Long text is encoded in newline-ended chunks for speed; the result must
+// be what sentencepiece gives for the text in one piece.
+TEST(TokenizerSentencePieceChunksTest, ChunkedEncodingEqualsWholeText) {
+  const std::string wiki = shared_path("data/wikitext-2/test.txt");
+  GPTQ_REQUIRE_PATH(wiki);
+  const std::string text = read_text_file(wiki).substr(0, 150000);
+  for (const std::string dir : {"tokenizers/llama2-sp", "models/tinydoc-llama-13m"}) {
+    GPTQ_REQUIRE_PATH(shared_path(dir));
+    sentencepiece::SentencePieceProcessor processor;
+    ASSERT_TRUE(processor.Load(shared_path(dir + "/tokenizer.model")).ok());
+    std::vector<int> whole;
+    ASSERT_TRUE(processor.Encode(text, &whole).ok());
+    const std::vector<int32_t> chunked = shared_tokenizer(dir)->encode(text, false, false);
+    EXPECT_EQ(chunked, std::vector<int32_t>(whole.begin(), whole.end())) << dir;
+  }
 }
 
 }  // namespace
