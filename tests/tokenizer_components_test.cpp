@@ -15,12 +15,12 @@ namespace gptq::test {
 namespace {
 
 std::string normalize(const Json& config, std::string text) {
-  make_normalizer(JsonNode(config, "test.json", "normalizer"))->normalize(text);
+  make_normalizer(JsonNode(config, "test.json", "normalizer"))->apply(text);
   return text;
 }
 
 std::vector<std::string> pre_tokenize(const Json& config, std::vector<TextPiece> pieces) {
-  make_pre_tokenizer(JsonNode(config, "test.json", "pre_tokenizer"))->pre_tokenize(pieces);
+  make_pre_tokenizer(JsonNode(config, "test.json", "pre_tokenizer"))->apply(pieces);
   std::vector<std::string> texts;
   for (const TextPiece& piece : pieces) texts.push_back(piece.text);
   return texts;
@@ -31,7 +31,7 @@ std::vector<std::string> pre_tokenize(const Json& config, const std::string& tex
 }
 
 std::vector<std::string> decode(const Json& config, std::vector<std::string> tokens) {
-  make_decoder(JsonNode(config, "test.json", "decoder"))->decode_chain(tokens);
+  make_decoder(JsonNode(config, "test.json", "decoder"))->apply(tokens);
   return tokens;
 }
 

@@ -61,7 +61,7 @@ AddedVocabulary::AddedVocabulary(const JsonNode& added_tokens, const Normalizer*
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const AddedToken& token = tokens_[i];
     std::string spelling = token.content;
-    if (token.normalized && normalizer != nullptr) normalizer->normalize(spelling);
+    if (token.normalized && normalizer != nullptr) normalizer->apply(spelling);
     TokenMatcher& with_specials = token.normalized ? normalized_ : raw_;
     TokenMatcher& without_specials = token.normalized ? normalized_plain_ : raw_plain_;
     with_specials.matcher.add(spelling);

@@ -19,20 +19,9 @@ void replace_all(std::string& text, const TextPattern& pattern, std::string_view
   text = std::move(out);
 }
 
-class SequenceDecoder final : public Decoder {
- public:
-  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
-    for (const auto& step : steps_) step->decode_chain(tokens);
-  }
-
- private:
-  std::vector<std::unique_ptr<Decoder>> steps_;
-};
-
 class ByteLevelDecoder final : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     std::string bytes;
     for (const std::string& token : tokens) {
       // Added tokens may hold characters outside the alphabet: kept verbatim.
@@ -46,7 +35,7 @@ class MetaspaceDecoder final : public Decoder {
  public:
   MetaspaceDecoder(std::string replacement, bool strips_first)
       : replacement_(TextPattern::literal(std::move(replacement))), strips_first_(strips_first) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     // The reference drops every replacement character of the first token,
     // not only the one its pre-tokenizer prepended.
     for (size_t i = 0; i < tokens.size(); ++i) replace_all(tokens[i], replacement_, i == 0 && strips_first_ ? "" : " ");
@@ -60,7 +49,7 @@ class MetaspaceDecoder final : public Decoder {
 class ReplaceDecoder final : public Decoder {
  public:
   ReplaceDecoder(TextPattern pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     for (std::string& token : tokens) replace_all(token, pattern_, content_);
   }
 
@@ -73,7 +62,7 @@ class ReplaceDecoder final : public Decoder {
 // that a character split over several byte tokens comes out whole.
 class ByteFallbackDecoder final : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     std::vector<std::string> out;
     out.reserve(tokens.size());
     bool previous_was_byte = false;
@@ -107,7 +96,7 @@ class ByteFallbackDecoder final : public Decoder {
 
 class FuseDecoder final : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     std::string joined;
     for (const std::string& token : tokens) joined += token;
     tokens.assign(1, std::move(joined));
@@ -118,7 +107,7 @@ class FuseDecoder final : public Decoder {
 class StripDecoder final : public Decoder {
  public:
   StripDecoder(std::string content, size_t start, size_t stop) : content_(std::move(content)), start_(start), stop_(stop) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     if (content_.empty()) return;
     for (std::string& token : tokens) {
       size_t begin = 0, end = token.size();
@@ -141,7 +130,7 @@ class StripDecoder final : public Decoder {
 class BpeSuffixDecoder final : public Decoder {
  public:
   explicit BpeSuffixDecoder(std::string suffix) : suffix_(TextPattern::literal(std::move(suffix))) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void apply(std::vector<std::string>& tokens) const override {
     for (size_t i = 0; i < tokens.size(); ++i) replace_all(tokens[i], suffix_, i + 1 == tokens.size() ? "" : " ");
   }
 
@@ -159,11 +148,7 @@ bool metaspace_strips_first(const JsonNode& node) {
 
 std::unique_ptr<Decoder> make_decoder(const JsonNode& node) {
   const std::string type = node.type();
-  if (type == "Sequence") {
-    std::vector<std::unique_ptr<Decoder>> steps;
-    for (const JsonNode& step : node.child("decoders").elements()) steps.push_back(make_decoder(step));
-    return std::make_unique<SequenceDecoder>(std::move(steps));
-  }
+  if (type == "Sequence") return std::make_unique<StageSequence<std::vector<std::string>>>(node, "decoders", make_decoder);
   if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "Metaspace") {
     return std::make_unique<MetaspaceDecoder>(node.optional_string("replacement").value_or("\xE2\x96\x81"),

@@ -8,15 +8,12 @@
 #include <vector>
 
 #include "tokenizer/json_node.h"
+#include "tokenizer/pipeline_stage.h"
 
 namespace gptq {
 
-class Decoder {
- public:
-  virtual ~Decoder() = default;
-  // Rewrites the list of token strings (some decoders fuse it into one).
-  virtual void decode_chain(std::vector<std::string>& tokens) const = 0;
-};
+// Rewrites the list of token strings (some decoders fuse it into one).
+using Decoder = PipelineStage<std::vector<std::string>>;
 
 // Sequence, ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, BPEDecoder;
 // other types are GPTQ_ERR_UNSUPPORTED.

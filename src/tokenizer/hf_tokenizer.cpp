@@ -39,7 +39,7 @@ class HfTokenizerModel final : public TokenizerModel {
         continue;
       }
       std::string normalized(text.substr(raw.begin, raw.end - raw.begin));
-      if (normalizer_) normalizer_->normalize(normalized);
+      if (normalizer_) normalizer_->apply(normalized);
       for (const InputSegment& part : added_->split_normalized(normalized, parse_special)) {
         if (part.token >= 0) {
           ids.push_back(part.token);
@@ -47,7 +47,7 @@ class HfTokenizerModel final : public TokenizerModel {
         }
         std::vector<TextPiece> pieces;
         pieces.push_back({normalized.substr(part.begin, part.end - part.begin), raw.begin == 0 && part.begin == 0});
-        if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pieces);
+        if (pre_tokenizer_) pre_tokenizer_->apply(pieces);
         for (const TextPiece& piece : pieces) bpe_->encode_word(piece.text, ids);
       }
     }
@@ -64,7 +64,7 @@ class HfTokenizerModel final : public TokenizerModel {
       if (text != nullptr) tokens.push_back(*text);
     }
     if (!decoder_) return join_with_spaces(tokens);
-    decoder_->decode_chain(tokens);
+    decoder_->apply(tokens);
     std::string out;
     for (const std::string& token : tokens) out += token;
     return out;

@@ -16,21 +16,10 @@ bool is_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
-class SequenceNormalizer final : public Normalizer {
- public:
-  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps) : steps_(std::move(steps)) {}
-  void normalize(std::string& text) const override {
-    for (const auto& step : steps_) step->normalize(text);
-  }
-
- private:
-  std::vector<std::unique_ptr<Normalizer>> steps_;
-};
-
 class UnicodeFormNormalizer final : public Normalizer {
  public:
   explicit UnicodeFormNormalizer(int utf8proc_options) : options_(utf8proc_options) {}
-  void normalize(std::string& text) const override {
+  void apply(std::string& text) const override {
     if (is_ascii(text)) return;  // every normal form leaves ASCII alone
     utf8proc_uint8_t* result = nullptr;
     const utf8proc_ssize_t length =
@@ -48,7 +37,7 @@ class UnicodeFormNormalizer final : public Normalizer {
 class PrependNormalizer final : public Normalizer {
  public:
   explicit PrependNormalizer(std::string prefix) : prefix_(std::move(prefix)) {}
-  void normalize(std::string& text) const override {
+  void apply(std::string& text) const override {
     if (!text.empty()) text.insert(0, prefix_);
   }
 
@@ -59,7 +48,7 @@ class PrependNormalizer final : public Normalizer {
 class ReplaceNormalizer final : public Normalizer {
  public:
   ReplaceNormalizer(TextPattern pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
-  void normalize(std::string& text) const override {
+  void apply(std::string& text) const override {
     const std::vector<ByteRange> matches = pattern_.find_all(text);
     if (matches.empty()) return;
     std::string out;
@@ -81,7 +70,7 @@ class ReplaceNormalizer final : public Normalizer {
 
 class LowercaseNormalizer final : public Normalizer {
  public:
-  void normalize(std::string& text) const override {
+  void apply(std::string& text) const override {
     if (is_ascii(text)) {
       std::transform(text.begin(), text.end(), text.begin(),
                      [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
@@ -105,7 +94,7 @@ class LowercaseNormalizer final : public Normalizer {
 class StripNormalizer final : public Normalizer {
  public:
   StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
-  void normalize(std::string& text) const override {
+  void apply(std::string& text) const override {
     size_t begin = 0, end = text.size();
     if (left_) {
       size_t pos = 0;
@@ -130,11 +119,7 @@ class StripNormalizer final : public Normalizer {
 
 std::unique_ptr<Normalizer> make_normalizer(const JsonNode& node) {
   const std::string type = node.type();
-  if (type == "Sequence") {
-    std::vector<std::unique_ptr<Normalizer>> steps;
-    for (const JsonNode& step : node.child("normalizers").elements()) steps.push_back(make_normalizer(step));
-    return std::make_unique<SequenceNormalizer>(std::move(steps));
-  }
+  if (type == "Sequence") return std::make_unique<StageSequence<std::string>>(node, "normalizers", make_normalizer);
   if (type == "NFC") return std::make_unique<UnicodeFormNormalizer>(UTF8PROC_STABLE | UTF8PROC_COMPOSE);
   if (type == "NFD") return std::make_unique<UnicodeFormNormalizer>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE);
   if (type == "NFKC") return std::make_unique<UnicodeFormNormalizer>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);

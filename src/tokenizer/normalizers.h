@@ -6,14 +6,11 @@
 #include <string>
 
 #include "tokenizer/json_node.h"
+#include "tokenizer/pipeline_stage.h"
 
 namespace gptq {
 
-class Normalizer {
- public:
-  virtual ~Normalizer() = default;
-  virtual void normalize(std::string& text) const = 0;
-};
+using Normalizer = PipelineStage<std::string>;
 
 // Sequence, NFC, NFD, NFKC, NFKD, Prepend, Replace, Lowercase, Strip;
 // other types are GPTQ_ERR_UNSUPPORTED.

@@ -23,23 +23,12 @@ void split_each(std::vector<TextPiece>& pieces, const SplitFunction& split) {
   pieces = std::move(result);
 }
 
-class SequencePreTokenizer final : public PreTokenizer {
- public:
-  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
-  void pre_tokenize(std::vector<TextPiece>& pieces) const override {
-    for (const auto& step : steps_) step->pre_tokenize(pieces);
-  }
-
- private:
-  std::vector<std::unique_ptr<PreTokenizer>> steps_;
-};
-
 // Split, and the fixed-pattern pre-tokenizers that are a Split in disguise.
 class PatternPreTokenizer final : public PreTokenizer {
  public:
   PatternPreTokenizer(TextPattern pattern, SplitBehavior behavior, bool invert)
       : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
-  void pre_tokenize(std::vector<TextPiece>& pieces) const override {
+  void apply(std::vector<TextPiece>& pieces) const override {
     split_each(pieces, [this](std::string_view text) {
       return split_spans(spans_of_matches(text.size(), pattern_.find_all(text)), behavior_, invert_);
     });
@@ -56,7 +45,7 @@ class CharClassPreTokenizer final : public PreTokenizer {
  public:
   CharClassPreTokenizer(bool (*predicate)(char32_t), SplitBehavior behavior)
       : predicate_(predicate), behavior_(behavior) {}
-  void pre_tokenize(std::vector<TextPiece>& pieces) const override {
+  void apply(std::vector<TextPiece>& pieces) const override {
     split_each(pieces, [this](std::string_view text) { return split_spans(spans_of_chars(text, predicate_), behavior_); });
   }
 
@@ -72,13 +61,13 @@ class ByteLevelPreTokenizer final : public PreTokenizer {
     if (use_regex) split_ = std::make_unique<PatternPreTokenizer>(TextPattern::regex(kGpt2SplitRegex, where),
                                                                    SplitBehavior::kIsolated, false);
   }
-  void pre_tokenize(std::vector<TextPiece>& pieces) const override {
+  void apply(std::vector<TextPiece>& pieces) const override {
     if (add_prefix_space_) {
       for (TextPiece& piece : pieces) {
         if (!piece.text.starts_with(' ')) piece.text.insert(piece.text.begin(), ' ');
       }
     }
-    if (split_) split_->pre_tokenize(pieces);
+    if (split_) split_->apply(pieces);
     std::string mapped;
     for (TextPiece& piece : pieces) {
       mapped.clear();
@@ -97,7 +86,7 @@ class MetaspacePreTokenizer final : public PreTokenizer {
   enum class Prepend { kAlways, kFirst, kNever };
   MetaspacePreTokenizer(std::string replacement, Prepend prepend, bool split)
       : replacement_(std::move(replacement)), delimiter_(TextPattern::literal(replacement_)), prepend_(prepend), split_(split) {}
-  void pre_tokenize(std::vector<TextPiece>& pieces) const override {
+  void apply(std::vector<TextPiece>& pieces) const override {
     for (TextPiece& piece : pieces) {
       if (piece.text.find(' ') != std::string::npos) piece.text = replace_spaces(piece.text);
       const bool prepend = prepend_ == Prepend::kAlways || (prepend_ == Prepend::kFirst && piece.at_input_start);
@@ -145,9 +134,7 @@ MetaspacePreTokenizer::Prepend metaspace_prepend_scheme(const JsonNode& node) {
 std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonNode& node) {
   const std::string type = node.type();
   if (type == "Sequence") {
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (const JsonNode& step : node.child("pretokenizers").elements()) steps.push_back(make_pre_tokenizer(step));
-    return std::make_unique<SequencePreTokenizer>(std::move(steps));
+    return std::make_unique<StageSequence<std::vector<TextPiece>>>(node, "pretokenizers", make_pre_tokenizer);
   }
   if (type == "ByteLevel") {
     return std::make_unique<ByteLevelPreTokenizer>(node.boolean("add_prefix_space", true),

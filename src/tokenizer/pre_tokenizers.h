@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tokenizer/json_node.h"
+#include "tokenizer/pipeline_stage.h"
 
 namespace gptq {
 
@@ -16,11 +17,7 @@ struct TextPiece {
   bool at_input_start = false;
 };
 
-class PreTokenizer {
- public:
-  virtual ~PreTokenizer() = default;
-  virtual void pre_tokenize(std::vector<TextPiece>& pieces) const = 0;
-};
+using PreTokenizer = PipelineStage<std::vector<TextPiece>>;
 
 // Sequence, ByteLevel, Split, Metaspace, Digits, Whitespace, WhitespaceSplit,
 // Punctuation; other types are GPTQ_ERR_UNSUPPORTED.
