@@ -25,7 +25,12 @@ class TokenizerModel {
   virtual const char* kind() const = 0;
   virtual int32_t vocab_size() const = 0;
   // Encodes valid UTF-8 without adding BOS/EOS. With parse_special, text of
-  // special/added tokens is matched as those tokens; otherwise it is plain text.
+  // special/added tokens is matched as those tokens; otherwise it is plain text
+  // (added tokens that are not special always match, as in tokenizers).
+  // Corpus text such as WikiText's "<unk>" markers wants parse_special off:
+  // that is how the sentencepiece library and the perplexity references read it.
+  // Sentencepiece models add their "▁" dummy prefix only at the start of the
+  // text, not after a special token (transformers' legacy=false).
   virtual std::vector<int32_t> encode(std::string_view text, bool parse_special) const = 0;
   // Decodes ids to bytes. Byte tokens are copied as they are, so the result
   // can end inside a UTF-8 sequence (or hold an ill-formed one when the ids
