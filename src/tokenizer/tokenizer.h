@@ -25,9 +25,16 @@ class TokenizerModel {
   virtual const char* kind() const = 0;
   virtual int32_t vocab_size() const = 0;
   // Encodes valid UTF-8 without adding BOS/EOS. With parse_special, text of
-  // special/added tokens is matched as those tokens; otherwise it is plain text.
+  // special/added tokens is matched as those tokens; otherwise it is plain text
+  // (added tokens that are not special always match, as in tokenizers).
+  // Corpus text such as WikiText's "<unk>" markers wants parse_special off:
+  // that is how the sentencepiece library and the perplexity references read it.
+  // Sentencepiece models add their "▁" dummy prefix only at the start of the
+  // text, not after a special token (transformers' legacy=false).
   virtual std::vector<int32_t> encode(std::string_view text, bool parse_special) const = 0;
-  // Decodes ids to bytes (possibly ending inside a UTF-8 sequence).
+  // Decodes ids to bytes. Byte tokens are copied as they are, so the result
+  // can end inside a UTF-8 sequence (or hold an ill-formed one when the ids
+  // are nonsense); utf8::sanitize makes it displayable.
   virtual std::string decode(std::span<const int32_t> ids, bool skip_special) const = 0;
   // The vocabulary entry as stored ("▁the", "<0x0A>", "Ġworld"); ids must be valid.
   virtual const std::string& token_text(int32_t id) const = 0;
@@ -40,12 +47,16 @@ class Tokenizer {
  public:
   // Loads tokenizer.json (preferred) or tokenizer.model from `dir`;
   // `model_config` is the parsed config.json (for bos/eos ids).
+  // GPTQ_ERR_NOT_FOUND when the directory has neither file.
   static std::unique_ptr<Tokenizer> load(const std::string& dir, const Json& model_config);
+  // Whether `dir` holds a tokenizer file that load() would read.
+  static bool present(const std::string& dir);
 
   // Encodes text. Invalid UTF-8 is GPTQ_ERR_INVALID_ARGUMENT. add_special
   // adds the prefix/suffix tokens the configuration asks for (usually BOS).
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
-  // Ids out of range are GPTQ_ERR_INVALID_ARGUMENT.
+  // Ids out of range are GPTQ_ERR_INVALID_ARGUMENT. The bytes are those of
+  // TokenizerModel::decode: an unfinished character at the end stays raw.
   std::string decode(std::span<const int32_t> ids, bool skip_special) const;
 
   const TokenizerModel& model() const { return *model_; }
