@@ -152,6 +152,12 @@ typedef struct gptq_model_params {
     /* Called while loading; may cancel. NULL: no reports. */
     gptq_progress_fn progress;
     void *progress_user_data;
+    /* Round the rotary frequencies to the weights' fp16/bf16 type, as
+     * transformers does for a model it holds in that dtype (they are a
+     * buffer the cast rounds); reproduces such a model's logits exactly.
+     * Default 0: exact frequencies, as transformers in fp32, vLLM and
+     * llama.cpp use. */
+    int32_t round_rope_to_weight_dtype;
 } gptq_model_params;
 
 /* Fills `params` (of `struct_size` bytes, normally sizeof *params) with

@@ -219,7 +219,9 @@ TEST(Linalg, CholeskyInverseAndUpperFactor) {
       double s = 0;
       for (int64_t k = 0; k < n; ++k) s += u[k * n + i] * u[k * n + j];
       EXPECT_NEAR(s, inv[i * n + j], 1e-12);
-      if (j < i) EXPECT_EQ(u[i * n + j], 0.0);
+      if (j < i) {
+        EXPECT_EQ(u[i * n + j], 0.0);
+      }
     }
   std::vector<double> indefinite = {1, 2, 2, 1};
   EXPECT_FALSE(cholesky_lower(indefinite, 2));

@@ -43,6 +43,7 @@ gptq_status gptq_model_load(const char* path, const gptq_model_params* params, g
     const gptq_model_params p = read_params(params, model_defaults(), kModelParamsMinSize, "params");
     LoadOptions options;
     options.use_mmap = p.use_mmap != 0;
+    options.round_rope_to_weight_dtype = p.round_rope_to_weight_dtype != 0;
     if (p.progress != nullptr) {
       options.progress = [&p](float fraction, const char* stage) {
         return p.progress(fraction, stage, p.progress_user_data) == 0;

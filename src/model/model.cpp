@@ -161,13 +161,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     model->lm_head_ = model->bind_linear(arch.lm_head, c.hidden_size, c.vocab_size, false);
   }
   model->rope_inv_freq_ = gptq::rope_inverse_frequencies(c);
-  // transformers keeps inv_freq as a buffer, which loading the model in its
-  // stored dtype rounds to fp16/bf16 (later upcasts cannot undo it). Doing
-  // the same reproduces its logits; exact frequencies drift by up to 2e-3
-  // relative over a few dozen positions on a bf16 model.
-  round_to_weight_type(model->rope_inv_freq_, model->embed_tokens_.type);
+  if (options.round_rope_to_weight_dtype) round_to_weight_type(model->rope_inv_freq_, model->embed_tokens_.type);
 
-  if (file_exists(join_path(dir, "tokenizer.json")) || file_exists(join_path(dir, "tokenizer.model"))) {
+  if (Tokenizer::present(dir)) {
     model->tokenizer_ = Tokenizer::load(dir, config_json);
     if (model->tokenizer_->vocab_size() > c.vocab_size) {
       fail(GPTQ_ERR_FORMAT, "the tokenizer in '", dir, "' has ", model->tokenizer_->vocab_size(),

@@ -44,6 +44,11 @@ struct DecoderLayer {
 
 struct LoadOptions {
   bool use_mmap = true;
+  // Round the rotary inverse frequencies to the weights' fp16/bf16 type, as
+  // transformers ends up doing for a model it holds in that dtype (the
+  // frequencies are a buffer that the cast rounds). Off: exact frequencies,
+  // as transformers in fp32, vLLM and llama.cpp compute them.
+  bool round_rope_to_weight_dtype = false;
   // Called with (fraction, stage); returns false to cancel.
   std::function<bool(float, const char*)> progress;
 };
