@@ -387,6 +387,101 @@ GPTQ_API GPTQ_NODISCARD gptq_status gptq_generation_timings(const gptq_generatio
 GPTQ_API void gptq_generation_free(gptq_generation *generation);
 
 /* ------------------------------------------------------------------------
+ * Quantization
+ * ------------------------------------------------------------------------ */
+
+/* Calibration data: token sequences the quantizer runs through the model. */
+typedef struct gptq_calibration gptq_calibration;
+
+/* An empty set; add samples with gptq_calibration_add. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_new(gptq_calibration **out);
+/* Adds one sample of token ids (copied). */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_add(gptq_calibration *calibration,
+                                                         const int32_t *tokens, size_t n_tokens);
+/* `n_samples` windows of `seqlen` tokens at random offsets (seeded) of a
+ * text tokenized once without BOS: how the GPTQ paper samples WikiText-2. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_from_text(const gptq_model *model,
+                                                               const char *text, size_t text_len,
+                                                               int32_t n_samples, int32_t seqlen,
+                                                               uint64_t seed,
+                                                               gptq_calibration **out);
+/* One sample per text, with the tokenizer's BOS, cut to `seqlen` tokens. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_from_texts(const gptq_model *model,
+                                                                const char *const *texts,
+                                                                size_t n_texts, int32_t seqlen,
+                                                                gptq_calibration **out);
+/* From a file: JSON lines (".jsonl": one sample per line's "text", at most
+ * n_samples of them) or plain text (random windows as above). */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_from_file(const gptq_model *model,
+                                                               const char *path,
+                                                               int32_t n_samples, int32_t seqlen,
+                                                               uint64_t seed,
+                                                               gptq_calibration **out);
+GPTQ_API size_t gptq_calibration_count(const gptq_calibration *calibration);
+GPTQ_API void gptq_calibration_free(gptq_calibration *calibration);
+
+typedef enum gptq_quant_method {
+    GPTQ_METHOD_GPTQ = 0, /* GPTQ with calibration data */
+    GPTQ_METHOD_RTN = 1   /* round-to-nearest, the baseline (no calibration) */
+} gptq_quant_method;
+
+/* Called after each quantized module: its layer, the module's full name,
+ * its average GPTQ loss (AutoGPTQ's "avg loss"; 0 for RTN) and the fraction
+ * of all modules done. Return nonzero to cancel. */
+typedef int32_t (*gptq_quantize_progress_fn)(int32_t layer, int32_t n_layers, const char *module,
+                                             double loss, float fraction, void *user_data);
+
+typedef struct gptq_quantize_params {
+    uint32_t struct_size;
+    int32_t bits;            /* 2, 3, 4 or 8 (default 4) */
+    int32_t group_size;      /* columns per group, or -1 for one group (default 128) */
+    int32_t desc_act;        /* act-order: columns by decreasing Hessian diagonal (default 0) */
+    int32_t sym;             /* symmetric zero points (default 1) */
+    int32_t static_groups;   /* fix group ranges before act-order (default 0) */
+    int32_t true_sequential; /* quantize q/k/v, o, up/gate, down in turn (default 1) */
+    float damp_percent;      /* damping, fraction of mean(diag H) (default 0.01) */
+    int32_t method;          /* gptq_quant_method (default GPTQ_METHOD_GPTQ) */
+    int32_t mse;             /* search each group's range for least error (default 0) */
+    const char *const *skip_modules; /* kept in float: "mlp.down_proj" or full names */
+    int32_t n_skip_modules;
+    int32_t n_threads;       /* 0: one per physical core */
+    gptq_quantize_progress_fn progress;
+    void *progress_user_data;
+} gptq_quantize_params;
+
+GPTQ_API void gptq_quantize_default_params(gptq_quantize_params *params, size_t struct_size);
+
+/* Quantizes the linear layers of a float model (lm_head and embeddings stay
+ * float). *out_model receives a new quantized model, usable at once and
+ * independent of `model`'s handle; free it with gptq_model_free.
+ * `calibration` may be NULL for GPTQ_METHOD_RTN. Deterministic for given
+ * inputs and thread count. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_quantize(const gptq_model *model,
+                                                  const gptq_calibration *calibration,
+                                                  const gptq_quantize_params *params,
+                                                  gptq_model **out_model);
+
+typedef enum gptq_checkpoint_format {
+    GPTQ_FORMAT_GPTQ = 0,    /* AutoGPTQ's v1: zero points stored minus one */
+    GPTQ_FORMAT_GPTQ_V2 = 1  /* GPTQModel's v2: zero points as they are */
+} gptq_checkpoint_format;
+
+typedef struct gptq_save_params {
+    uint32_t struct_size;
+    int32_t format;          /* gptq_checkpoint_format (default GPTQ_FORMAT_GPTQ) */
+    int64_t max_shard_bytes; /* 0: one model.safetensors (default); else shards + index */
+} gptq_save_params;
+
+GPTQ_API void gptq_save_default_params(gptq_save_params *params, size_t struct_size);
+
+/* Writes the model as a checkpoint directory that AutoGPTQ, transformers,
+ * vLLM and ExLlama load: safetensors weights, config.json with
+ * quantization_config, quantize_config.json, tokenizer files. `dir` must not
+ * exist or be empty; the directory appears only once complete. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_model_save(const gptq_model *model, const char *dir,
+                                                    const gptq_save_params *params);
+
+/* ------------------------------------------------------------------------
  * Evaluation
  * ------------------------------------------------------------------------ */
 

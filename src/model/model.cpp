@@ -47,6 +47,12 @@ void round_to_weight_type(std::vector<float>& values, cpu::WeightType type) {
 
 }  // namespace
 
+void Linear::set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features) {
+  auto storage = std::make_shared<const std::vector<float>>(std::move(values));
+  weights = {storage->data(), cpu::WeightType::F32, out_features, in_features, in_features};
+  owned = std::move(storage);
+}
+
 const Tokenizer& Model::require_tokenizer() const {
   if (!tokenizer_) {
     fail(GPTQ_ERR_NOT_FOUND, "the model in '", dir_, "' has no tokenizer (tokenizer.json or tokenizer.model)");
@@ -73,14 +79,11 @@ Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_
   linear.name = module;
   if (quant_config_ && has_gptq_tensors(*checkpoint_, module)) {
     const GptqLinearTensors tensors = read_gptq_linear(*checkpoint_, module, in_features, out_features, *quant_config_);
-    auto dequantized = std::make_shared<std::vector<float>>(dequantize_gptq(tensors, *quant_config_));
-    linear.weights = {dequantized->data(), cpu::WeightType::F32, out_features, in_features, in_features};
-    linear.owned = std::move(dequantized);
-    linear.quant_bits = quant_config_->bits;
+    auto quantized = std::make_shared<const QuantizedLinear>(quantized_linear_from_checkpoint(tensors, *quant_config_));
+    linear.set_owned_weights(quantized->dequantize(), out_features, in_features);
+    weight_bytes_ += quantized->packed_bytes();
+    linear.quantized = std::move(quantized);
     n_params_ += in_features * out_features;
-    for (const TensorView* t : {tensors.qweight, tensors.qzeros, tensors.scales, tensors.g_idx}) {
-      if (t != nullptr) weight_bytes_ += static_cast<int64_t>(t->n_bytes);
-    }
   } else {
     linear.weights = bind_matrix(module + ".weight", out_features, in_features);
   }
@@ -108,6 +111,31 @@ Norm Model::bind_norm(const std::string& module, int64_t size, bool has_bias) {
   return norm;
 }
 
+std::unique_ptr<Model> Model::with_layers(const Model& base, std::vector<DecoderLayer> layers,
+                                         std::optional<QuantConfig> quant_config) {
+  std::unique_ptr<Model> model(new Model(base));
+  model->quant_config_ = std::move(quant_config);
+  // Recount what the layers hold; embeddings, norms and lm_head stay as they are.
+  auto linear_stats = [](const std::vector<DecoderLayer>& ls, int64_t* params, int64_t* bytes) {
+    for (const DecoderLayer& l : ls) {
+      for (const Linear* lin : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj}) {
+        if (lin->weights.data == nullptr) continue;
+        *params += lin->in_features() * lin->out_features();
+        *bytes += lin->quantized ? lin->quantized->packed_bytes()
+                                 : lin->in_features() * lin->out_features() *
+                                       (lin->weights.type == cpu::WeightType::F32 ? 4 : 2);
+      }
+    }
+  };
+  int64_t old_params = 0, old_bytes = 0, new_params = 0, new_bytes = 0;
+  linear_stats(base.layers_, &old_params, &old_bytes);
+  linear_stats(layers, &new_params, &new_bytes);
+  model->n_params_ += new_params - old_params;
+  model->weight_bytes_ += new_bytes - old_bytes;
+  model->layers_ = std::move(layers);
+  return model;
+}
+
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
   auto report = [&](float fraction, const char* stage) {
     if (options.progress && !options.progress(fraction, stage)) {
@@ -124,6 +152,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   const ModelConfig& c = model->config_;
   const ArchSpec& arch = *c.arch;
   model->quant_config_ = read_quant_config(dir, config_json);
+  model->source_config_ = config_json.dump();
   report(0.0f, "load");
 
   const std::string base_name = model->quant_config_ ? model->quant_config_->model_file_base_name : "";

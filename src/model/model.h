@@ -12,6 +12,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 #include "model/config.h"
 #include "quant/quant_config.h"
+#include "quant/quantized_linear.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptq {
@@ -21,9 +22,13 @@ struct Linear {
   cpu::DenseWeights weights;  // [out_features, in_features]
   std::vector<float> bias;    // empty when the module has none
   // Weights held in memory rather than read from the mapped checkpoint
-  // (dequantized GPTQ weights); `weights` points into it.
+  // (fp32 working copies, dequantized GPTQ weights); `weights` points into it.
   std::shared_ptr<const std::vector<float>> owned;
-  int quant_bits = 0;         // > 0 when the checkpoint stores it GPTQ-quantized
+  // Set when the layer is GPTQ-quantized (loaded or produced by quantization).
+  std::shared_ptr<const QuantizedLinear> quantized;
+
+  // Points this layer at in-memory fp32 weights [out_features][in_features].
+  void set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features);
 
   int64_t in_features() const { return weights.n_cols; }
   int64_t out_features() const { return weights.n_rows; }
@@ -56,6 +61,10 @@ struct LoadOptions {
 class Model {
  public:
   static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& options);
+  // A model sharing `base`'s checkpoint, tokenizer, embeddings and norms,
+  // with new decoder layers (quantized ones, from the quantizer).
+  static std::unique_ptr<Model> with_layers(const Model& base, std::vector<DecoderLayer> layers,
+                                            std::optional<QuantConfig> quant_config);
 
   const std::string& dir() const { return dir_; }
   const ModelConfig& config() const { return config_; }
@@ -66,6 +75,7 @@ class Model {
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   const Tokenizer& require_tokenizer() const;
 
+  const Checkpoint& checkpoint() const { return *checkpoint_; }
   const cpu::DenseWeights& embed_tokens() const { return embed_tokens_; }
   const std::vector<DecoderLayer>& layers() const { return layers_; }
   const Norm& final_norm() const { return final_norm_; }
@@ -85,8 +95,8 @@ class Model {
   std::string dir_;
   ModelConfig config_;
   std::optional<QuantConfig> quant_config_;
-  std::unique_ptr<Checkpoint> checkpoint_;
-  std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const Checkpoint> checkpoint_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   cpu::DenseWeights embed_tokens_;
   std::vector<DecoderLayer> layers_;
   Norm final_norm_;
@@ -94,6 +104,9 @@ class Model {
   std::vector<float> rope_inv_freq_;
   int64_t n_params_ = 0;
   int64_t weight_bytes_ = 0;
+  std::string source_config_;  // config.json as read, for saving
+ public:
+  const std::string& source_config_json() const { return source_config_; }
 };
 
 }  // namespace gptq

@@ -9,6 +9,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 #include "quant/group_params.h"
 #include "quant/linalg.h"
+#include "quant/quantized_linear.h"
 
 namespace gptq {
 namespace {
@@ -226,16 +227,7 @@ QuantizedMatrix rtn_quantize_matrix(ThreadPool& pool, const float* weights, int6
 }
 
 std::vector<float> dequantize_matrix(const QuantizedMatrix& q) {
-  const int64_t N = q.rows, K = q.cols;
-  std::vector<float> w(N * K);
-  for (int64_t n = 0; n < N; ++n) {
-    for (int64_t k = 0; k < K; ++k) {
-      const int64_t g = q.g_idx[k];
-      const float scale = fp16_to_float(float_to_fp16(q.scales[g * N + n]));
-      w[n * K + k] = scale * static_cast<float>(static_cast<int32_t>(q.codes[n * K + k]) - q.zeros[g * N + n]);
-    }
-  }
-  return w;
+  return quantized_linear_from_matrix(q, -1).dequantize();
 }
 
 }  // namespace gptq

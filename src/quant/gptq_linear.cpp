@@ -80,24 +80,4 @@ std::vector<int32_t> group_index(const GptqLinearTensors& t, const QuantConfig& 
   return groups;
 }
 
-std::vector<float> dequantize_gptq(const GptqLinearTensors& t, const QuantConfig& config) {
-  const int64_t K = t.in_features, N = t.out_features, G = t.n_groups;
-  // Packed words are not guaranteed aligned in the mapped file: copy first.
-  std::vector<int32_t> qweight(t.qweight->numel()), qzeros(t.qzeros->numel());
-  std::memcpy(qweight.data(), t.qweight->data, t.qweight->n_bytes);
-  std::memcpy(qzeros.data(), t.qzeros->data, t.qzeros->n_bytes);
-  const std::vector<uint8_t> q = unpack_qweight(qweight.data(), K, N, t.bits);
-  const std::vector<int32_t> zeros = unpack_qzeros(qzeros.data(), G, N, t.bits, config.format);
-  const std::vector<float> scales = tensor_to_float(*t.scales);
-  const std::vector<int32_t> groups = group_index(t, config);
-  std::vector<float> w(N * K);
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t g = groups[k];
-    for (int64_t n = 0; n < N; ++n) {
-      w[n * K + k] = scales[g * N + n] * static_cast<float>(static_cast<int32_t>(q[k * N + n]) - zeros[g * N + n]);
-    }
-  }
-  return w;
-}
-
 }  // namespace gptq

@@ -34,8 +34,4 @@ GptqLinearTensors read_gptq_linear(const Checkpoint& checkpoint, const std::stri
 // The group of every input column: g_idx, or k / group_size without one.
 std::vector<int32_t> group_index(const GptqLinearTensors& t, const QuantConfig& config);
 
-// W[n][k] = scale[g][n] * (q[k][n] - zero[g][n]) with g = g_idx[k], as
-// [out_features][in_features] fp32 (the torch.nn.Linear layout).
-std::vector<float> dequantize_gptq(const GptqLinearTensors& t, const QuantConfig& config);
-
 }  // namespace gptq

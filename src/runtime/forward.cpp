@@ -40,22 +40,23 @@ void ForwardPass::matmul(ThreadPool& pool, const Linear& linear, const float* x,
   cpu::matmul(pool, x, ldx, rows, linear.weights, linear.bias_or_null(), y, ldy);
 }
 
-void ForwardPass::attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, int64_t layer_index) {
-  const DecoderLayer& layer = model_.layers()[layer_index];
+bool ForwardPass::attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
+                                  int64_t cache_layer, float* hidden, const LayerObserver* observer) {
   const ArchSpec& arch = model_.arch();
   const int64_t T = batch.n_tokens, H = config_.hidden_size;
   const int64_t q_dim = config_.q_dim(), kv_dim = config_.kv_dim(), head_dim = config_.head_dim;
   const float eps = static_cast<float>(config_.norm_eps);
 
   for_each_row(pool, T, [&](int64_t t) {
-    norm_row(&hidden_[t * H], &normed_[t * H], H, layer.attn_norm, arch.norm, eps);
+    norm_row(&hidden[t * H], &normed_[t * H], H, layer.attn_norm, arch.norm, eps);
   });
+  if (observer && !(*observer)(LayerTap::AttentionInput, normed_.data(), T, H)) return false;
   matmul(pool, layer.q_proj, normed_.data(), H, T, q_.data(), q_dim);
   matmul(pool, layer.k_proj, normed_.data(), H, T, k_.data(), kv_dim);
   matmul(pool, layer.v_proj, normed_.data(), H, T, v_.data(), kv_dim);
 
-  float* k_cache = cache.keys(layer_index);
-  float* v_cache = cache.values(layer_index);
+  float* k_cache = cache.keys(cache_layer);
+  float* v_cache = cache.values(cache_layer);
   for_each_row(pool, T, [&](int64_t t) {
     const int32_t pos = batch.pos[t];
     apply_rope(&q_[t * q_dim], config_.n_heads, head_dim, rope_, pos, arch.rotary);
@@ -86,17 +87,21 @@ void ForwardPass::attention_block(ThreadPool& pool, KvCache& cache, const Batch&
   problem.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   cpu::attention(pool, problem);
 
+  if (observer && !(*observer)(LayerTap::AttentionOutput, attn_.data(), T, q_dim)) return false;
   matmul(pool, layer.o_proj, attn_.data(), q_dim, T, out_.data(), H);
-  for_each_row(pool, T, [&](int64_t t) { add_row(&hidden_[t * H], &out_[t * H], H); });
+  for_each_row(pool, T, [&](int64_t t) { add_row(&hidden[t * H], &out_[t * H], H); });
+  return true;
 }
 
-void ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer) {
+bool ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, float* hidden,
+                            const LayerObserver* observer) {
   const ArchSpec& arch = model_.arch();
   const int64_t T = batch.n_tokens, H = config_.hidden_size, I = config_.intermediate_size;
   const float eps = static_cast<float>(config_.norm_eps);
   for_each_row(pool, T, [&](int64_t t) {
-    norm_row(&hidden_[t * H], &normed_[t * H], H, layer.ffn_norm, arch.norm, eps);
+    norm_row(&hidden[t * H], &normed_[t * H], H, layer.ffn_norm, arch.norm, eps);
   });
+  if (observer && !(*observer)(LayerTap::MlpInput, normed_.data(), T, H)) return false;
   const bool gated = arch.mlp == MlpKind::Gated;
   if (gated) {
     matmul(pool, layer.gate_proj, normed_.data(), H, T, gate_.data(), I);
@@ -107,8 +112,16 @@ void ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderL
   for_each_row(pool, T, [&](int64_t t) {
     activate_row(&gate_[t * I], gated ? &up_[t * I] : nullptr, I, config_.activation);
   });
+  if (observer && !(*observer)(LayerTap::MlpHidden, gate_.data(), T, I)) return false;
   matmul(pool, layer.down_proj, gate_.data(), I, T, out_.data(), H);
-  for_each_row(pool, T, [&](int64_t t) { add_row(&hidden_[t * H], &out_[t * H], H); });
+  for_each_row(pool, T, [&](int64_t t) { add_row(&hidden[t * H], &out_[t * H], H); });
+  return true;
+}
+
+bool ForwardPass::run_layer(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
+                            int64_t cache_layer, float* hidden, const LayerObserver* observer) {
+  return attention_block(pool, cache, batch, layer, cache_layer, hidden, observer) &&
+         mlp_block(pool, batch, layer, hidden, observer);
 }
 
 void ForwardPass::run(ThreadPool& pool, KvCache& cache, const Batch& batch, float* logits) {
@@ -117,8 +130,7 @@ void ForwardPass::run(ThreadPool& pool, KvCache& cache, const Batch& batch, floa
     cpu::dense_row_to_float(model_.embed_tokens(), batch.tokens[t], &hidden_[t * H]);
   });
   for (int64_t l = 0; l < config_.n_layers; ++l) {
-    attention_block(pool, cache, batch, l);
-    mlp_block(pool, batch, model_.layers()[l]);
+    run_layer(pool, cache, batch, model_.layers()[l], l, hidden_.data(), nullptr);
   }
   if (batch.n_logit_rows == 0) return;
   const float eps = static_cast<float>(config_.norm_eps);

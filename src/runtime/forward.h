@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -24,6 +25,14 @@ struct Batch {
   int32_t n_logit_rows = 0;
 };
 
+// Points inside a decoder layer where the input of a group of linears is
+// ready: q/k/v, o, gate/up, down.
+enum class LayerTap : unsigned char { AttentionInput, AttentionOutput, MlpInput, MlpHidden };
+
+// Sees those inputs (rows of the batch); returning false stops the layer
+// there, since calibration often needs only a prefix of it.
+using LayerObserver = std::function<bool(LayerTap tap, const float* rows, int64_t n_rows, int64_t row_stride)>;
+
 class ForwardPass {
  public:
   ForwardPass(const Model& model, int32_t max_tokens, int32_t n_ctx);
@@ -32,11 +41,19 @@ class ForwardPass {
   // n_logit_rows x vocab_size logits. Inputs are trusted (checked by Context).
   void run(ThreadPool& pool, KvCache& cache, const Batch& batch, float* logits);
 
+  // Runs one decoder layer (any weights with the model's shapes) over
+  // `hidden` ([n_tokens, hidden_size], updated in place), using layer
+  // `cache_layer` of `cache`. Returns false when the observer stopped it.
+  bool run_layer(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer, int64_t cache_layer,
+                 float* hidden, const LayerObserver* observer);
+
   int32_t max_tokens() const { return max_tokens_; }
 
  private:
-  void attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, int64_t layer_index);
-  void mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer);
+  bool attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
+                       int64_t cache_layer, float* hidden, const LayerObserver* observer);
+  bool mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, float* hidden,
+                 const LayerObserver* observer);
   void matmul(ThreadPool& pool, const Linear& linear, const float* x, int64_t ldx, int64_t rows, float* y,
               int64_t ldy);
   template <typename RowFn>

@@ -6,8 +6,8 @@
 
 namespace gptq {
 
-KvCache::KvCache(const ModelConfig& config, int32_t n_ctx, int32_t n_seq)
-    : n_ctx_(n_ctx), n_layers_(config.n_layers), lengths_(n_seq, 0) {
+KvCache::KvCache(const ModelConfig& config, int32_t n_ctx, int32_t n_seq, int64_t n_layers)
+    : n_ctx_(n_ctx), n_layers_(n_layers < 0 ? config.n_layers : n_layers), lengths_(n_seq, 0) {
   head_stride_ = int64_t{n_ctx} * config.head_dim;
   seq_stride_ = head_stride_ * config.n_kv_heads;
   layer_stride_ = seq_stride_ * n_seq;

@@ -15,7 +15,8 @@ namespace gptq {
 
 class KvCache {
  public:
-  KvCache(const ModelConfig& config, int32_t n_ctx, int32_t n_seq);
+  // n_layers < 0: every layer of the model (a calibration run needs one).
+  KvCache(const ModelConfig& config, int32_t n_ctx, int32_t n_seq, int64_t n_layers = -1);
 
   int32_t n_ctx() const { return n_ctx_; }
   int32_t n_seq() const { return static_cast<int32_t>(lengths_.size()); }

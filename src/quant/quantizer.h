@@ -1,0 +1,47 @@
+// Quantizes a whole model layer by layer, as AutoGPTQ does: the inputs of
+// the first decoder layer are captured for every calibration sample; each
+// layer's linears are quantized in the architecture's true-sequential groups
+// (each group's Hessian from inputs produced with the groups before it
+// already quantized); the quantized layer then produces the next layer's
+// inputs. One layer's weights are held in fp32 at a time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "quant/calibration.h"
+#include "quant/quant_config.h"
+
+namespace gptq {
+
+struct ModuleReport {
+  std::string name;    // full module name, e.g. model.layers.3.mlp.down_proj
+  int32_t layer = 0;
+  double loss = 0;     // AutoGPTQ's "avg loss": sum of (w - q)^2 / d^2 / 2 over the matrix, / n_samples
+  double seconds = 0;
+};
+
+struct QuantizeOptions {
+  QuantConfig config;
+  bool rtn = false;  // round-to-nearest instead of GPTQ (no calibration needed)
+  bool mse = false;  // grid-search group ranges (AutoGPTQ's mse option)
+  // Modules left in float: names relative to a layer ("mlp.down_proj") or
+  // full ones. lm_head and embeddings are never quantized.
+  std::vector<std::string> skip_modules;
+  // Called after each module with its report and the overall fraction done;
+  // returning false cancels (GPTQ_ERR_CANCELLED).
+  std::function<bool(const ModuleReport&, float)> on_module;
+};
+
+struct QuantizeReport {
+  std::vector<ModuleReport> modules;
+  double seconds = 0;
+};
+
+std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, const CalibrationSet& calibration,
+                                      const QuantizeOptions& options, QuantizeReport* report);
+
+}  // namespace gptq

@@ -1,0 +1,233 @@
+// Quantize through the C API, save, load back: the same model; plus the
+// failure paths (cancel, bad settings, occupied output directory).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "gptq.h"
+#include "test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fixture(const char* name) { return gptq::test::shared_path(std::string("fixtures/archs/") + name); }
+
+gptq_calibration* random_calibration(int32_t vocab, int samples, int length, uint32_t seed) {
+  gptq_calibration* calibration = nullptr;
+  EXPECT_EQ(gptq_calibration_new(&calibration), GPTQ_OK);
+  std::mt19937 rng(seed);
+  std::vector<int32_t> tokens(length);
+  for (int s = 0; s < samples; ++s) {
+    for (auto& t : tokens) t = static_cast<int32_t>(rng() % vocab);
+    EXPECT_EQ(gptq_calibration_add(calibration, tokens.data(), tokens.size()), GPTQ_OK);
+  }
+  return calibration;
+}
+
+std::vector<float> logits_of(gptq_model* model, const std::vector<int32_t>& tokens) {
+  gptq_model_info info;
+  info.struct_size = sizeof info;
+  EXPECT_EQ(gptq_model_get_info(model, &info), GPTQ_OK);
+  gptq_context_params params;
+  gptq_context_default_params(&params, sizeof params);
+  params.n_ctx = 128;
+  gptq_context* context = nullptr;
+  EXPECT_EQ(gptq_context_new(model, &params, &context), GPTQ_OK);
+  std::vector<float> logits(tokens.size() * info.vocab_size);
+  EXPECT_EQ(gptq_context_eval(context, 0, tokens.data(), tokens.size(), GPTQ_LOGITS_ALL, logits.data(), logits.size()),
+            GPTQ_OK)
+      << gptq_last_error();
+  gptq_context_free(context);
+  return logits;
+}
+
+gptq_model* load(const std::string& dir) {
+  gptq_model* model = nullptr;
+  EXPECT_EQ(gptq_model_load(dir.c_str(), nullptr, &model), GPTQ_OK) << gptq_last_error();
+  return model;
+}
+
+struct Setting {
+  int bits, group_size, desc_act, sym, static_groups, format;
+  int64_t shard_bytes;
+};
+
+class QuantizeRoundTrip : public ::testing::TestWithParam<Setting> {};
+
+TEST_P(QuantizeRoundTrip, SavedCheckpointLoadsAsTheSameModel) {
+  GPTQ_REQUIRE_PATH(fixture("llama"));
+  const Setting s = GetParam();
+  gptq_model* source = load(fixture("llama"));
+  gptq_calibration* calibration = random_calibration(512, 8, 48, 7);
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  params.bits = s.bits;
+  params.group_size = s.group_size;
+  params.desc_act = s.desc_act;
+  params.sym = s.sym;
+  params.static_groups = s.static_groups;
+  gptq_model* quantized = nullptr;
+  ASSERT_EQ(gptq_quantize(source, calibration, &params, &quantized), GPTQ_OK) << gptq_last_error();
+
+  gptq_model_info info;
+  info.struct_size = sizeof info;
+  ASSERT_EQ(gptq_model_get_info(quantized, &info), GPTQ_OK);
+  EXPECT_EQ(info.quant_bits, s.bits);
+  EXPECT_EQ(info.quant_desc_act, s.desc_act);
+
+  const std::string dir = gptq::test::scratch_dir("quantized") + "/out";
+  gptq_save_params save;
+  gptq_save_default_params(&save, sizeof save);
+  save.format = s.format;
+  save.max_shard_bytes = s.shard_bytes;
+  ASSERT_EQ(gptq_model_save(quantized, dir.c_str(), &save), GPTQ_OK) << gptq_last_error();
+  EXPECT_TRUE(fs::exists(dir + "/quantize_config.json"));
+  EXPECT_EQ(fs::exists(dir + "/model.safetensors.index.json"), s.shard_bytes > 0);
+  const auto config = nlohmann::json::parse(std::ifstream(dir + "/config.json"));
+  EXPECT_EQ(config["quantization_config"]["bits"], s.bits);
+  EXPECT_EQ(config["quantization_config"]["checkpoint_format"], s.format == GPTQ_FORMAT_GPTQ ? "gptq" : "gptq_v2");
+
+  gptq_model* reloaded = load(dir);
+  const std::vector<int32_t> tokens = {1, 17, 300, 42, 42, 9, 511, 2, 64, 100};
+  EXPECT_EQ(logits_of(quantized, tokens), logits_of(reloaded, tokens));
+  const double drift = gptq::test::relative_l2(logits_of(quantized, tokens), logits_of(source, tokens));
+  EXPECT_GT(drift, 0.0);
+  EXPECT_LT(drift, s.bits >= 4 ? 0.6 : 1.5);
+
+  // Saving the loaded checkpoint again gives the same tensors.
+  const std::string again = gptq::test::scratch_dir("quantized_again") + "/out";
+  ASSERT_EQ(gptq_model_save(reloaded, again.c_str(), &save), GPTQ_OK) << gptq_last_error();
+  gptq_model* third = load(again);
+  EXPECT_EQ(logits_of(third, tokens), logits_of(reloaded, tokens));
+
+  gptq_model_free(third);
+  gptq_model_free(reloaded);
+  gptq_model_free(quantized);
+  gptq_calibration_free(calibration);
+  gptq_model_free(source);
+}
+
+INSTANTIATE_TEST_SUITE_P(Settings, QuantizeRoundTrip,
+                         ::testing::Values(Setting{4, 128, 0, 1, 0, GPTQ_FORMAT_GPTQ, 0},
+                                           Setting{4, 32, 1, 1, 0, GPTQ_FORMAT_GPTQ_V2, 0},
+                                           Setting{3, 64, 1, 0, 0, GPTQ_FORMAT_GPTQ, 200000},
+                                           Setting{2, 64, 0, 0, 0, GPTQ_FORMAT_GPTQ_V2, 0},
+                                           Setting{8, -1, 1, 1, 0, GPTQ_FORMAT_GPTQ, 0},
+                                           Setting{4, 64, 1, 1, 1, GPTQ_FORMAT_GPTQ, 0}));
+
+TEST(Quantize, IsDeterministic) {
+  GPTQ_REQUIRE_PATH(fixture("qwen2"));
+  gptq_model* source = load(fixture("qwen2"));
+  gptq_calibration* calibration = random_calibration(512, 4, 32, 9);
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  params.desc_act = 1;
+  params.group_size = 32;
+  gptq_model *a = nullptr, *b = nullptr;
+  ASSERT_EQ(gptq_quantize(source, calibration, &params, &a), GPTQ_OK) << gptq_last_error();
+  ASSERT_EQ(gptq_quantize(source, calibration, &params, &b), GPTQ_OK);
+  const std::vector<int32_t> tokens = {5, 6, 7, 8};
+  EXPECT_EQ(logits_of(a, tokens), logits_of(b, tokens));
+  gptq_model_free(a);
+  gptq_model_free(b);
+  gptq_calibration_free(calibration);
+  gptq_model_free(source);
+}
+
+int32_t cancel_in_layer_one(int32_t layer, int32_t, const char*, double, float, void* calls) {
+  ++*static_cast<int*>(calls);
+  return layer >= 1 ? 1 : 0;
+}
+
+TEST(Quantize, FailuresAreCleanAndClear) {
+  GPTQ_REQUIRE_PATH(fixture("llama"));
+  gptq_model* source = load(fixture("llama"));
+  gptq_calibration* calibration = random_calibration(512, 2, 16, 1);
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  gptq_model* out = nullptr;
+
+  int calls = 0;
+  params.progress = cancel_in_layer_one;
+  params.progress_user_data = &calls;
+  EXPECT_EQ(gptq_quantize(source, calibration, &params, &out), GPTQ_ERR_CANCELLED);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_EQ(calls, 8);  // seven modules of layer 0, then the first of layer 1
+  params.progress = nullptr;
+
+  params.bits = 5;
+  EXPECT_EQ(gptq_quantize(source, calibration, &params, &out), GPTQ_ERR_UNSUPPORTED);
+  EXPECT_NE(std::string(gptq_last_error()).find("5-bit"), std::string::npos);
+  params.bits = 4;
+  params.group_size = 0;
+  EXPECT_EQ(gptq_quantize(source, calibration, &params, &out), GPTQ_ERR_INVALID_ARGUMENT);
+  params.group_size = 128;
+  EXPECT_EQ(gptq_quantize(source, nullptr, &params, &out), GPTQ_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gptq_last_error()).find("calibration"), std::string::npos);
+
+  params.method = GPTQ_METHOD_RTN;
+  ASSERT_EQ(gptq_quantize(source, nullptr, &params, &out), GPTQ_OK) << gptq_last_error();
+  gptq_model* twice = nullptr;
+  EXPECT_EQ(gptq_quantize(out, nullptr, &params, &twice), GPTQ_ERR_INVALID_ARGUMENT);
+
+  const std::string parent = gptq::test::scratch_dir("save_target");
+  const std::string occupied = parent + "/occupied";
+  fs::create_directories(occupied);
+  std::ofstream(occupied + "/keep.txt") << "x";
+  EXPECT_EQ(gptq_model_save(out, occupied.c_str(), nullptr), GPTQ_ERR_INVALID_ARGUMENT);
+  EXPECT_TRUE(fs::exists(occupied + "/keep.txt"));
+  EXPECT_NE(gptq_model_save(out, "/proc/no-such-dir/model", nullptr), GPTQ_OK);
+  gptq_save_params bad_format;
+  gptq_save_default_params(&bad_format, sizeof bad_format);
+  bad_format.format = 9;
+  EXPECT_EQ(gptq_model_save(out, (parent + "/bad").c_str(), &bad_format), GPTQ_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(gptq_model_save(out, (parent + "/good").c_str(), nullptr), GPTQ_OK);
+  // Only the finished directory and the untouched one: no temporaries.
+  std::vector<std::string> entries;
+  for (const auto& entry : fs::directory_iterator(parent)) entries.push_back(entry.path().filename().string());
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"good", "occupied"}));
+
+  gptq_model_free(out);
+  gptq_calibration_free(calibration);
+  gptq_model_free(source);
+}
+
+TEST(Quantize, SkippedModulesStayFloat) {
+  GPTQ_REQUIRE_PATH(fixture("mistral"));
+  gptq_model* source = load(fixture("mistral"));
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  params.method = GPTQ_METHOD_RTN;
+  const char* skip[] = {"mlp.down_proj", "model.layers.0.self_attn.q_proj"};
+  params.skip_modules = skip;
+  params.n_skip_modules = 2;
+  gptq_model* out = nullptr;
+  ASSERT_EQ(gptq_quantize(source, nullptr, &params, &out), GPTQ_OK) << gptq_last_error();
+  const std::string dir = gptq::test::scratch_dir("skipped") + "/out";
+  ASSERT_EQ(gptq_model_save(out, dir.c_str(), nullptr), GPTQ_OK) << gptq_last_error();
+  std::ifstream file(dir + "/model.safetensors", std::ios::binary);
+  uint64_t n = 0;
+  file.read(reinterpret_cast<char*>(&n), 8);
+  std::string header(n, '\0');
+  file.read(header.data(), n);
+  const auto tensors = nlohmann::json::parse(header);
+  EXPECT_TRUE(tensors.contains("model.layers.1.mlp.down_proj.weight"));
+  EXPECT_TRUE(tensors.contains("model.layers.0.self_attn.q_proj.weight"));
+  EXPECT_TRUE(tensors.contains("model.layers.1.self_attn.q_proj.qweight"));
+  EXPECT_FALSE(tensors.contains("model.layers.1.self_attn.q_proj.weight"));
+  EXPECT_TRUE(tensors.contains("lm_head.weight"));
+  EXPECT_EQ(tensors["model.layers.1.self_attn.q_proj.scales"]["dtype"], "F16");
+  gptq_model* reloaded = load(dir);
+  const std::vector<int32_t> tokens = {3, 1, 4, 1, 5};
+  EXPECT_EQ(logits_of(out, tokens), logits_of(reloaded, tokens));
+  gptq_model_free(reloaded);
+  gptq_model_free(out);
+  gptq_model_free(source);
+}
+
+}  // namespace
