@@ -6,4 +6,5 @@ int run_inspect(int argc, char** argv);
 int run_generate(int argc, char** argv);
 int run_perplexity(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
+int run_quantize(int argc, char** argv);
 }  // namespace cli

@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"inspect", cli::run_inspect, "show a checkpoint's architecture, size and tokenizer"},
     {"generate", cli::run_generate, "generate text from one or more prompts"},
     {"perplexity", cli::run_perplexity, "measure perplexity on a text file"},
+    {"quantize", cli::run_quantize, "GPTQ-quantize a checkpoint and save it in AutoGPTQ's format"},
     {"tokenize", cli::run_tokenize, "show the token ids of a text"},
 };
 

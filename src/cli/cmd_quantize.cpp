@@ -1,0 +1,175 @@
+// gptq quantize: GPTQ (or RTN) a float checkpoint into an AutoGPTQ-format one.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "commands.h"
+#include "common.h"
+
+namespace cli {
+namespace {
+
+struct LayerLosses {
+  bool print_lines = true;
+  int32_t current_layer = -1;
+  double layer_loss = 0;
+  int layer_modules = 0;
+  nlohmann::json modules = nlohmann::json::array();
+
+  void close_layer(int32_t n_layers) {
+    if (current_layer < 0 || !print_lines) return;
+    finish_progress_line();
+    std::fprintf(stderr, "layer %d/%d: average loss %.6g over %d modules\n", current_layer + 1, n_layers,
+                 layer_modules > 0 ? layer_loss / layer_modules : 0.0, layer_modules);
+  }
+};
+
+int32_t on_module(int32_t layer, int32_t n_layers, const char* module, double loss, float fraction, void* user_data) {
+  auto* state = static_cast<LayerLosses*>(user_data);
+  if (layer != state->current_layer) {
+    state->close_layer(n_layers);
+    state->current_layer = layer;
+    state->layer_loss = 0;
+    state->layer_modules = 0;
+  }
+  state->layer_loss += loss;
+  ++state->layer_modules;
+  state->modules.push_back({{"module", module}, {"layer", layer}, {"loss", loss}});
+  return progress_callback(fraction, "quantize", nullptr);
+}
+
+double peak_rss_mib() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
+
+int run_quantize(int argc, char** argv) {
+  std::vector<Option> options = {
+      {"model", "DIR", "float checkpoint to quantize"},
+      {"out", "DIR", "where to write the quantized checkpoint (must not exist)"},
+      {"bits", "N", "2, 3, 4 or 8 (default 4)"},
+      {"group-size", "N", "columns per group, -1 for one group (default 128)"},
+      {"desc-act", "", "act-order: quantize columns by decreasing Hessian diagonal"},
+      {"sym", "", "symmetric zero points (the default)"},
+      {"asym", "", "asymmetric zero points"},
+      {"static-groups", "", "fix group ranges before act-order"},
+      {"no-true-sequential", "", "quantize all of a layer's linears from its float inputs"},
+      {"damp", "F", "damping as a fraction of mean(diag H) (default 0.01)"},
+      {"mse", "", "search each group's range for the least error"},
+      {"calib", "FILE", "calibration text (random windows) or .jsonl with a \"text\" field per line"},
+      {"nsamples", "N", "calibration samples (default 128)"},
+      {"seqlen", "N", "tokens per calibration sample (default 2048)"},
+      {"seed", "N", "calibration sampling seed (default 0)"},
+      {"format", "gptq|gptq_v2", "checkpoint format (default gptq, as AutoGPTQ writes)"},
+      {"rtn", "", "round-to-nearest baseline instead of GPTQ (no calibration needed)"},
+      {"skip", "MODULE", "keep a module in float, e.g. mlp.down_proj", true},
+      {"shard-size", "MB", "split the weights into shards of at most MB megabytes"},
+      {"json", "", "print a JSON report on stdout"},
+      {"threads", "N", "worker threads (default: one per physical core)"},
+  };
+  Args args("quantize", "--model DIR --out DIR --calib FILE [options]", options);
+  std::string error;
+  if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
+  if (args.help_requested()) return std::printf("%s", args.help().c_str()), kExitOk;
+  if (!args.has("model") || !args.has("out")) return report_usage(args, "--model and --out are required");
+  const bool rtn = args.has("rtn");
+  if (!rtn && !args.has("calib")) return report_usage(args, "--calib is required for GPTQ (or pass --rtn)");
+  if (args.has("sym") && args.has("asym")) return report_usage(args, "--sym and --asym exclude each other");
+  if (!args.positional().empty()) return report_usage(args, "unexpected argument '" + args.positional()[0] + "'");
+  const std::string format = args.get("format", "gptq");
+  if (format != "gptq" && format != "gptq_v2") return report_usage(args, "--format must be gptq or gptq_v2");
+
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  long long bits = 0, group = 0, nsamples = 0, seqlen = 0, seed = 0, threads = 0, shard_mb = 0;
+  double damp = 0;
+  if (!args.get_int("bits", params.bits, &bits, &error) || !args.get_int("group-size", params.group_size, &group, &error) ||
+      !args.get_int("nsamples", 128, &nsamples, &error) || !args.get_int("seqlen", 2048, &seqlen, &error) ||
+      !args.get_int("seed", 0, &seed, &error) || !args.get_int("threads", 0, &threads, &error) ||
+      !args.get_int("shard-size", 0, &shard_mb, &error) || !args.get_float("damp", params.damp_percent, &damp, &error)) {
+    return report_usage(args, error);
+  }
+  params.bits = static_cast<int32_t>(bits);
+  params.group_size = static_cast<int32_t>(group);
+  params.desc_act = args.has("desc-act") ? 1 : 0;
+  params.sym = args.has("asym") ? 0 : 1;
+  params.static_groups = args.has("static-groups") ? 1 : 0;
+  params.true_sequential = args.has("no-true-sequential") ? 0 : 1;
+  params.damp_percent = static_cast<float>(damp);
+  params.method = rtn ? GPTQ_METHOD_RTN : GPTQ_METHOD_GPTQ;
+  params.mse = args.has("mse") ? 1 : 0;
+  params.n_threads = static_cast<int32_t>(threads);
+  std::vector<const char*> skips;
+  for (const std::string& s : args.all("skip")) skips.push_back(s.c_str());
+  params.skip_modules = skips.data();
+  params.n_skip_modules = static_cast<int32_t>(skips.size());
+  const bool json = args.has("json");
+  LayerLosses losses;
+  losses.print_lines = !json;
+  params.progress = on_module;
+  params.progress_user_data = &losses;
+
+  gptq_model* raw_model = nullptr;
+  if (int code = load_model(args.get("model"), &raw_model); code != kExitOk) return code;
+  ModelPtr model(raw_model);
+  gptq_model_info info;
+  info.struct_size = sizeof info;
+  if (gptq_status s = gptq_model_get_info(model.get(), &info); s != GPTQ_OK) return report_failure(s);
+
+  gptq_calibration* raw_calibration = nullptr;
+  if (!rtn) {
+    const gptq_status s = gptq_calibration_from_file(model.get(), args.get("calib").c_str(), static_cast<int32_t>(nsamples),
+                                                     static_cast<int32_t>(seqlen), static_cast<uint64_t>(seed), &raw_calibration);
+    if (s != GPTQ_OK) return report_failure(s);
+  }
+  std::unique_ptr<gptq_calibration, void (*)(gptq_calibration*)> calibration(raw_calibration, gptq_calibration_free);
+
+  const auto start = std::chrono::steady_clock::now();
+  gptq_model* raw_quantized = nullptr;
+  gptq_status status = gptq_quantize(model.get(), calibration.get(), &params, &raw_quantized);
+  losses.close_layer(info.n_layers);
+  if (status != GPTQ_OK) return report_failure(status);
+  ModelPtr quantized(raw_quantized);
+  const double quantize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  gptq_save_params save;
+  gptq_save_default_params(&save, sizeof save);
+  save.format = format == "gptq_v2" ? GPTQ_FORMAT_GPTQ_V2 : GPTQ_FORMAT_GPTQ;
+  save.max_shard_bytes = shard_mb * 1000 * 1000;
+  status = gptq_model_save(quantized.get(), args.get("out").c_str(), &save);
+  if (status != GPTQ_OK) return report_failure(status);
+
+  gptq_model_info qinfo;
+  qinfo.struct_size = sizeof qinfo;
+  if (gptq_status s = gptq_model_get_info(quantized.get(), &qinfo); s != GPTQ_OK) return report_failure(s);
+  const nlohmann::json report = {
+      {"out", args.get("out")},
+      {"method", rtn ? "rtn" : "gptq"},
+      {"bits", params.bits},
+      {"group_size", params.group_size},
+      {"desc_act", params.desc_act != 0},
+      {"sym", params.sym != 0},
+      {"static_groups", params.static_groups != 0},
+      {"calibration_samples", calibration ? gptq_calibration_count(calibration.get()) : 0},
+      {"seqlen", seqlen},
+      {"quantize_seconds", quantize_seconds},
+      {"peak_rss_mib", peak_rss_mib()},
+      {"weight_bytes_before", info.weight_bytes},
+      {"weight_bytes_after", qinfo.weight_bytes},
+      {"modules", losses.modules},
+  };
+  if (json) {
+    print_json(report);
+  } else {
+    std::printf("quantized %s to %d bits in %.1f s (peak memory %.0f MiB); wrote %s\n", args.get("model").c_str(),
+                params.bits, quantize_seconds, peak_rss_mib(), args.get("out").c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace cli
