@@ -2,13 +2,13 @@
 // thread's block, complete over K.
 //
 // Loop nest (the BLIS order), outermost first:
-//   k blocks of <= kGemmKc      pack B: W[n0:n1, k-block] -> fp32 panels
-//                               [k][NR], converted once per call and kept
-//                               in L2/L3 for all rows of x
-//   row blocks of kGemmMc       pack A: x rows -> micro-panels [k][MR] (L2)
-//   column panels (NR wide)     the B micro-panel (kc x NR) stays in L1 ...
-//   row panels (MR high)        ... while the A micro-panels stream past it
-//   microkernel: MR x NR tile accumulated in registers over the k block.
+//   column blocks of <= kGemmNc
+//     k blocks of <= kGemmKc    pack B: W[cols, k-block] -> fp32 panels
+//                               [k][NR], converted once per call (L2)
+//       row blocks of kGemmMc   pack A: x rows -> micro-panels [k][MR] (L2)
+//         column panels (NR)    one B micro-panel is reused ...
+//           row panels (MR)     ... by every A micro-panel of the row block
+//             microkernel: MR x NR tile accumulated in registers over k.
 // The first k block writes y (adding the bias), later ones accumulate, so
 // every output is summed in the same order whatever the thread split.
 #pragma once
@@ -22,18 +22,19 @@
 namespace gptq::cpu {
 namespace {  // internal linkage: see kernel_set.h
 
+// One column block (n <= kGemmNc) of the thread's part of y.
 template <class V, WeightType T>
-void gemm_typed(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+void gemm_columns(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n, float* scratch) {
   constexpr int MR = V::kMR, NR = V::W * V::kNV;
   constexpr int64_t MC = kGemmMc / MR * MR;
   constexpr int64_t esize = weight_bytes(T);
-  const int64_t K = args.w.n_cols, n = n1 - n0;
+  const int64_t K = args.w.n_cols;
   const int64_t row_bytes = args.w.row_stride * esize;
   const uint8_t* w = static_cast<const uint8_t*>(args.w.data) + n0 * row_bytes;
   float* b_pack = scratch;
-  float* a_pack = scratch + kGemmKc * round_up(n, NR);
+  float* a_pack = scratch + kGemmKc * kGemmNc;
 
-  // Equal k blocks: K = 384 runs as 2 x 192 rather than 256 + 128.
+  // Equal k blocks: K = 1000 runs as 2 x 500 rather than 512 + 488.
   const int64_t k_blocks = (K + kGemmKc - 1) / kGemmKc;
   const int64_t k_step = (K + k_blocks - 1) / k_blocks;
   for (int64_t k0 = 0; k0 < K; k0 += k_step) {
@@ -59,6 +60,18 @@ void gemm_typed(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int6
         }
       }
     }
+  }
+}
+
+template <class V, WeightType T>
+void gemm_typed(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+  // Equal column blocks of whole panels, so no block is a sliver.
+  constexpr int NR = V::W * V::kNV;
+  const int64_t panels = (n1 - n0 + NR - 1) / NR, max_panels = kGemmNc / NR;
+  const int64_t blocks = (panels + max_panels - 1) / max_panels;
+  const int64_t step = (panels + blocks - 1) / blocks * NR;
+  for (int64_t j0 = n0; j0 < n1; j0 += step) {
+    gemm_columns<V, T>(args, m0, m1, j0, n1 - j0 < step ? n1 - j0 : step, scratch);
   }
 }
 

@@ -50,9 +50,8 @@ void run_gemm(const KernelSet& ks, ThreadPool& pool, const MatmulArgs& a) {
   const int64_t threads = pool.size();
   const int64_t n_parts = std::min(threads, panels);
   const int64_t m_parts = std::min((threads + n_parts - 1) / n_parts, (M + ks.mr - 1) / ks.mr);
-  const int64_t max_panels = (panels + n_parts - 1) / n_parts;
   pool.parallel_for(n_parts * m_parts, 1, [&](int64_t begin, int64_t end, int) {
-    float* scratch = thread_scratch(ScratchSlot::Matmul, gemm_scratch_floats(ks, max_panels * ks.nr));
+    float* scratch = thread_scratch(ScratchSlot::Matmul, gemm_scratch_floats());
     for (int64_t task = begin; task < end; ++task) {
       int64_t p0, p1, m0, m1;
       ThreadPool::static_range(panels, static_cast<int>(task % n_parts), static_cast<int>(n_parts), &p0, &p1);
