@@ -26,12 +26,13 @@ struct Shape {
 
 // Odd sizes around every blocking boundary: the vector widths (8, 16), the
 // register tiles (4, 6, 12 rows; 4, 16, 32 columns), the GEMV/GEMM switch
-// (M = 4 / 5), the k block (256), the row block (240).
+// (M = 4, 16, 32 for scalar, AVX2, AVX-512), the k block (512), the column
+// block (256), the row block (240).
 const Shape kShapes[] = {
     {1, 1, 1},     {1, 3, 17},    {2, 17, 33},    {3, 33, 127},   {4, 127, 384},  {5, 1000, 33},
     {7, 33, 1000}, {8, 64, 384},  {9, 17, 127},   {13, 127, 3},   {17, 100, 127}, {33, 33, 513},
     {64, 96, 256}, {100, 129, 257}, {130, 67, 520}, {250, 40, 200}, {1, 1000, 1000}, {3, 1, 1},
-    {6, 31, 15},   {12, 32, 16},  {25, 5, 9},
+    {6, 31, 15},   {12, 32, 16},  {25, 5, 9},      {16, 70, 200},  {32, 45, 130},  {40, 300, 64},
 };
 
 size_t element_bytes(WeightType type) { return type == WeightType::F32 ? 4 : 2; }

@@ -116,19 +116,25 @@ void attention_tile(const AttentionProblem& p, const int32_t* tokens, int n_toke
     for (int pi = 0; pi < panels; ++pi) {
       const int valid = rows - pi * MR < MR ? rows - pi * MR : MR;
       // Visible columns [a, b) of the block, per row of the panel.
+      // The panel as a whole sees [a_min, b_max): scores outside it (the
+      // diagonal block's upper triangle, keys before a window) are not
+      // computed, and the stale values there are masked per row below.
       int a[MR], b[MR];
-      bool any = false;
+      int a_min = BK, b_max = 0;
       for (int i = 0; i < valid; ++i) {
         const int32_t last = p.pos[tokens[(pi * MR + i) / group]];
         const int32_t first = first_key(last);
         a[i] = first > j0 ? first - j0 : 0;
         b[i] = last - j0 + 1 < jn ? last - j0 + 1 : jn;
-        any = any || b[i] > a[i];
+        if (b[i] > a[i]) {
+          a_min = a[i] < a_min ? a[i] : a_min;
+          b_max = b[i] > b_max ? b[i] : b_max;
+        }
       }
-      if (!any) continue;
+      if (b_max <= a_min) continue;
       float* s_panel = s + int64_t{pi} * MR * BK;
       float* o_panel = o + int64_t{pi} * MR * D;
-      for (int c = 0; c < jn; c += NR) {
+      for (int c = a_min / NR * NR; c < b_max; c += NR) {
         gemm_micro<V>(valid)(D, q_pack + pi * MR * D, k_pack + c * D, NR, s_panel + c, BK, NR, nullptr, false);
       }
       for (int i = 0; i < valid; ++i) {
@@ -141,9 +147,10 @@ void attention_tile(const AttentionProblem& p, const int32_t* tokens, int n_toke
         const float alpha = softmax_row<V>(s_row, a[i], b[i], m_run + r, l_run + r);
         if (alpha != 1.0f) scale_row<V>(o_panel + i * D, D, alpha);
       }
+      const float* v_block = v_cache + int64_t{j0 + a_min} * D;
       for (int d0 = 0; d0 < D; d0 += NR) {
         const int cols = D - d0 < NR ? D - d0 : NR;
-        pv_micro<V, BK>(valid, cols)(jn, s_panel, v_cache + int64_t{j0} * D + d0, D, o_panel + d0, D, cols, nullptr,
+        pv_micro<V, BK>(valid, cols)(b_max - a_min, s_panel + a_min, v_block + d0, D, o_panel + d0, D, cols, nullptr,
                                      true);
       }
     }

@@ -11,7 +11,9 @@ namespace gptq::cpu {
 namespace {  // internal linkage: see kernel_set.h
 
 // gemv_max_m: the M up to which streaming W unpacked (GEMV) beats packing
-// it for the register-tiled GEMM, measured with bench_kernels.
+// it for the register-tiled GEMM. Measured on Zen 5 for a 1024 x 384 fp16
+// matrix streamed from memory: AVX-512 crosses over between M = 32 and 40,
+// AVX2 near 16, scalar (software fp16 conversion in every GEMV pass) at 4.
 template <class V>
 constexpr KernelSet make_kernel_set(Isa isa, int64_t gemv_max_m) {
   return KernelSet{
