@@ -4,7 +4,7 @@
 // a whole tinydoc prefill and decode step (matmuls + attention only) next to
 // llama.cpp's numbers on this machine.
 //
-//   bench_kernels [--quick]
+//   bench_kernels [--quick] [matmul|attention|estimate]   (default: all)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -214,19 +214,26 @@ struct Tinydoc {
   }
 
   // logits_rows: how many of the M tokens get logits (llama.cpp computes
-  // only the last one's in a prompt).
-  void forward(ThreadPool& pool, int M, int logits_rows, AttentionCase& attn, std::vector<float>& buf) const {
+  // only the last one's in a prompt). fused: q/k/v and gate/up each as one
+  // matmul_multi step, as the forward pass should call them.
+  void forward(ThreadPool& pool, int M, int logits_rows, bool fused, AttentionCase& attn,
+               std::vector<float>& buf) const {
     float* x = buf.data();
     float* y = x + size_t(M) * 1024;
+    float* y2 = y + size_t(M) * 1024;
+    auto group = [&](std::initializer_list<MatmulOutput> outputs) {
+      if (fused) {
+        matmul_multi(pool, x, kHidden, M, outputs.begin(), static_cast<int>(outputs.size()));
+      } else {
+        for (const MatmulOutput& o : outputs) matmul(pool, x, kHidden, M, o.w, o.bias, o.y, o.ldy);
+      }
+    };
     for (int l = 0; l < kLayers; ++l) {
       const Matrix* m = &layers[size_t(l) * 7];
-      matmul(pool, x, kHidden, M, m[0].w, nullptr, y, kHidden);
-      matmul(pool, x, kHidden, M, m[1].w, nullptr, y, 128);
-      matmul(pool, x, kHidden, M, m[2].w, nullptr, y, 128);
+      group({{m[0].w, nullptr, y, kHidden}, {m[1].w, nullptr, y2, 128}, {m[2].w, nullptr, y2 + M * 128, 128}});
       attention(pool, attn.p);
       matmul(pool, x, kHidden, M, m[3].w, nullptr, y, kHidden);
-      matmul(pool, x, kHidden, M, m[4].w, nullptr, y, 1024);
-      matmul(pool, x, kHidden, M, m[5].w, nullptr, y, 1024);
+      group({{m[4].w, nullptr, y, 1024}, {m[5].w, nullptr, y2, 1024}});
       matmul(pool, y, 1024, M, m[6].w, nullptr, x, kHidden);
     }
     matmul(pool, x, kHidden, logits_rows, lm_head.w, nullptr, y, kVocab);
@@ -236,20 +243,23 @@ struct Tinydoc {
 void print_estimate(ThreadPool* pools[2], std::mt19937& rng) {
   std::printf("\ntinydoc estimate (%s kernels: matmuls + attention, fp16 weights)\n", isa_name(active_isa()));
   const Tinydoc model(rng);
-  std::vector<float> buf(size_t(512) * (1024 + kVocab), 0.01f);
+  std::vector<float> buf(size_t(512) * (2048 + kVocab), 0.01f);
   AttentionCase prefill_attn(512, 511, rng), decode_attn(1, 64, rng);
   const double llama_prefill_ms = 512.0 / kLlamaPrefillTokensPerSecond * 1e3;
   const double llama_decode_ms = 1e3 / kLlamaDecodeTokensPerSecond;
   for (int t = 0; t < 2; ++t) {
     ThreadPool& pool = *pools[t];
-    const double decode_ms = time_call([&] { model.forward(pool, 1, 1, decode_attn, buf); }) * 1e3;
-    const double prefill_ms = time_call([&] { model.forward(pool, 512, 1, prefill_attn, buf); }) * 1e3;
-    const double prefill_all_ms = time_call([&] { model.forward(pool, 512, 512, prefill_attn, buf); }) * 1e3;
-    std::printf("%dT decode  1 token (ctx 64):        %7.3f ms = %6.0f tok/s   (llama.cpp 2T %.3f ms: x%.2f)\n",
+    const double separate_ms = time_call([&] { model.forward(pool, 1, 1, false, decode_attn, buf); }) * 1e3;
+    const double decode_ms = time_call([&] { model.forward(pool, 1, 1, true, decode_attn, buf); }) * 1e3;
+    const double prefill_ms = time_call([&] { model.forward(pool, 512, 1, true, prefill_attn, buf); }) * 1e3;
+    const double prefill_all_ms = time_call([&] { model.forward(pool, 512, 512, true, prefill_attn, buf); }) * 1e3;
+    std::printf("%dT decode  1 token (ctx 64), 49 calls: %7.3f ms = %6.0f tok/s   (llama.cpp 2T %.3f ms: x%.2f)\n",
+                t + 1, separate_ms, 1e3 / separate_ms, llama_decode_ms, llama_decode_ms / separate_ms);
+    std::printf("%dT decode  1 token, fused q/k/v, g/u:  %7.3f ms = %6.0f tok/s   (llama.cpp 2T %.3f ms: x%.2f)\n",
                 t + 1, decode_ms, 1e3 / decode_ms, llama_decode_ms, llama_decode_ms / decode_ms);
-    std::printf("%dT prefill 512, logits of last:     %7.2f ms = %6.0f tok/s   (llama.cpp 2T %.2f ms: x%.2f)\n",
+    std::printf("%dT prefill 512, logits of last:        %7.2f ms = %6.0f tok/s   (llama.cpp 2T %.2f ms: x%.2f)\n",
                 t + 1, prefill_ms, 512e3 / prefill_ms, llama_prefill_ms, llama_prefill_ms / prefill_ms);
-    std::printf("%dT prefill 512, logits of all 512:  %7.2f ms = %6.0f tok/s\n", t + 1, prefill_all_ms,
+    std::printf("%dT prefill 512, logits of all 512:     %7.2f ms = %6.0f tok/s\n", t + 1, prefill_all_ms,
                 512e3 / prefill_all_ms);
   }
 }
@@ -257,7 +267,15 @@ void print_estimate(ThreadPool* pools[2], std::mt19937& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--quick") == 0) g_min_seconds = 0.05;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      g_min_seconds = 0.05;
+    } else {
+      only = argv[i];
+    }
+  }
+  auto wanted = [&](const char* part) { return only.empty() || only == part; };
   std::vector<Isa> isas;
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
     if (isa_supported(isa)) isas.push_back(isa);
@@ -274,8 +292,8 @@ int main(int argc, char** argv) {
   const double dispatch_us = time_call([&] { two.run([](int) {}); }) * 1e6;
   std::printf("\nthread pool: an empty 2-thread job takes %.2f us\n", dispatch_us);
 
-  print_matmul_table(isas, pools, rng);
-  print_attention_table(isas, pools, rng);
-  print_estimate(pools, rng);
+  if (wanted("matmul")) print_matmul_table(isas, pools, rng);
+  if (wanted("attention")) print_attention_table(isas, pools, rng);
+  if (wanted("estimate")) print_estimate(pools, rng);
   return 0;
 }

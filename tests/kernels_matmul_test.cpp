@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <vector>
 
@@ -100,7 +101,7 @@ void check_case(Isa isa, ThreadPool& pool, const Case& c, std::mt19937& rng) {
   std::vector<float> row(K);
   std::vector<double> magnitude(N);
   for (int64_t n = 0; n < N; ++n) {
-    cpu::dense_row_to_float(w, n, row.data());
+    cpu::reference::dense_row_to_float(w, n, row.data());
     for (int64_t m = 0; m < M; ++m) {
       double sum = b != nullptr ? std::fabs(b[n]) : 0.0;
       for (int64_t k = 0; k < K; ++k) sum += std::fabs(double(x[m * ldx + k]) * row[k]);
@@ -129,6 +130,33 @@ TEST_P(KernelsMatmul, MatchesReferenceOnOddShapes) {
       const int variant = int(type) + int(&shape - kShapes);
       check_case(GetParam(), pool, {shape, type, variant % 2 == 0, variant % 3 != 0, variant % 4 == 1}, rng);
       check_case(GetParam(), pool, {shape, type, variant % 2 == 1, variant % 3 == 0, variant % 4 != 1}, rng);
+    }
+  }
+}
+
+// Conversion is exact, so every ISA must give the reference's bits: all
+// 65536 half-precision patterns (NaNs only need to stay NaN: the hardware
+// quiets signalling ones), in a row that ends at an unreadable page.
+TEST_P(KernelsMatmul, RowToFloatConvertsEveryBitPatternExactly) {
+  GPTQ_REQUIRE_ISA(GetParam());
+  for (WeightType type : {WeightType::F16, WeightType::BF16, WeightType::F32}) {
+    const int64_t n = 65536 + 7;  // + a partial vector
+    GuardedBuffer buffer(n * element_bytes(type));
+    for (int64_t i = 0; i < n; ++i) {
+      const uint32_t bits = type == WeightType::F32 ? static_cast<uint32_t>(i * 65537u) : static_cast<uint32_t>(i);
+      std::memcpy(buffer.data() + i * element_bytes(type), &bits, element_bytes(type));
+    }
+    const DenseWeights w{buffer.data(), type, 1, n, n};
+    std::vector<float> got(n), want(n);
+    cpu::dense_row_to_float(GetParam(), w, 0, got.data());
+    cpu::reference::dense_row_to_float(w, 0, want.data());
+    for (int64_t i = 0; i < n; ++i) {
+      if (std::isnan(want[i])) {
+        ASSERT_TRUE(std::isnan(got[i])) << "type " << int(type) << " pattern " << i;
+      } else {
+        ASSERT_EQ(std::memcmp(&got[i], &want[i], 4), 0) << "type " << int(type) << " pattern " << i << ": " << got[i]
+                                                        << " vs " << want[i];
+      }
     }
   }
 }
@@ -180,6 +208,43 @@ TEST(KernelsMatmulDispatch, ActiveIsaIsSupportedAndDefaultEntryPointMatches) {
   cpu::matmul(pool, x.data(), K, M, weights.get(), nullptr, a.data(), N);
   cpu::matmul(active, pool, x.data(), K, M, weights.get(), nullptr, b.data(), N);
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+}
+
+TEST(KernelsMatmulDispatch, MultiMatchesSeparateCallsBitForBit) {
+  ThreadPool pool(3);
+  std::mt19937 rng(9);
+  struct Product {
+    int64_t N, K;
+    WeightType type;
+    bool bias;
+  };
+  // q/k/v-like products, plus degenerate ones mixed in.
+  const Product products[] = {{384, 96, WeightType::F16, false}, {128, 96, WeightType::BF16, true},
+                              {0, 96, WeightType::F16, false},   {40, 0, WeightType::F32, true},
+                              {77, 96, WeightType::F32, true},   {2000, 96, WeightType::F16, false}};
+  for (int64_t M : {1, 3, 40, 300}) {
+    SCOPED_TRACE(testing::Message() << "M=" << M);
+    const int64_t ldx = 101;
+    const std::vector<float> x = random_floats(M * ldx, rng);
+    std::deque<Weights> weights;  // not movable: a deque never moves them
+    std::vector<std::vector<float>> biases, separate, fused;
+    std::vector<cpu::MatmulOutput> outputs;
+    for (const Product& p : products) {
+      weights.emplace_back(random_floats(p.N * p.K, rng), p.N, p.K, p.type, false, false);
+      biases.push_back(random_floats(p.N, rng));
+      separate.emplace_back(M * p.N + 1, kSentinel);
+      fused.emplace_back(M * p.N + 1, kSentinel);
+    }
+    for (size_t i = 0; i < weights.size(); ++i) {
+      const float* b = products[i].bias ? biases[i].data() : nullptr;
+      cpu::matmul(pool, x.data(), ldx, M, weights[i].get(), b, separate[i].data(), products[i].N);
+      outputs.push_back({weights[i].get(), b, fused[i].data(), products[i].N});
+    }
+    cpu::matmul_multi(pool, x.data(), ldx, M, outputs.data(), static_cast<int>(outputs.size()));
+    for (size_t i = 0; i < weights.size(); ++i) {
+      EXPECT_EQ(std::memcmp(separate[i].data(), fused[i].data(), separate[i].size() * 4), 0) << "product " << i;
+    }
+  }
 }
 
 TEST(KernelsMatmulDispatch, UnsupportedIsaThrowsInsteadOfCrashing) {

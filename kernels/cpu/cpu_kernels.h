@@ -36,6 +36,19 @@ struct DenseWeights {
 void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
             float* y, int64_t ldy);
 
+// Several products of the same x, e.g. the q, k and v projections or gate
+// and up: y_i = x . W_i^T + bias_i. One parallel step for all of them,
+// which in decode saves a thread hand-off per matrix; the results are the
+// same, bit for bit, as separate matmul() calls.
+struct MatmulOutput {
+  DenseWeights w;
+  const float* bias = nullptr;  // may be null
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
+                  int n_outputs);
+
 // Copies row `row` of `w` into fp32 (embedding lookup).
 void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
 
@@ -84,11 +97,13 @@ Isa resolve_isa(const char* requested, Isa best);
 void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
             const float* bias, float* y, int64_t ldy);
 void attention(Isa isa, ThreadPool& pool, const AttentionProblem& problem);
+void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out);
 
 // Reference implementations: straightforward loops, single-threaded.
 namespace reference {
 void matmul(const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias, float* y, int64_t ldy);
 void attention(const AttentionProblem& problem);
+void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
 }  // namespace reference
 
 }  // namespace gptq::cpu

@@ -88,12 +88,34 @@ bool isa_supported(Isa isa) { return cpu_supports(isa); }
 
 void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
             float* y, int64_t ldy) {
-  run_matmul(active_set(), pool, MatmulArgs{x, ldx, M, w, bias, y, ldy});
+  const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
+  run_matmul(active_set(), pool, &args, 1);
 }
 
 void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
             const float* bias, float* y, int64_t ldy) {
-  run_matmul(kernel_set(isa), pool, MatmulArgs{x, ldx, M, w, bias, y, ldy});
+  const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
+  run_matmul(kernel_set(isa), pool, &args, 1);
+}
+
+void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
+                  int n_outputs) {
+  constexpr int kOnStack = 8;
+  if (n_outputs > kOnStack) {
+    for (int i = 0; i < n_outputs; i += kOnStack) {
+      matmul_multi(pool, x, ldx, M, outputs + i, n_outputs - i < kOnStack ? n_outputs - i : kOnStack);
+    }
+    return;
+  }
+  MatmulArgs args[kOnStack];
+  for (int i = 0; i < n_outputs; ++i) args[i] = {x, ldx, M, outputs[i].w, outputs[i].bias, outputs[i].y, outputs[i].ldy};
+  run_matmul(active_set(), pool, args, n_outputs);
+}
+
+void dense_row_to_float(const DenseWeights& w, int64_t row, float* out) { active_set().row_to_float(w, row, out); }
+
+void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out) {
+  kernel_set(isa).row_to_float(w, row, out);
 }
 
 void attention(ThreadPool& pool, const AttentionProblem& problem) { run_attention(active_set(), pool, problem); }

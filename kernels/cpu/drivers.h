@@ -10,7 +10,8 @@
 
 namespace gptq::cpu {
 
-void run_matmul(const KernelSet& ks, ThreadPool& pool, const MatmulArgs& args);
+// All products share M (and normally x); they run as one parallel step.
+void run_matmul(const KernelSet& ks, ThreadPool& pool, const MatmulArgs* products, int n_products);
 void run_attention(const KernelSet& ks, ThreadPool& pool, const AttentionProblem& problem);
 
 // A per-thread buffer of at least n floats, 64-byte aligned, reused across

@@ -52,6 +52,8 @@ struct KernelSet {
   // The block [m0, m1) x [n0, n1) of y, complete over K. scratch holds
   // gemm_scratch_floats() floats, 64-byte aligned.
   void (*gemm)(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+  // Row `row` of w converted to fp32 (embedding lookup).
+  void (*row_to_float)(const DenseWeights& w, int64_t row, float* out);
   // Attention for n_tokens tokens of one sequence, sorted by position
   // (token indices into the problem), and the query heads of kv head
   // `kv_head`. scratch holds attention_scratch_floats(rows, head_dim).

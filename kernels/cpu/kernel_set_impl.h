@@ -26,6 +26,7 @@ constexpr KernelSet make_kernel_set(Isa isa, int64_t gemv_max_m) {
       .attention_rows = 8 * V::kMR,
       .gemv = &gemv<V>,
       .gemm = &gemm<V>,
+      .row_to_float = &row_to_float<V>,
       .attention = &attention_tile<V>,
   };
 }

@@ -34,6 +34,21 @@ void with_weight_type(WeightType type, F&& f) {
   }
 }
 
+// One whole row of W in fp32.
+template <class V>
+void row_to_float(const DenseWeights& w, int64_t row, float* out) {
+  with_weight_type(w.type, [&]<WeightType T>() {
+    constexpr int64_t esize = weight_bytes(T);
+    const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.row_stride * esize;
+    int64_t k = 0;
+    for (; k + V::W <= w.n_cols; k += V::W) V::store(out + k, V::template load_weights<T>(src + k * esize));
+    if (k < w.n_cols) {
+      const int tail = static_cast<int>(w.n_cols - k);
+      V::store(out + k, V::template load_weights<T>(src + k * esize, tail), V::make_mask(tail));
+    }
+  });
+}
+
 // rows x kc block of W starting at `w` (row stride in bytes) into
 // ceil(rows / NR) panels of kc x NR floats.
 template <class V, WeightType T>
