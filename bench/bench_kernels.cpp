@@ -54,34 +54,22 @@ double time_call(const std::function<void()>& fn) {
 // cover latency x ports on any current core), counted as 2 flops per lane.
 double fma_peak_gflops(Isa isa, int threads) {
   constexpr long kIters = 20'000'000;
+// Twelve FMAs on registers <prefix>2..13, from <prefix>0 and <prefix>1.
+#define GPTQ_FMA(R, D) "vfmadd231ps %%" R "0, %%" R "1, %%" R #D "\n"
+#define GPTQ_FMA12(R)                                                                                   \
+  GPTQ_FMA(R, 2) GPTQ_FMA(R, 3) GPTQ_FMA(R, 4) GPTQ_FMA(R, 5) GPTQ_FMA(R, 6) GPTQ_FMA(R, 7) GPTQ_FMA(R, 8) \
+      GPTQ_FMA(R, 9) GPTQ_FMA(R, 10) GPTQ_FMA(R, 11) GPTQ_FMA(R, 12) GPTQ_FMA(R, 13)
+#define GPTQ_FMA_LOOP(R)                                                                                  \
+  asm volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n vxorps %%xmm1, %%xmm1, %%xmm1\n1:\n" GPTQ_FMA12(R)        \
+               "dec %0\n jnz 1b\n vzeroupper\n"                                                          \
+               : "+r"(n)::"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", \
+                 "xmm10", "xmm11", "xmm12", "xmm13", "cc")
   auto loop = [isa] {
     long n = kIters;
     if (isa == Isa::Avx512) {
-      asm volatile(
-          "vxorps %%xmm0, %%xmm0, %%xmm0\n vxorps %%xmm1, %%xmm1, %%xmm1\n"
-          "1:\n"
-          "vfmadd231ps %%zmm0, %%zmm1, %%zmm2\n vfmadd231ps %%zmm0, %%zmm1, %%zmm3\n"
-          "vfmadd231ps %%zmm0, %%zmm1, %%zmm4\n vfmadd231ps %%zmm0, %%zmm1, %%zmm5\n"
-          "vfmadd231ps %%zmm0, %%zmm1, %%zmm6\n vfmadd231ps %%zmm0, %%zmm1, %%zmm7\n"
-          "vfmadd231ps %%zmm0, %%zmm1, %%zmm8\n vfmadd231ps %%zmm0, %%zmm1, %%zmm9\n"
-          "vfmadd231ps %%zmm0, %%zmm1, %%zmm10\n vfmadd231ps %%zmm0, %%zmm1, %%zmm11\n"
-          "vfmadd231ps %%zmm0, %%zmm1, %%zmm12\n vfmadd231ps %%zmm0, %%zmm1, %%zmm13\n"
-          "dec %0\n jnz 1b\n vzeroupper\n"
-          : "+r"(n)::"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-            "xmm11", "xmm12", "xmm13", "cc");
+      GPTQ_FMA_LOOP("zmm");
     } else {
-      asm volatile(
-          "vxorps %%xmm0, %%xmm0, %%xmm0\n vxorps %%xmm1, %%xmm1, %%xmm1\n"
-          "1:\n"
-          "vfmadd231ps %%ymm0, %%ymm1, %%ymm2\n vfmadd231ps %%ymm0, %%ymm1, %%ymm3\n"
-          "vfmadd231ps %%ymm0, %%ymm1, %%ymm4\n vfmadd231ps %%ymm0, %%ymm1, %%ymm5\n"
-          "vfmadd231ps %%ymm0, %%ymm1, %%ymm6\n vfmadd231ps %%ymm0, %%ymm1, %%ymm7\n"
-          "vfmadd231ps %%ymm0, %%ymm1, %%ymm8\n vfmadd231ps %%ymm0, %%ymm1, %%ymm9\n"
-          "vfmadd231ps %%ymm0, %%ymm1, %%ymm10\n vfmadd231ps %%ymm0, %%ymm1, %%ymm11\n"
-          "vfmadd231ps %%ymm0, %%ymm1, %%ymm12\n vfmadd231ps %%ymm0, %%ymm1, %%ymm13\n"
-          "dec %0\n jnz 1b\n vzeroupper\n"
-          : "+r"(n)::"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-            "xmm11", "xmm12", "xmm13", "cc");
+      GPTQ_FMA_LOOP("ymm");
     }
   };
   ThreadPool pool(threads);

@@ -28,6 +28,22 @@
 namespace gptq::cpu {
 namespace {  // internal linkage: see kernel_set.h
 
+// e^x to about 1 ulp (the Cephes expf polynomial on x - n ln 2, times 2^n);
+// inputs below -87.3 (masked scores) give ~1e-38, not 0.
+template <class V>
+typename V::vec vexp(typename V::vec x) {
+  x = V::min(V::max(x, V::set1(-87.3365f)), V::set1(88.0f));
+  const typename V::vec n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+  typename V::vec r = V::fmadd(n, V::set1(-0.693359375f), x);
+  r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+  typename V::vec p = V::set1(1.9875691500e-4f);
+  for (const float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f}) {
+    p = V::fmadd(p, r, V::set1(c));
+  }
+  p = V::fmadd(p, V::mul(r, r), V::add(r, V::set1(1.0f)));
+  return V::ldexp(p, n);
+}
+
 template <class V>
 void scale_row(float* row, int n, float factor) {
   const typename V::vec f = V::set1(factor);
@@ -54,7 +70,7 @@ float softmax_row(float* s, int a, int b, float* m_run, float* l_run) {
   const typename V::vec shift = V::set1(-m_new);
   typename V::vec sum = V::zero();
   for (int j = 0; j < BK; j += V::W) {
-    const typename V::vec p = V::exp(V::add(V::load(s + j), shift));
+    const typename V::vec p = vexp<V>(V::add(V::load(s + j), shift));
     V::store(s + j, p);
   }
   // exp() of a masked score is tiny but not zero: clear those exactly.

@@ -74,23 +74,12 @@ struct Avx2 {
     }
   }
 
-  // e^x, same polynomial as Avx512::exp; 2^n is built in the exponent bits.
-  static vec exp(vec x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365f));
-    x = _mm256_min_ps(x, _mm256_set1_ps(88.0f));
-    const vec n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    vec r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    vec p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  static vec min(vec a, vec b) { return _mm256_min_ps(a, b); }
+  static vec round(vec v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // v * 2^n for whole n in [-126, 127]: 2^n built in the exponent bits.
+  static vec ldexp(vec v, vec n) {
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    return _mm256_mul_ps(v, _mm256_castsi256_ps(bits));
   }
 
   // In-place transpose of an 8x8 block: interleave 32-bit, then 64-bit

@@ -77,23 +77,10 @@ struct Avx512 {
     }
   }
 
-  // e^x, about 1 ulp (Cephes expf polynomial); inputs below -87.3 give ~1e-38.
-  static vec exp(vec x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3365f));
-    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
-    const vec n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    vec r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    vec p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-  }
+  static vec min(vec a, vec b) { return _mm512_min_ps(a, b); }
+  static vec round(vec v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // v * 2^n for whole n in [-126, 127].
+  static vec ldexp(vec v, vec n) { return _mm512_scalef_ps(v, n); }
 
   // In-place transpose of a 16x16 block held as 16 row vectors: four rounds
   // of interleaves (within 32-bit, 64-bit, then 128-bit lanes twice).

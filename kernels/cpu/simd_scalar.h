@@ -55,7 +55,9 @@ struct Scalar {
     return n > 0 ? load_weights<T>(p) : 0.0f;
   }
 
-  static vec exp(vec x) { return std::exp(x); }
+  static vec min(vec a, vec b) { return a < b ? a : b; }
+  static vec round(vec v) { return std::nearbyint(v); }
+  static vec ldexp(vec v, vec n) { return std::ldexp(v, static_cast<int>(n)); }
   static void transpose(vec*) {}
 };
 
