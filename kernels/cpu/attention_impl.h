@@ -56,28 +56,31 @@ void scale_row(float* row, int n, float factor) {
 }
 
 // One row of scores over a key block: columns [a, b) are visible. Turns the
-// row into probabilities relative to the updated running max and returns
-// the factor the row's earlier output must be scaled by.
+// row into probabilities relative to the updated running max (exactly zero
+// outside [a, b)) and returns the factor the row's earlier output must be
+// scaled by.
 template <class V>
 float softmax_row(float* s, int a, int b, float* m_run, float* l_run) {
-  constexpr int BK = kAttentionBlock;
-  for (int j = 0; j < a; ++j) s[j] = -INFINITY;
-  for (int j = b; j < BK; ++j) s[j] = -INFINITY;
-  typename V::vec mx = V::set1(-INFINITY);
-  for (int j = 0; j < BK; j += V::W) mx = V::max(mx, V::load(s + j));
+  constexpr int W = V::W, BK = kAttentionBlock;
+  using vec = typename V::vec;
+  const int j_begin = a / W * W, j_end = (b + W - 1) / W * W;
+  const vec minus_inf = V::set1(-INFINITY);
+  vec mx = minus_inf;
+  for (int j = j_begin; j < j_end; j += W) mx = V::max(mx, V::where(V::range_mask(a - j, b - j), V::load(s + j), minus_inf));
   const float block_max = V::reduce_max(mx);
   const float m_new = *m_run > block_max ? *m_run : block_max;
-  const typename V::vec shift = V::set1(-m_new);
-  typename V::vec sum = V::zero();
-  for (int j = 0; j < BK; j += V::W) {
-    const typename V::vec p = vexp<V>(V::add(V::load(s + j), shift));
+  const vec shift = V::set1(-m_new);
+  vec sum = V::zero();
+  for (int j = 0; j < BK; j += W) {
+    vec p = V::zero();
+    if (j >= j_begin && j < j_end) {
+      p = V::where(V::range_mask(a - j, b - j), vexp<V>(V::add(V::load(s + j), shift)), V::zero());
+      sum = V::add(sum, p);
+    }
     V::store(s + j, p);
   }
-  // exp() of a masked score is tiny but not zero: clear those exactly.
-  for (int j = 0; j < a; ++j) s[j] = 0.0f;
-  for (int j = b; j < BK; ++j) s[j] = 0.0f;
-  for (int j = 0; j < BK; j += V::W) sum = V::add(sum, V::load(s + j));
-  const float alpha = std::exp(*m_run - m_new);  // 0 on the first visible block (m_run = -inf)
+  // m_run = -inf before the first visible block: alpha = 0.
+  const float alpha = *m_run == m_new ? 1.0f : std::exp(*m_run - m_new);
   *l_run = *l_run * alpha + V::reduce_add(sum);
   *m_run = m_new;
   return alpha;

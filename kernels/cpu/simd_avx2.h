@@ -29,10 +29,13 @@ struct Avx2 {
   static vec set1(float f) { return _mm256_set1_ps(f); }
   static vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, vec v) { _mm256_storeu_ps(p, v); }
-  // Lane i is enabled when i < n: compare a lane ramp against n.
+  // Lanes [0, n): compare a lane ramp against n.
   static mask make_mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
+  // Lanes [lo, hi).
+  static mask range_mask(int lo, int hi) { return _mm256_andnot_si256(make_mask(lo), make_mask(hi)); }
+  static vec where(mask m, vec v, vec otherwise) { return _mm256_blendv_ps(otherwise, v, _mm256_castsi256_ps(m)); }
   static vec load(const float* p, mask m) { return _mm256_maskload_ps(p, m); }
   static void store(float* p, vec v, mask m) { _mm256_maskstore_ps(p, m, v); }
   static vec fmadd(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }

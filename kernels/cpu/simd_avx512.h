@@ -40,7 +40,11 @@ struct Avx512 {
   static vec set1(float f) { return _mm512_set1_ps(f); }
   static vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, vec v) { _mm512_storeu_ps(p, v); }
-  static mask make_mask(int n) { return static_cast<mask>(n >= W ? 0xffffu : (1u << n) - 1u); }
+  // Lanes [0, n) (none for n <= 0, all for n >= W).
+  static mask make_mask(int n) { return static_cast<mask>(n >= W ? 0xffffu : n <= 0 ? 0u : (1u << n) - 1u); }
+  // Lanes [lo, hi).
+  static mask range_mask(int lo, int hi) { return static_cast<mask>(make_mask(hi) & ~make_mask(lo)); }
+  static vec where(mask m, vec v, vec otherwise) { return _mm512_mask_blend_ps(m, otherwise, v); }
   static vec load(const float* p, mask m) { return _mm512_maskz_loadu_ps(m, p); }
   static void store(float* p, vec v, mask m) { _mm512_mask_storeu_ps(p, m, v); }
   static vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }

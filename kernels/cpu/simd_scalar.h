@@ -27,6 +27,8 @@ struct Scalar {
   static vec load(const float* p) { return *p; }
   static void store(float* p, vec v) { *p = v; }
   static mask make_mask(int n) { return n > 0; }
+  static mask range_mask(int lo, int hi) { return lo <= 0 && hi > 0; }
+  static vec where(mask m, vec v, vec otherwise) { return m ? v : otherwise; }
   static vec load(const float* p, mask m) { return m ? *p : 0.0f; }
   static void store(float* p, vec v, mask m) {
     if (m) *p = v;
