@@ -36,6 +36,19 @@ struct DenseWeights {
 void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
             float* y, int64_t ldy);
 
+// Several products of the same x, e.g. the q, k and v projections or gate
+// and up: y_i = x . W_i^T + bias_i. One parallel step for all of them,
+// which in decode saves a thread hand-off per matrix; the results are the
+// same, bit for bit, as separate matmul() calls.
+struct MatmulOutput {
+  DenseWeights w;
+  const float* bias = nullptr;  // may be null
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
+                  int n_outputs);
+
 // Copies row `row` of `w` into fp32 (embedding lookup).
 void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
 
@@ -62,15 +75,35 @@ struct AttentionProblem {
 // [max(0, pos[t] - window + 1), pos[t]] of its own sequence.
 void attention(ThreadPool& pool, const AttentionProblem& problem);
 
-// The instruction set the kernels use, chosen once from what the CPU offers.
+// The instruction set the kernels use, chosen once from what the CPU (and
+// OS) offers: the widest of AVX-512 (F/BW/VL/DQ), AVX2 (+FMA, F16C) and
+// portable scalar code. GPTQ_CPU_ISA=scalar|avx2|avx512 in the environment
+// lowers the choice (it never raises it past what the CPU supports).
 enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 Isa active_isa();
 const char* isa_name(Isa isa);
+
+// Whether this CPU can run the kernels of `isa` (scalar: always).
+bool isa_supported(Isa isa);
+
+// The ISA to use given the GPTQ_CPU_ISA value `requested` (null or empty:
+// none) and the best one the CPU supports: the request if it is a known
+// name no wider than `best`, else `best` (with a warning logged).
+Isa resolve_isa(const char* requested, Isa best);
+
+// The kernels of one given ISA, whatever active_isa() says: for tests and
+// benchmarks, which compare every variant this machine can run. Throws
+// gptq::Error (GPTQ_ERR_UNSUPPORTED) when !isa_supported(isa).
+void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
+            const float* bias, float* y, int64_t ldy);
+void attention(Isa isa, ThreadPool& pool, const AttentionProblem& problem);
+void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out);
 
 // Reference implementations: straightforward loops, single-threaded.
 namespace reference {
 void matmul(const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias, float* y, int64_t ldy);
 void attention(const AttentionProblem& problem);
+void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
 }  // namespace reference
 
 }  // namespace gptq::cpu

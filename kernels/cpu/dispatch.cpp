@@ -1,10 +1,79 @@
-// Chooses the kernels for this CPU. Until the vector kernels land, the
-// threaded entry points split the reference loops across the pool.
-#include "kernels/cpu/cpu_kernels.h"
+// Picks the kernel set for this CPU once, honouring GPTQ_CPU_ISA, and routes
+// the public entry points to the ISA-independent drivers with it.
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "kernels/cpu/drivers.h"
+#include "kernels/cpu/kernel_set.h"
 
 namespace gptq::cpu {
+namespace {
 
-Isa active_isa() { return Isa::Scalar; }
+bool cpu_supports(Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  // __builtin_cpu_supports also checks that the OS saves the wide registers
+  // (XCR0), so a kernel that disabled AVX-512 state is not picked.
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2: return avx2;
+    case Isa::Avx512:
+      return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  }
+  return false;
+#else
+  return isa == Isa::Scalar;
+#endif
+}
+
+Isa best_supported() {
+  Isa best = Isa::Scalar;
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (cpu_supports(isa)) best = isa;
+  }
+  return best;
+}
+
+const KernelSet& kernel_set(Isa isa) {
+  if (!cpu_supports(isa)) fail(GPTQ_ERR_UNSUPPORTED, "this CPU cannot run the ", isa_name(isa), " kernels");
+  switch (isa) {
+    case Isa::Avx512: return kernel_set_avx512();
+    case Isa::Avx2: return kernel_set_avx2();
+    case Isa::Scalar: break;
+  }
+  return kernel_set_scalar();
+}
+
+const KernelSet& active_set() {
+  static const KernelSet& set = kernel_set(active_isa());
+  return set;
+}
+
+}  // namespace
+
+Isa resolve_isa(const char* requested, Isa best) {
+  if (requested == nullptr || *requested == '\0') return best;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (std::strcmp(requested, isa_name(isa)) != 0) continue;
+    if (static_cast<int>(isa) > static_cast<int>(best)) {
+      log_warn("GPTQ_CPU_ISA=", requested, " is not supported by this CPU; using ", isa_name(best));
+      return best;
+    }
+    return isa;
+  }
+  log_warn("GPTQ_CPU_ISA=", requested, " is not one of scalar, avx2, avx512; using ", isa_name(best));
+  return best;
+}
+
+Isa active_isa() {
+  static const Isa isa = resolve_isa(std::getenv("GPTQ_CPU_ISA"), best_supported());
+  return isa;
+}
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -15,27 +84,44 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+bool isa_supported(Isa isa) { return cpu_supports(isa); }
+
 void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
             float* y, int64_t ldy) {
-  pool.parallel_for(w.n_rows, 16, [&](int64_t n0, int64_t n1, int) {
-    DenseWeights part = w;
-    part.data = static_cast<const uint8_t*>(w.data) +
-                n0 * w.row_stride * (w.type == WeightType::F32 ? 4 : 2);
-    part.n_rows = n1 - n0;
-    reference::matmul(x, ldx, M, part, bias != nullptr ? bias + n0 : nullptr, y + n0, ldy);
-  });
+  const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
+  run_matmul(active_set(), pool, &args, 1);
 }
 
-void attention(ThreadPool& pool, const AttentionProblem& problem) {
-  pool.parallel_for(problem.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
-    AttentionProblem part = problem;
-    part.n_tokens = static_cast<int32_t>(t1 - t0);
-    part.q += t0 * problem.q_stride;
-    part.out += t0 * problem.out_stride;
-    part.seq += t0;
-    part.pos += t0;
-    reference::attention(part);
-  });
+void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
+            const float* bias, float* y, int64_t ldy) {
+  const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
+  run_matmul(kernel_set(isa), pool, &args, 1);
+}
+
+void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
+                  int n_outputs) {
+  constexpr int kOnStack = 8;
+  if (n_outputs > kOnStack) {
+    for (int i = 0; i < n_outputs; i += kOnStack) {
+      matmul_multi(pool, x, ldx, M, outputs + i, n_outputs - i < kOnStack ? n_outputs - i : kOnStack);
+    }
+    return;
+  }
+  MatmulArgs args[kOnStack];
+  for (int i = 0; i < n_outputs; ++i) args[i] = {x, ldx, M, outputs[i].w, outputs[i].bias, outputs[i].y, outputs[i].ldy};
+  run_matmul(active_set(), pool, args, n_outputs);
+}
+
+void dense_row_to_float(const DenseWeights& w, int64_t row, float* out) { active_set().row_to_float(w, row, out); }
+
+void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out) {
+  kernel_set(isa).row_to_float(w, row, out);
+}
+
+void attention(ThreadPool& pool, const AttentionProblem& problem) { run_attention(active_set(), pool, problem); }
+
+void attention(Isa isa, ThreadPool& pool, const AttentionProblem& problem) {
+  run_attention(kernel_set(isa), pool, problem);
 }
 
 }  // namespace gptq::cpu

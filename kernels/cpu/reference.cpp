@@ -34,11 +34,11 @@ float weight_at(const DenseWeights& w, int64_t n, int64_t k) {
 
 }  // namespace
 
+namespace reference {
+
 void dense_row_to_float(const DenseWeights& w, int64_t row, float* out) {
   for (int64_t k = 0; k < w.n_cols; ++k) out[k] = weight_at(w, row, k);
 }
-
-namespace reference {
 
 void matmul(const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias, float* y, int64_t ldy) {
   for (int64_t m = 0; m < M; ++m) {

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -22,28 +23,60 @@ namespace {
 // waiting on itself.
 thread_local bool t_inside_pool_job = false;
 
-// Spin iterations before a worker sleeps: long enough to bridge the gap
-// between the steps of one decoded token, short enough not to burn a core.
-constexpr int kSpinIterations = 1 << 16;
+// Between jobs a worker spins (pause) for a while, then also yields the
+// core to anything else runnable, then sleeps on the futex. The spin
+// bridges the gaps between the steps of one decoded token; yielding keeps a
+// busy or oversubscribed machine moving.
+constexpr auto kSpinFor = std::chrono::microseconds(50);
+constexpr auto kYieldFor = std::chrono::microseconds(2000);
+
+constexpr uint64_t kField = 0xffff;
+constexpr uint32_t job_generation(uint64_t job) { return static_cast<uint32_t>(job >> 32); }
+constexpr uint64_t job_claimed(uint64_t job) { return (job >> 16) & kField; }
+constexpr uint64_t job_finished(uint64_t job) { return job & kField; }
+
+// Waits until done() holds: spin first, then yield the core between checks.
+template <typename Done>
+void wait_until(Done&& done, std::chrono::microseconds spin_for, std::chrono::microseconds yield_for,
+                bool* timed_out) {
+  const auto start = std::chrono::steady_clock::now();
+  for (uint32_t i = 1;; ++i) {
+    if (done()) return;
+    if ((i & 63) != 0) {
+      GPTQ_CPU_RELAX();
+      continue;
+    }
+    const auto waited = std::chrono::steady_clock::now() - start;
+    if (waited >= yield_for) {
+      *timed_out = true;
+      return;
+    }
+    if (waited >= spin_for) {
+      sched_yield();
+    } else {
+      GPTQ_CPU_RELAX();
+    }
+  }
+}
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::clamp(n_threads, 1, static_cast<int>(kField))) {
   workers_.reserve(n_threads_ - 1);
-  for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  wake_.fetch_add(1);
+  wake_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::run_task(int thread) {
+void ThreadPool::run_slot(int slot) {
   t_inside_pool_job = true;
   try {
-    task_fn_(task_ctx_, thread);
+    task_fn_(task_ctx_, slot);
   } catch (...) {
     std::lock_guard<std::mutex> lock(error_mutex_);
     if (!error_) error_ = std::current_exception();
@@ -51,39 +84,76 @@ void ThreadPool::run_task(int thread) {
   t_inside_pool_job = false;
 }
 
-void ThreadPool::worker_loop(int thread) {
+void ThreadPool::participate(uint32_t generation) {
+  uint64_t job = job_.load(std::memory_order_acquire);
+  for (;;) {
+    if (job_generation(job) != generation || job_claimed(job) >= static_cast<uint64_t>(n_threads_)) return;
+    // Claiming (acquire) orders the reads of task_fn_/task_ctx_ after the
+    // caller published them; the caller cannot return, and so cannot
+    // publish the next job, until this slot is counted finished.
+    if (!job_.compare_exchange_weak(job, job + (uint64_t{1} << 16), std::memory_order_acquire,
+                                    std::memory_order_acquire)) {
+      continue;
+    }
+    run_slot(static_cast<int>(job_claimed(job)));
+    job = job_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  }
+}
+
+void ThreadPool::worker_loop() {
   uint32_t seen = 0;
   for (;;) {
-    uint32_t current = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; current == seen && spin < kSpinIterations; ++spin) {
-      GPTQ_CPU_RELAX();
-      current = generation_.load(std::memory_order_acquire);
-    }
+    uint32_t current = wake_.load(std::memory_order_acquire);
     if (current == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
-      continue;
+      bool idle = false;
+      wait_until([&] { return (current = wake_.load(std::memory_order_acquire)) != seen; }, kSpinFor, kYieldFor,
+                 &idle);
+      if (idle) {
+        // Announce the sleep before the last look at wake_: dispatch()
+        // publishes wake_ before it reads sleepers_ (both seq_cst), so one
+        // of the two sees the other and no wake-up is lost.
+        sleepers_.fetch_add(1);
+        if (wake_.load() == seen) wake_.wait(seen);
+        sleepers_.fetch_sub(1);
+        continue;
+      }
     }
     seen = current;
     if (stop_.load()) return;
-    run_task(thread);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    participate(current);
   }
 }
 
 void ThreadPool::dispatch(TaskFn fn, void* ctx) {
   if (n_threads_ == 1 || t_inside_pool_job) {
-    for (int t = 0; t < n_threads_; ++t) fn(ctx, t);
+    std::exception_ptr first_error;
+    for (int t = 0; t < n_threads_; ++t) {
+      try {
+        fn(ctx, t);
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
     return;
   }
   std::lock_guard<std::mutex> lock(dispatch_mutex_);
   task_fn_ = fn;
   task_ctx_ = ctx;
   error_ = nullptr;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
-  run_task(0);
-  while (pending_.load(std::memory_order_acquire) != 0) GPTQ_CPU_RELAX();
+  const uint32_t generation = job_generation(job_.load(std::memory_order_relaxed)) + 1;
+  job_.store(uint64_t{generation} << 32, std::memory_order_release);
+  wake_.store(generation);
+  if (sleepers_.load() > 0) wake_.notify_all();
+  participate(generation);
+  // Every slot is claimed now; wait for the ones workers are still running.
+  const uint64_t all = static_cast<uint64_t>(n_threads_);
+  for (;;) {
+    bool slow = false;
+    wait_until([&] { return job_finished(job_.load(std::memory_order_acquire)) == all; }, kSpinFor, kYieldFor,
+               &slow);
+    if (!slow) break;
+  }
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 

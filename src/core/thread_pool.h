@@ -4,6 +4,13 @@
 // microseconds long, so workers spin briefly between jobs before they sleep
 // (futex wait); a job then starts without a system call. The calling thread
 // takes part as thread 0.
+//
+// A job is size() slots, body(slot) each. Whoever is running claims the
+// next unclaimed slot (the caller first, then workers as they arrive), and
+// the caller, once out of slots to claim, waits only for slots already being
+// run. So a worker that the OS has not scheduled yet never holds a job up:
+// with more threads than free cores the caller runs the missing slots
+// itself instead of spinning until the scheduler gets round to the worker.
 #pragma once
 
 #include <algorithm>
@@ -26,8 +33,11 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Calls body(thread_index) once on each of the size() threads and returns
-  // when all have finished. An exception from any thread is rethrown here.
+  // Calls body(slot) once for each slot in [0, size()), spread over the
+  // threads, and returns when all have finished. A slot is not tied to a
+  // particular thread, but no two run at once under the same index, so it
+  // may index per-thread state. An exception from any slot is rethrown here
+  // (the first one; all slots still run to completion).
   template <typename Body>
   void run(Body&& body) {
     using Fn = std::remove_reference_t<Body>;
@@ -69,16 +79,24 @@ class ThreadPool {
  private:
   using TaskFn = void (*)(void* ctx, int thread);
   void dispatch(TaskFn fn, void* ctx);
-  void worker_loop(int thread);
-  void run_task(int thread);
+  void worker_loop();
+  // Claims and runs slots of job `generation` until none is left.
+  void participate(uint32_t generation);
+  void run_slot(int slot);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex dispatch_mutex_;  // one job at a time, even from several callers
   TaskFn task_fn_ = nullptr;
   void* task_ctx_ = nullptr;
-  std::atomic<uint32_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // The job's state in one word, so claiming a slot and finishing one are
+  // single atomic steps: generation << 32 | claimed << 16 | finished.
+  alignas(64) std::atomic<uint64_t> job_{0};
+  // The futex word sleeping workers wait on (the generation of the latest
+  // job), and how many are asleep: a job only pays for a wake-up system
+  // call when someone sleeps.
+  alignas(64) std::atomic<uint32_t> wake_{0};
+  std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex error_mutex_;
   std::exception_ptr error_;
