@@ -1,5 +1,7 @@
 // The C ABI's promises: statuses and messages, struct_size handling, buffer
 // sizing, streaming and stopping, batches, and sharing a model across threads.
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -308,20 +310,43 @@ TEST_F(CApi, OneModelManyThreads) {
 
 int32_t cancel_at_half(float fraction, const char*, void*) { return fraction >= 0.5f ? 1 : 0; }
 
-TEST_F(CApi, PerplexityParametersAndCancel) {
+TEST_F(CApi, PerplexityIsTheMeanNllOverWindows) {
   gptq_context* context = new_context(128);
-  std::string text;
-  for (int i = 0; i < 40; ++i) text += "The kernel schedules tasks on every processor of the machine. ";
+  FILE* f = std::fopen(gptq::test::shared_path("data/wikitext-2/test.txt").c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::string text(3000, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), f));
+  std::fclose(f);
   gptq_perplexity_params params;
   gptq_perplexity_default_params(&params, sizeof params);
   params.window = 64;
   gptq_perplexity_result result;
   result.struct_size = sizeof result;
   ASSERT_EQ(gptq_perplexity(context, text.data(), text.size(), &params, &result), GPTQ_OK) << gptq_last_error();
-  EXPECT_GT(result.n_windows, 2);
-  EXPECT_EQ(result.n_scored, result.n_windows * 63LL);
-  EXPECT_GT(result.perplexity, 1.0);
-  EXPECT_LT(result.perplexity, 20.0);  // repetitive text is easy
+
+  // The same by hand: tokenize once without BOS, full windows, every prediction.
+  std::vector<int32_t> ids(4096);
+  size_t n = 0;
+  ASSERT_EQ(gptq_tokenize(model_, text.data(), text.size(), 0, ids.data(), ids.size(), &n), GPTQ_OK);
+  const size_t windows = n / 64;
+  std::vector<float> logits(64 * 8192);
+  double nll = 0;
+  for (size_t w = 0; w < windows; ++w) {
+    ASSERT_EQ(gptq_context_clear(context, 0), GPTQ_OK);
+    ASSERT_EQ(gptq_context_eval(context, 0, &ids[w * 64], 64, GPTQ_LOGITS_ALL, logits.data(), logits.size()), GPTQ_OK);
+    for (int t = 0; t < 63; ++t) {
+      const float* row = &logits[t * 8192];
+      double max = row[0], sum = 0;
+      for (int v = 1; v < 8192; ++v) max = std::max<double>(max, row[v]);
+      for (int v = 0; v < 8192; ++v) sum += std::exp(row[v] - max);
+      nll += std::log(sum) + max - row[ids[w * 64 + t + 1]];
+    }
+  }
+  EXPECT_EQ(result.n_windows, static_cast<int32_t>(windows));
+  EXPECT_EQ(result.n_scored, static_cast<int64_t>(windows * 63));
+  EXPECT_EQ(result.n_text_tokens, static_cast<int64_t>(n));
+  EXPECT_NEAR(result.mean_nll, nll / (windows * 63), 1e-9);
+  EXPECT_NEAR(result.perplexity, std::exp(result.mean_nll), 1e-9);
 
   params.window = 256;  // more than n_ctx
   EXPECT_EQ(gptq_perplexity(context, text.data(), text.size(), &params, &result), GPTQ_ERR_INVALID_ARGUMENT);
@@ -329,6 +354,8 @@ TEST_F(CApi, PerplexityParametersAndCancel) {
   params.progress = cancel_at_half;
   EXPECT_EQ(gptq_perplexity(context, text.data(), text.size(), &params, &result), GPTQ_ERR_CANCELLED);
   EXPECT_EQ(gptq_perplexity_file(context, "/no/such/file.txt", nullptr, &result), GPTQ_ERR_NOT_FOUND);
+  params.progress = nullptr;
+  EXPECT_EQ(gptq_perplexity(context, "tiny", 4, &params, &result), GPTQ_ERR_INVALID_ARGUMENT);
   gptq_context_free(context);
 }
 
