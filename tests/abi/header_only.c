@@ -1,0 +1,2 @@
+/* gptq.h must compile alone as strict C99. */
+#include "gptq.h"
