@@ -386,6 +386,36 @@ GPTQ_API GPTQ_NODISCARD gptq_status gptq_generation_timings(const gptq_generatio
                                                             gptq_timings *timings);
 GPTQ_API void gptq_generation_free(gptq_generation *generation);
 
+/* Pull-style generation: the same as gptq_generate_batch, but the caller
+ * takes the tokens one at a time (suits bindings and event loops better
+ * than a callback). The stream uses the context until it is freed. */
+typedef struct gptq_stream gptq_stream;
+
+typedef struct gptq_stream_event {
+    uint32_t struct_size;    /* set by the caller */
+    int32_t sequence;        /* the prompt's index */
+    int32_t token;           /* the token just sampled */
+    const char *text;        /* text it released (complete UTF-8, NUL-terminated), owned by the stream, valid until the next call */
+    size_t text_len;
+    int32_t finished;        /* 1 when this sequence stopped with this token */
+} gptq_stream_event;
+
+/* Starts generating; params->on_token is not used. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_stream_begin(gptq_context *context,
+                                                      const char *const *prompts, size_t n_prompts,
+                                                      const gptq_generate_params *params,
+                                                      gptq_stream **out);
+/* Fills *event with the next token of some sequence and sets *done to 0,
+ * or sets *done to 1 once every sequence has stopped. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_stream_next(gptq_stream *stream, gptq_stream_event *event,
+                                                     int32_t *done);
+/* Stops one sequence before its next token (stop reason GPTQ_STOP_CALLBACK). */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_stream_stop(gptq_stream *stream, int32_t sequence);
+/* The generation so far (complete once done) as a new gptq_generation. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_stream_result(const gptq_stream *stream,
+                                                       gptq_generation **out);
+GPTQ_API void gptq_stream_free(gptq_stream *stream);
+
 /* ------------------------------------------------------------------------
  * Quantization
  * ------------------------------------------------------------------------ */

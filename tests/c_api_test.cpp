@@ -200,6 +200,50 @@ TEST_F(CApi, StreamingMatchesTheResultAndCanStop) {
   gptq_context_free(context);
 }
 
+TEST_F(CApi, PullStreamGivesWhatTheCallbackGives) {
+  const char* prompts[] = {"The history of the city", "def fibonacci(n):"};
+  gptq_generate_params params;
+  gptq_generate_default_params(&params, sizeof params);
+  params.max_new_tokens = 24;
+  params.stop_on_eos = 0;
+  gptq_context* context = new_context(256, 2);
+  gptq_generation* pushed = nullptr;
+  ASSERT_EQ(gptq_generate_batch(context, prompts, 2, &params, &pushed), GPTQ_OK);
+
+  gptq_stream* stream = nullptr;
+  ASSERT_EQ(gptq_stream_begin(context, prompts, 2, &params, &stream), GPTQ_OK) << gptq_last_error();
+  std::string texts[2];
+  int counts[2] = {0, 0};
+  gptq_stream_event event;
+  event.struct_size = sizeof event;
+  int32_t done = 0;
+  while (gptq_stream_next(stream, &event, &done) == GPTQ_OK && !done) {
+    ASSERT_TRUE(event.sequence == 0 || event.sequence == 1);
+    texts[event.sequence].append(event.text, event.text_len);
+    ++counts[event.sequence];
+    if (event.sequence == 1 && counts[1] == 10) {
+      ASSERT_EQ(gptq_stream_stop(stream, 1), GPTQ_OK);
+    }
+  }
+  EXPECT_EQ(done, 1);
+  EXPECT_EQ(texts[0], gptq_generation_text(pushed, 0));
+  EXPECT_EQ(counts[0], 24);
+  EXPECT_EQ(counts[1], 10);
+  gptq_generation* pulled = nullptr;
+  ASSERT_EQ(gptq_stream_result(stream, &pulled), GPTQ_OK);
+  EXPECT_EQ(gptq_generation_stop_reason(pulled, 0), GPTQ_STOP_LENGTH);
+  EXPECT_EQ(gptq_generation_stop_reason(pulled, 1), GPTQ_STOP_CALLBACK);
+  EXPECT_EQ(std::string(gptq_generation_text(pulled, 1)), texts[1]);
+  EXPECT_EQ(gptq_stream_stop(stream, 7), GPTQ_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(gptq_stream_next(stream, &event, &done), GPTQ_OK);  // still done, no error
+  EXPECT_EQ(done, 1);
+  gptq_generation_free(pulled);
+  gptq_generation_free(pushed);
+  gptq_stream_free(stream);
+  gptq_stream_free(nullptr);
+  gptq_context_free(context);
+}
+
 TEST_F(CApi, StopStringsCutTheText) {
   gptq_context* context = new_context();
   gptq_generate_params params;

@@ -56,6 +56,18 @@ GenerateOptions to_options(const gptq_generate_params& p) {
   return o;
 }
 
+std::vector<std::string> prompt_texts(const char* const* prompts, size_t n_prompts) {
+  require_arg(prompts, "prompts");
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < n_prompts; ++i) {
+    if (prompts[i] == nullptr) fail(GPTQ_ERR_INVALID_ARGUMENT, "prompts[", i, "] is NULL");
+    texts.emplace_back(prompts[i]);
+  }
+  return texts;
+}
+
+constexpr size_t kStreamEventMinSize = sizeof(gptq_stream_event);
+
 const SequenceResult* entry(const gptq_generation* generation, size_t index) {
   if (generation == nullptr || index >= generation->result.sequences.size()) return nullptr;
   return &generation->result.sequences[index];
@@ -75,15 +87,9 @@ gptq_status gptq_generate_batch(gptq_context* context, const char* const* prompt
     require_arg(out, "out");
     *out = nullptr;
     Context& ctx = context_of(context);
-    require_arg(prompts, "prompts");
     const gptq_generate_params p = read_params(params, generate_defaults(), kGenerateParamsMinSize, "params");
-    std::vector<std::string> texts;
-    for (size_t i = 0; i < n_prompts; ++i) {
-      if (prompts[i] == nullptr) fail(GPTQ_ERR_INVALID_ARGUMENT, "prompts[", i, "] is NULL");
-      texts.emplace_back(prompts[i]);
-    }
     auto handle = std::make_unique<gptq_generation>();
-    handle->result = generate(ctx, texts, to_options(p));
+    handle->result = generate(ctx, prompt_texts(prompts, n_prompts), to_options(p));
     *out = handle.release();
   });
 }
@@ -140,5 +146,72 @@ gptq_status gptq_generation_timings(const gptq_generation* generation, gptq_timi
 }
 
 void gptq_generation_free(gptq_generation* generation) { delete generation; }
+
+gptq_status gptq_stream_begin(gptq_context* context, const char* const* prompts, size_t n_prompts,
+                              const gptq_generate_params* params, gptq_stream** out) {
+  return guarded([&] {
+    require_arg(out, "out");
+    *out = nullptr;
+    Context& ctx = context_of(context);
+    const gptq_generate_params p = read_params(params, generate_defaults(), kGenerateParamsMinSize, "params");
+    GenerateOptions options = to_options(p);
+    options.on_token = nullptr;
+    const auto tokens = tokenize_prompts(ctx.model(), prompt_texts(prompts, n_prompts), options.add_special);
+    auto handle = std::make_unique<gptq_stream>();
+    handle->generator = std::make_unique<BatchGenerator>(ctx, tokens, options);
+    *out = handle.release();
+  });
+}
+
+gptq_status gptq_stream_next(gptq_stream* stream, gptq_stream_event* event, int32_t* done) {
+  return guarded([&] {
+    require_arg(stream, "stream");
+    require_arg(event, "event");
+    require_arg(done, "done");
+    if (event->struct_size < kStreamEventMinSize) {
+      fail(GPTQ_ERR_INVALID_ARGUMENT, "event->struct_size is ", event->struct_size, "; set it to sizeof(*event)");
+    }
+    while (stream->next_event >= stream->pending.size()) {
+      stream->pending.clear();
+      stream->next_event = 0;
+      if (!stream->generator->step(&stream->pending)) {
+        *done = 1;
+        return;
+      }
+    }
+    stream->current = std::move(stream->pending[stream->next_event++]);
+    gptq_stream_event out{};
+    out.struct_size = sizeof out;
+    out.sequence = stream->current.sequence;
+    out.token = stream->current.token;
+    out.text = stream->current.text.c_str();
+    out.text_len = stream->current.text.size();
+    out.finished = stream->current.finished ? 1 : 0;
+    write_output(event, out, kStreamEventMinSize, "event");
+    *done = 0;
+  });
+}
+
+gptq_status gptq_stream_stop(gptq_stream* stream, int32_t sequence) {
+  return guarded([&] {
+    require_arg(stream, "stream");
+    if (sequence < 0 || static_cast<size_t>(sequence) >= stream->generator->result().sequences.size()) {
+      fail(GPTQ_ERR_INVALID_ARGUMENT, "sequence ", sequence, " is not part of this stream");
+    }
+    stream->generator->stop(sequence);
+  });
+}
+
+gptq_status gptq_stream_result(const gptq_stream* stream, gptq_generation** out) {
+  return guarded([&] {
+    require_arg(stream, "stream");
+    require_arg(out, "out");
+    auto handle = std::make_unique<gptq_generation>();
+    handle->result = stream->generator->result();
+    *out = handle.release();
+  });
+}
+
+void gptq_stream_free(gptq_stream* stream) { delete stream; }
 
 }  // extern "C"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "generate/generator.h"
 #include "gptq.h"
@@ -18,6 +19,13 @@ struct gptq_context {
 
 struct gptq_generation {
   gptq::GenerationResult result;
+};
+
+struct gptq_stream {
+  std::unique_ptr<gptq::BatchGenerator> generator;
+  std::vector<gptq::TokenEvent> pending;  // events of the last step not yet handed out
+  size_t next_event = 0;
+  gptq::TokenEvent current;               // owns the text the caller is reading
 };
 
 namespace gptq::api {

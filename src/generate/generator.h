@@ -1,16 +1,22 @@
 // Generation for a batch of prompts: tokenize, prefill all prompts in shared
 // batches, then decode every live sequence together one token per step,
 // streaming text and stopping each sequence on its own (EOS, stop string,
-// length, callback, full context).
+// length, caller's request, full context).
+//
+// BatchGenerator is the step machine: each step() samples one token for
+// every live sequence and reports them, so callers can either push tokens
+// to a callback (generate()) or pull them one at a time (a C stream handle).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "generate/sampler.h"
+#include "generate/text_stream.h"
 #include "runtime/context.h"
 
 namespace gptq {
@@ -47,10 +53,51 @@ struct GenerationResult {
   GenerationTimings timings;
 };
 
-// Uses sequences 0..prompts.size()-1 of the context, clearing them first.
-GenerationResult generate(Context& context, const std::vector<std::string>& prompts, const GenerateOptions& options);
+// One sampled token and the text it released.
+struct TokenEvent {
+  int32_t sequence = 0;
+  int32_t token = 0;
+  std::string text;
+  bool finished = false;  // the sequence stopped with this token
+};
 
-// The same from token ids (no tokenization; add_special is ignored).
+class BatchGenerator {
+ public:
+  // Uses sequences 0..prompts.size()-1 of the context, clearing them first.
+  BatchGenerator(Context& context, std::vector<std::vector<int32_t>> prompts, const GenerateOptions& options);
+  ~BatchGenerator();
+
+  // Samples one token for every live sequence (running the prefill first)
+  // and appends their events. Returns false once every sequence has stopped.
+  bool step(std::vector<TokenEvent>* events);
+  // Stops a sequence before its next token (the caller's request).
+  void stop(int32_t sequence);
+  bool done() const { return active_.empty(); }
+  const GenerationResult& result() const { return result_; }
+  GenerationResult take_result() { return std::move(result_); }
+
+ private:
+  struct Live;
+  void prefill();
+  void decode_active();
+
+  Context& context_;
+  GenerateOptions options_;
+  const Tokenizer* tokenizer_;
+  std::vector<std::unique_ptr<Live>> live_;
+  std::vector<size_t> active_;
+  std::vector<float> logits_;
+  GenerationResult result_;
+  bool prefilled_ = false;
+};
+
+// Tokenizes prompts as generation does (the tokenizer's BOS policy when
+// add_special, special-token text parsed); empty results are an error.
+std::vector<std::vector<int32_t>> tokenize_prompts(const Model& model, const std::vector<std::string>& prompts,
+                                                   bool add_special);
+
+// Runs a BatchGenerator to the end, feeding options.on_token.
+GenerationResult generate(Context& context, const std::vector<std::string>& prompts, const GenerateOptions& options);
 GenerationResult generate_from_tokens(Context& context, const std::vector<std::vector<int32_t>>& prompts,
                                       const GenerateOptions& options);
 
