@@ -16,6 +16,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::cpu {
+namespace {  // internal linkage: see kernel_set.h
 
 struct Avx2 {
   using vec = __m256;
@@ -106,4 +107,5 @@ struct Avx2 {
   }
 };
 
+}  // namespace
 }  // namespace gptq::cpu

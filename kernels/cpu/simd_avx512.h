@@ -27,6 +27,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::cpu {
+namespace {  // internal linkage: see kernel_set.h
 
 struct Avx512 {
   using vec = __m512;
@@ -115,4 +116,5 @@ struct Avx512 {
   }
 };
 
+}  // namespace
 }  // namespace gptq::cpu

@@ -13,6 +13,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::cpu {
+namespace {  // internal linkage: see kernel_set.h
 
 struct Scalar {
   using vec = float;
@@ -63,4 +64,5 @@ struct Scalar {
   static void transpose(vec*) {}
 };
 
+}  // namespace
 }  // namespace gptq::cpu
