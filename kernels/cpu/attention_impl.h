@@ -49,10 +49,7 @@ void scale_row(float* row, int n, float factor) {
   const typename V::vec f = V::set1(factor);
   int d = 0;
   for (; d + V::W <= n; d += V::W) V::store(row + d, V::mul(V::load(row + d), f));
-  if (d < n) {
-    const typename V::mask m = V::make_mask(n - d);
-    V::store(row + d, V::mul(V::load(row + d, m), f), m);
-  }
+  if (d < n) V::store_part(row + d, V::mul(V::load_part(row + d, n - d), f), n - d);
 }
 
 // One row of scores over a key block: columns [a, b) are visible. Turns the
