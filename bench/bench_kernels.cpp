@@ -272,6 +272,13 @@ int main(int argc, char** argv) {
   ThreadPool* pools[2] = {&one, &two};
   std::mt19937 rng(1);
 
+  // Timings are best-of-many, but on a shared machine a busy second core
+  // still shows: say how busy it was (the 2T FMA peak shows it too).
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    double load = 0;
+    if (std::fscanf(f, "%lf", &load) == 1) std::printf("load average at start: %.2f\n", load);
+    std::fclose(f);
+  }
   std::printf("FMA peak (fp32, GFLOP/s):");
   for (Isa isa : isas) {
     if (isa == Isa::Scalar) continue;
