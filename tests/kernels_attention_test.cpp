@@ -118,8 +118,11 @@ TEST_P(KernelsAttention, MatchesReference) {
   for (const Heads heads : {Heads{4, 4}, Heads{4, 2}, Heads{6, 2}, Heads{8, 2}, Heads{3, 1}}) {
     for (int head_dim : {32, 64, 80, 96, 128, 17}) {
       for (int window : {0, 7, 50}) {
-        const std::vector<Token> batches[] = {prefill(0, 0, 1), prefill(0, 0, 100), prefill(1, 40, 81),
-                                              mixed_batch(rng), decode_batch()};
+        // The last batch: one sequence at scattered positions, so a tile's
+        // rows see very different key ranges.
+        const std::vector<Token> batches[] = {prefill(0, 0, 1),  prefill(0, 0, 100), prefill(1, 40, 81),
+                                              mixed_batch(rng),  decode_batch(),
+                                              {{0, 200}, {0, 3}, {0, 50}, {0, 10}, {0, 11}}};
         for (const std::vector<Token>& tokens : batches) {
           SCOPED_TRACE(testing::Message() << heads.n_heads << " heads, " << heads.n_kv_heads << " kv heads, dim "
                                           << head_dim << ", window " << window << ", " << tokens.size()

@@ -23,6 +23,17 @@ TEST(ThreadPool, RunCallsEveryThreadOnce) {
   }
 }
 
+TEST(ThreadPool, SlotZeroRunsOnTheCaller) {
+  ThreadPool pool(3);
+  for (int job = 0; job < 1000; ++job) {
+    std::thread::id slot0;
+    pool.run([&](int slot) {
+      if (slot == 0) slot0 = std::this_thread::get_id();
+    });
+    ASSERT_EQ(slot0, std::this_thread::get_id());
+  }
+}
+
 TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
   ThreadPool pool(3);
   for (int64_t n : {0, 1, 2, 7, 100, 1001}) {

@@ -18,7 +18,7 @@
 // Decode is the same code with one token: the rows are the group's heads.
 #pragma once
 
-#include <cmath>
+#include <cmath>  // INFINITY
 #include <cstdint>
 
 #include "kernels/cpu/kernel_set.h"
@@ -36,10 +36,10 @@ typename V::vec vexp(typename V::vec x) {
   const typename V::vec n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
   typename V::vec r = V::fmadd(n, V::set1(-0.693359375f), x);
   r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+  static constexpr float kPoly[] = {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f,
+                                    5.0000001201e-1f};
   typename V::vec p = V::set1(1.9875691500e-4f);
-  for (const float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f}) {
-    p = V::fmadd(p, r, V::set1(c));
-  }
+  for (const float c : kPoly) p = V::fmadd(p, r, V::set1(c));
   p = V::fmadd(p, V::mul(r, r), V::add(r, V::set1(1.0f)));
   return V::ldexp(p, n);
 }
@@ -49,10 +49,7 @@ void scale_row(float* row, int n, float factor) {
   const typename V::vec f = V::set1(factor);
   int d = 0;
   for (; d + V::W <= n; d += V::W) V::store(row + d, V::mul(V::load(row + d), f));
-  if (d < n) {
-    const typename V::mask m = V::make_mask(n - d);
-    V::store(row + d, V::mul(V::load(row + d, m), f), m);
-  }
+  if (d < n) V::store_part(row + d, V::mul(V::load_part(row + d, n - d), f), n - d);
 }
 
 // One row of scores over a key block: columns [a, b) are visible. Turns the
@@ -80,7 +77,8 @@ float softmax_row(float* s, int a, int b, float* m_run, float* l_run) {
     V::store(s + j, p);
   }
   // m_run = -inf before the first visible block: alpha = 0.
-  const float alpha = *m_run == m_new ? 1.0f : std::exp(*m_run - m_new);
+  // (__builtin_expf, not std::exp: see the note on linkage in kernel_set.h.)
+  const float alpha = *m_run == m_new ? 1.0f : __builtin_expf(*m_run - m_new);
   *l_run = *l_run * alpha + V::reduce_add(sum);
   *m_run = m_new;
   return alpha;

@@ -13,6 +13,12 @@
 // vector versions are checked against it on random data of odd shapes.
 // Results never depend on the thread count: no reduction is split across
 // threads.
+//
+// Where things are: dispatch.cpp picks a KernelSet (kernel_set.h) per ISA;
+// matmul.cpp and attention.cpp split the work among threads; the compute
+// is templates on vector traits (simd_{scalar,avx2,avx512}.h): gemv_impl.h
+// (decode), gemm_impl.h + pack_impl.h + micro_impl.h (prefill),
+// attention_impl.h; kernel_set_<isa>.cpp instantiate them.
 #pragma once
 
 #include <cstdint>

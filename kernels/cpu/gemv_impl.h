@@ -52,11 +52,10 @@ void gemv_tile(const float* x, int64_t ldx, const uint8_t* w, int64_t row_bytes,
   }
   if (k < K) {
     const int tail = static_cast<int>(K - k);
-    const typename V::mask mask = V::make_mask(tail);
     vec wv[R];
     for (int r = 0; r < R; ++r) wv[r] = V::template load_weights<T>(w + r * row_bytes + k * esize, tail);
     for (int m = 0; m < MB; ++m) {
-      const vec xv = V::load(x + m * ldx + k, mask);
+      const vec xv = V::load_part(x + m * ldx + k, tail);
       for (int r = 0; r < R; ++r) acc[m][r] = V::fmadd(xv, wv[r], acc[m][r]);
     }
   }

@@ -61,9 +61,15 @@ struct KernelSet {
                     float* scratch);
 };
 
-// Helpers shared with the ISA files have internal linkage: an inline
-// function with one symbol would be compiled once per instruction set and
-// the linker could keep the AVX-512 copy for every caller.
+// Linkage rule for everything the ISA files (*_avx2.cpp, *_avx512.cpp)
+// compile: an inline function with external linkage is emitted, as a weak
+// symbol, by every file that uses it without inlining (always at -O0), and
+// the linker keeps one copy for all callers, possibly the AVX-512 one for
+// baseline code. So the kernel templates and helpers live in anonymous
+// namespaces or are templates on the ISA's traits (distinct symbols), and
+// the ISA files call no std:: inline wrappers (std::exp, std::min, ...;
+// __builtin_expf instead). tests/check_isa_symbols.cmake verifies that those
+// objects define nothing but their kernel_set_<isa>() entry point.
 namespace {
 
 constexpr int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }

@@ -49,11 +49,11 @@ void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, in
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
   }
-  const typename V::mask last = V::make_mask(n_valid - (NV - 1) * W);
+  const int last = n_valid - (NV - 1) * W;  // lanes of the last vector
   for (int64_t k = 0; k < kc; ++k) {
     vec bv[NV];
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) bv[v] = (kMaskLast && v == NV - 1) ? V::load(b + v * W, last) : V::load(b + v * W);
+    for (int v = 0; v < NV; ++v) bv[v] = (kMaskLast && v == NV - 1) ? V::load_part(b + v * W, last) : V::load(b + v * W);
 #pragma GCC unroll 32
     for (int r = 0; r < MR; ++r) {
       const vec ar = V::set1(a[r * Layout::kRow]);
@@ -67,19 +67,18 @@ void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, in
   for (int v = 0; v < NV; ++v) {
     const int n = n_valid - v * W;
     if (n <= 0) break;
-    const typename V::mask m = V::make_mask(n);
     const bool full = n >= W;
     vec add = V::zero();
-    if (bias != nullptr) add = full ? V::load(bias + v * W) : V::load(bias + v * W, m);
+    if (bias != nullptr) add = full ? V::load(bias + v * W) : V::load_part(bias + v * W, n);
 #pragma GCC unroll 32
     for (int r = 0; r < MR; ++r) {
       float* out = c + r * ldc + v * W;
       vec value = V::add(acc[r][v], add);
-      if (accumulate) value = V::add(value, full ? V::load(out) : V::load(out, m));
+      if (accumulate) value = V::add(value, full ? V::load(out) : V::load_part(out, n));
       if (full) {
         V::store(out, value);
       } else {
-        V::store(out, value, m);
+        V::store_part(out, value, n);
       }
     }
   }

@@ -44,7 +44,7 @@ void row_to_float(const DenseWeights& w, int64_t row, float* out) {
     for (; k + V::W <= w.n_cols; k += V::W) V::store(out + k, V::template load_weights<T>(src + k * esize));
     if (k < w.n_cols) {
       const int tail = static_cast<int>(w.n_cols - k);
-      V::store(out + k, V::template load_weights<T>(src + k * esize, tail), V::make_mask(tail));
+      V::store_part(out + k, V::template load_weights<T>(src + k * esize, tail), tail);
     }
   });
 }
@@ -91,18 +91,19 @@ void pack_a(const float* const* src, int rows, int64_t kc, float scale, float* o
     const typename V::mask lane_mask = V::make_mask(lanes);
     for (int64_t k = 0; k < kc; k += W) {
       const int kn = static_cast<int>(kc - k < W ? kc - k : W);
-      const typename V::mask k_mask = V::make_mask(kn);
       vec t[W];
       for (int i = 0; i < W; ++i) {
         const int r = r0 + i;
-        t[i] = r >= rows ? V::zero() : V::mul(s, kn == W ? V::load(src[r] + k) : V::load(src[r] + k, k_mask));
+        t[i] = r >= rows ? V::zero() : V::mul(s, kn == W ? V::load(src[r] + k) : V::load_part(src[r] + k, kn));
       }
       V::transpose(t);
       for (int i = 0; i < kn; ++i) {
         if (lanes == W) {
           V::store(out + (k + i) * MR + r0, t[i]);
         } else {
-          V::store(out + (k + i) * MR + r0, t[i], lane_mask);
+          // Masked-out lanes past MR fall on the next column or the
+          // scratch slack: inside the buffer, as store_lanes requires.
+          V::store_lanes(out + (k + i) * MR + r0, t[i], lane_mask);
         }
       }
     }

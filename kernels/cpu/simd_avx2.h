@@ -16,6 +16,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::cpu {
+namespace {  // internal linkage: see kernel_set.h
 
 struct Avx2 {
   using vec = __m256;
@@ -36,8 +37,22 @@ struct Avx2 {
   // Lanes [lo, hi).
   static mask range_mask(int lo, int hi) { return _mm256_andnot_si256(make_mask(lo), make_mask(hi)); }
   static vec where(mask m, vec v, vec otherwise) { return _mm256_blendv_ps(otherwise, v, _mm256_castsi256_ps(m)); }
-  static vec load(const float* p, mask m) { return _mm256_maskload_ps(p, m); }
-  static void store(float* p, vec v, mask m) { _mm256_maskstore_ps(p, m, v); }
+  // The first n (< W) lanes, never touching memory past them. Not
+  // vmaskmovps: AMD documents faults on its masked-out lanes as
+  // implementation dependent, and the last row of a mapped file may end
+  // right before an unmapped page. Only tails take this path.
+  static vec load_part(const float* p, int n) {
+    alignas(32) float part[8] = {};
+    std::memcpy(part, p, sizeof(float) * static_cast<size_t>(n));
+    return _mm256_load_ps(part);
+  }
+  static void store_part(float* p, vec v, int n) {
+    alignas(32) float part[8];
+    _mm256_store_ps(part, v);
+    std::memcpy(p, part, sizeof(float) * static_cast<size_t>(n));
+  }
+  // Masked store where all W lanes lie in the caller's own buffer.
+  static void store_lanes(float* p, vec v, mask m) { _mm256_maskstore_ps(p, m, v); }
   static vec fmadd(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
   static vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
   static vec mul(vec a, vec b) { return _mm256_mul_ps(a, b); }
@@ -64,12 +79,11 @@ struct Avx2 {
       return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
     }
   }
-  // The first n (< W) weights, rest zero, never reading past them: AVX2 has
-  // no 16-bit masked load, so the half-precision tail goes through a copy.
+  // The first n (< W) weights, rest zero, never reading past them.
   template <WeightType T>
   static vec load_weights(const void* p, int n) {
     if constexpr (T == WeightType::F32) {
-      return _mm256_maskload_ps(static_cast<const float*>(p), make_mask(n));
+      return load_part(static_cast<const float*>(p), n);
     } else {
       alignas(16) uint16_t tail[8] = {};
       std::memcpy(tail, p, 2 * static_cast<size_t>(n));
@@ -106,4 +120,5 @@ struct Avx2 {
   }
 };
 
+}  // namespace
 }  // namespace gptq::cpu

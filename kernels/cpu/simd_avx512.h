@@ -27,6 +27,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::cpu {
+namespace {  // internal linkage: see kernel_set.h
 
 struct Avx512 {
   using vec = __m512;
@@ -45,8 +46,12 @@ struct Avx512 {
   // Lanes [lo, hi).
   static mask range_mask(int lo, int hi) { return static_cast<mask>(make_mask(hi) & ~make_mask(lo)); }
   static vec where(mask m, vec v, vec otherwise) { return _mm512_mask_blend_ps(m, otherwise, v); }
-  static vec load(const float* p, mask m) { return _mm512_maskz_loadu_ps(m, p); }
-  static void store(float* p, vec v, mask m) { _mm512_mask_storeu_ps(p, m, v); }
+  // The first n (< W) lanes; masked-out lanes never fault (guaranteed for
+  // AVX-512 masked moves), so memory past them need not exist.
+  static vec load_part(const float* p, int n) { return _mm512_maskz_loadu_ps(make_mask(n), p); }
+  static void store_part(float* p, vec v, int n) { _mm512_mask_storeu_ps(p, make_mask(n), v); }
+  // Masked store where all W lanes lie in the caller's own buffer.
+  static void store_lanes(float* p, vec v, mask m) { _mm512_mask_storeu_ps(p, m, v); }
   static vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
   static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
   static vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
@@ -115,4 +120,5 @@ struct Avx512 {
   }
 };
 
+}  // namespace
 }  // namespace gptq::cpu

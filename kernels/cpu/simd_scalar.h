@@ -13,6 +13,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::cpu {
+namespace {  // internal linkage: see kernel_set.h
 
 struct Scalar {
   using vec = float;
@@ -29,8 +30,11 @@ struct Scalar {
   static mask make_mask(int n) { return n > 0; }
   static mask range_mask(int lo, int hi) { return lo <= 0 && hi > 0; }
   static vec where(mask m, vec v, vec otherwise) { return m ? v : otherwise; }
-  static vec load(const float* p, mask m) { return m ? *p : 0.0f; }
-  static void store(float* p, vec v, mask m) {
+  static vec load_part(const float* p, int n) { return n > 0 ? *p : 0.0f; }
+  static void store_part(float* p, vec v, int n) {
+    if (n > 0) *p = v;
+  }
+  static void store_lanes(float* p, vec v, mask m) {
     if (m) *p = v;
   }
   static vec fmadd(vec a, vec b, vec c) { return a * b + c; }
@@ -63,4 +67,5 @@ struct Scalar {
   static void transpose(vec*) {}
 };
 
+}  // namespace
 }  // namespace gptq::cpu

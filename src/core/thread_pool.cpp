@@ -141,10 +141,13 @@ void ThreadPool::dispatch(TaskFn fn, void* ctx) {
   task_fn_ = fn;
   task_ctx_ = ctx;
   error_ = nullptr;
+  // Slot 0 is the caller's (claimed up front); it then helps with the rest.
   const uint32_t generation = job_generation(job_.load(std::memory_order_relaxed)) + 1;
-  job_.store(uint64_t{generation} << 32, std::memory_order_release);
+  job_.store(uint64_t{generation} << 32 | uint64_t{1} << 16, std::memory_order_release);
   wake_.store(generation);
   if (sleepers_.load() > 0) wake_.notify_all();
+  run_slot(0);
+  job_.fetch_add(1, std::memory_order_acq_rel);
   participate(generation);
   // Every slot is claimed now; wait for the ones workers are still running.
   const uint64_t all = static_cast<uint64_t>(n_threads_);

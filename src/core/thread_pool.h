@@ -1,16 +1,17 @@
 // A fixed set of worker threads that run one data-parallel job at a time.
 //
 // Decoding a token runs a few dozen short parallel steps, each only
-// microseconds long, so workers spin briefly between jobs before they sleep
-// (futex wait); a job then starts without a system call. The calling thread
-// takes part as thread 0.
+// microseconds long, so workers spin briefly between jobs, then yield the
+// core for a while, before they sleep (futex wait); a job then starts
+// without a system call. The calling thread takes part as thread 0.
 //
-// A job is size() slots, body(slot) each. Whoever is running claims the
-// next unclaimed slot (the caller first, then workers as they arrive), and
-// the caller, once out of slots to claim, waits only for slots already being
-// run. So a worker that the OS has not scheduled yet never holds a job up:
-// with more threads than free cores the caller runs the missing slots
-// itself instead of spinning until the scheduler gets round to the worker.
+// A job is size() slots, body(slot) each. The caller runs slot 0; the
+// others go to whoever claims them first (workers as they arrive, or the
+// caller once done with its own), and the caller, once out of slots to
+// claim, waits only for slots already being run. So a worker that the OS
+// has not scheduled yet never holds a job up: with more threads than free
+// cores the caller runs the missing slots itself instead of spinning until
+// the scheduler gets round to the worker.
 #pragma once
 
 #include <algorithm>
@@ -34,10 +35,11 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // Calls body(slot) once for each slot in [0, size()), spread over the
-  // threads, and returns when all have finished. A slot is not tied to a
-  // particular thread, but no two run at once under the same index, so it
-  // may index per-thread state. An exception from any slot is rethrown here
-  // (the first one; all slots still run to completion).
+  // threads, and returns when all have finished. Slot 0 runs on the calling
+  // thread; the others are not tied to a particular thread, but no two run
+  // at once under the same index, so a slot may index per-thread state. An
+  // exception from any slot is rethrown here (the first one; all slots
+  // still run to completion).
   template <typename Body>
   void run(Body&& body) {
     using Fn = std::remove_reference_t<Body>;
