@@ -1,0 +1,1 @@
+# C#: filled in next.

@@ -1,0 +1,1 @@
+# Go: filled in next.
