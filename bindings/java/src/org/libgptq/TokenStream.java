@@ -32,6 +32,7 @@ public final class TokenStream extends NativeHandle<SWIGTYPE_p_gptq_stream>
 
     @Override
     public synchronized boolean hasNext() {
+        if (isClosed()) throw new IllegalStateException("this stream is closed");
         if (next == null && !done) {
             next = use(s -> gptq.stream_next(s, event) != 0
                     ? new Token(event.getSequence(), event.getToken(), event.getText(), event.getFinished())
