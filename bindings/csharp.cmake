@@ -50,7 +50,7 @@ add_custom_command(OUTPUT ${cs_test_assembly}
     -out:${cs_test_assembly} ${cs_tests}
   DEPENDS ${cs_assembly} ${cs_tests}
   VERBATIM)
-add_custom_target(gptq_csharp_tests ALL DEPENDS ${cs_test_assembly})
+add_custom_target(gptq_csharp_tests ALL DEPENDS ${cs_test_assembly} gptq_csharp_assembly)
 add_test(NAME bindings_csharp
   COMMAND ${NUNIT_CONSOLE} -nologo -noshadow -nothread -labels -xml=${cs_dir}/TestResult.xml ${cs_test_assembly})
 set_tests_properties(bindings_csharp PROPERTIES TIMEOUT 900

@@ -31,7 +31,7 @@
 /* The C functions are reached through the shim only; gptqb_x is wrapped as
  * x (the languages' naming is applied by their own layers). When several
  * %rename match, the last one wins. */
-%rename("%(strip:[gptqb_])s", %$isfunction) "";
+%rename("%(strip:[gptqb_])s", %$isfunction, %$not %$ismember) "";
 %rename("$ignore", %$isfunction, regextarget=1) "^gptq_";
 /* Enumerators without the prefix that repeats their type; those of the
  * status keep ERR_, and the flag constants of the anonymous enums keep

@@ -63,7 +63,7 @@ add_custom_command(OUTPUT ${test_classes}/.built
   COMMAND ${CMAKE_COMMAND} -E touch ${test_classes}/.built
   DEPENDS ${gptq_jar} ${java_tests}
   VERBATIM)
-add_custom_target(gptq_java_tests ALL DEPENDS ${test_classes}/.built)
+add_custom_target(gptq_java_tests ALL DEPENDS ${test_classes}/.built gptq_java)
 set(test_names)
 foreach(source ${java_tests})
   get_filename_component(name ${source} NAME_WE)
