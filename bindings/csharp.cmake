@@ -11,7 +11,7 @@ endif()
 
 set(cs_dir ${CMAKE_CURRENT_BINARY_DIR}/csharp)
 set(cs_wrapper ${cs_dir}/gptq_csharp_wrap.c)
-gptq_swig(csharp ${cs_dir}/gen ${cs_wrapper} -namespace LibGptq -dllimport gptq_csharp)
+gptq_swig(csharp ${cs_dir}/gen ${cs_dir}/gen ${cs_wrapper} -namespace LibGptq -dllimport gptq_csharp)
 gptq_glue(gptq_csharp ${cs_wrapper})
 set_target_properties(gptq_csharp PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${cs_dir})
 

@@ -17,7 +17,7 @@ endif()
 set(java_dir ${CMAKE_CURRENT_BINARY_DIR}/java)
 set(java_gen ${java_dir}/gen/org/libgptq)
 set(java_wrapper ${java_dir}/gptq_java_wrap.c)
-gptq_swig(java ${java_gen} ${java_wrapper} -package org.libgptq)
+gptq_swig(java ${java_gen} ${java_gen} ${java_wrapper} -package org.libgptq)
 gptq_glue(gptq_jni ${java_wrapper})
 target_include_directories(gptq_jni PRIVATE ${JNI_INCLUDE_DIRS})
 
