@@ -57,6 +57,20 @@ namespace LibGptq.Tests {
       }
     }
 
+    [Test]
+    public void LogHandlerReceivesMessages() {
+      var lines = new List<string>();
+      Gptq.SetLogHandler((level, message) => { lock (lines) lines.Add(level + " " + message); }, LogLevel.DEBUG);
+      try {
+        using (Model model = Model.Load(Fixtures.ModelDir)) Assert.IsNotEmpty(lines);
+      } finally {
+        Gptq.SetLogHandler(null, LogLevel.OFF);
+      }
+      int seen = lines.Count;
+      Model.Load(Fixtures.ModelDir).Dispose();
+      Assert.AreEqual(seen, lines.Count);
+    }
+
     /// A model, context or generation leaked per round would add megabytes each time.
     [Test]
     public void LoadGenerateFreeKeepsResidentMemoryFlat() {

@@ -52,6 +52,20 @@ public class ErrorTest {
     }
 
     @Test
+    public void logListenerReceivesMessagesFromAnyThread() {
+        java.util.List<String> lines = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        Gptq.setLogListener((level, message) -> lines.add(level + " " + message), LogLevel.DEBUG);
+        try (Model model = Model.load(Fixtures.modelDir())) {
+            assertFalse(lines.isEmpty());
+        } finally {
+            Gptq.setLogListener(null, LogLevel.OFF);
+        }
+        int seen = lines.size();
+        Model.load(Fixtures.modelDir()).close();
+        assertEquals(seen, lines.size());
+    }
+
+    @Test
     public void infoDescribesTheModel() {
         try (Model model = Model.load(Fixtures.modelDir()); ModelInfo info = model.info()) {
             assertEquals("llama", info.getArchitecture());
