@@ -151,7 +151,7 @@ func (c *Context) perplexity(opts *PerplexityOptions,
 	if opts != nil {
 		progress = progressTarget(opts.Progress)
 	}
-	p := opts.native()
+	p := toNative(opts, raw.NewPerplexityParams)
 	defer raw.DeletePerplexityParams(p)
 	return with(c, func(h raw.Struct_SS_gptq_context) (PerplexityResult, error) {
 		return withCallback(progress, func(id int64) (PerplexityResult, error) {

@@ -51,7 +51,7 @@ func LoadModel(dir string, opts *ModelOptions) (*Model, error) {
 	if opts != nil {
 		progress = progressTarget(opts.Progress)
 	}
-	p := opts.native()
+	p := toNative(opts, raw.NewModelParams)
 	defer raw.DeleteModelParams(p)
 	return newModel(withCallback(progress, func(id int64) (raw.Struct_SS_gptq_model, error) {
 		return call(func() raw.Struct_SS_gptq_model { return raw.Model_load(dir, p, id) })
@@ -126,7 +126,7 @@ func (m *Model) NewContext(opts *ContextOptions) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := opts.native()
+	p := toNative(opts, raw.NewContextParams)
 	defer raw.DeleteContextParams(p)
 	c, err := call(func() raw.Struct_SS_gptq_context { return raw.Context_new(h, p) })
 	if err != nil {
@@ -161,7 +161,7 @@ func (m *Model) Quantize(calibration *Calibration, opts *QuantizeOptions) (*Mode
 // Save writes a GPTQ checkpoint directory (which must not exist or be
 // empty); opts may be nil (defaults).
 func (m *Model) Save(dir string, opts *SaveOptions) error {
-	p := opts.native()
+	p := toNative(opts, raw.NewSaveParams)
 	defer raw.DeleteSaveParams(p)
 	_, err := use(m.h, func(h raw.Struct_SS_gptq_model) (struct{}, error) {
 		return struct{}{}, do(func() { raw.Model_save(h, dir, p) })

@@ -101,83 +101,60 @@ func copyFields(proxy any, opts any, toC bool) {
 	}
 }
 
-// DefaultModelOptions are the library's defaults.
-func DefaultModelOptions() ModelOptions {
-	var o ModelOptions
-	p := raw.NewModelParams()
-	defer raw.DeleteModelParams(p)
+// defaults reads a params struct's defaults into an option struct.
+func defaults[O, P any](newParams func() P, deleteParams func(P)) O {
+	var o O
+	p := newParams()
+	defer deleteParams(p)
 	copyFields(p, &o, false)
 	return o
+}
+
+// toNative makes the native params of an option struct (nil: defaults);
+// free them with the matching raw.Delete*.
+func toNative[O, P any](o *O, newParams func() P) P {
+	p := newParams()
+	if o != nil {
+		copyFields(p, o, true)
+	}
+	return p
+}
+
+// DefaultModelOptions are the library's defaults.
+func DefaultModelOptions() ModelOptions {
+	return defaults[ModelOptions](raw.NewModelParams, raw.DeleteModelParams)
 }
 
 // DefaultContextOptions are the library's defaults.
 func DefaultContextOptions() ContextOptions {
-	var o ContextOptions
-	p := raw.NewContextParams()
-	defer raw.DeleteContextParams(p)
-	copyFields(p, &o, false)
-	return o
+	return defaults[ContextOptions](raw.NewContextParams, raw.DeleteContextParams)
 }
 
 // DefaultGenerateOptions are the library's defaults (greedy, 128 tokens).
 func DefaultGenerateOptions() GenerateOptions {
-	var o GenerateOptions
-	p := raw.NewGenerateParams()
-	defer raw.DeleteGenerateParams(p)
-	copyFields(p, &o, false)
-	return o
+	return defaults[GenerateOptions](raw.NewGenerateParams, raw.DeleteGenerateParams)
 }
 
 // DefaultQuantizeOptions are the library's defaults (GPTQ, 4 bits, group 128).
 func DefaultQuantizeOptions() QuantizeOptions {
-	var o QuantizeOptions
-	p := raw.NewQuantizeParams()
-	defer raw.DeleteQuantizeParams(p)
-	copyFields(p, &o, false)
-	return o
+	return defaults[QuantizeOptions](raw.NewQuantizeParams, raw.DeleteQuantizeParams)
 }
 
 // DefaultSaveOptions are the library's defaults.
 func DefaultSaveOptions() SaveOptions {
-	var o SaveOptions
-	p := raw.NewSaveParams()
-	defer raw.DeleteSaveParams(p)
-	copyFields(p, &o, false)
-	return o
+	return defaults[SaveOptions](raw.NewSaveParams, raw.DeleteSaveParams)
 }
 
 // DefaultPerplexityOptions are the library's defaults.
 func DefaultPerplexityOptions() PerplexityOptions {
-	var o PerplexityOptions
-	p := raw.NewPerplexityParams()
-	defer raw.DeletePerplexityParams(p)
-	copyFields(p, &o, false)
-	return o
+	return defaults[PerplexityOptions](raw.NewPerplexityParams, raw.DeletePerplexityParams)
 }
 
-// The native params of each option struct (nil: defaults); free them
-// with the matching raw.Delete*.
-
-func (o *ModelOptions) native() raw.ModelParams {
-	p := raw.NewModelParams()
-	if o != nil {
-		copyFields(p, o, true)
-	}
-	return p
-}
-
-func (o *ContextOptions) native() raw.ContextParams {
-	p := raw.NewContextParams()
-	if o != nil {
-		copyFields(p, o, true)
-	}
-	return p
-}
+// The string lists have no C field of their own to copy to.
 
 func (o *GenerateOptions) native() raw.GenerateParams {
-	p := raw.NewGenerateParams()
+	p := toNative(o, raw.NewGenerateParams)
 	if o != nil {
-		copyFields(p, o, true)
 		for _, s := range o.StopStrings {
 			p.AddStopString(s)
 		}
@@ -186,28 +163,11 @@ func (o *GenerateOptions) native() raw.GenerateParams {
 }
 
 func (o *QuantizeOptions) native() raw.QuantizeParams {
-	p := raw.NewQuantizeParams()
+	p := toNative(o, raw.NewQuantizeParams)
 	if o != nil {
-		copyFields(p, o, true)
 		for _, s := range o.SkipModules {
 			p.AddSkipModule(s)
 		}
-	}
-	return p
-}
-
-func (o *SaveOptions) native() raw.SaveParams {
-	p := raw.NewSaveParams()
-	if o != nil {
-		copyFields(p, o, true)
-	}
-	return p
-}
-
-func (o *PerplexityOptions) native() raw.PerplexityParams {
-	p := raw.NewPerplexityParams()
-	if o != nil {
-		copyFields(p, o, true)
 	}
 	return p
 }

@@ -4,8 +4,9 @@
  *    out-pointers, which would need a typemap per language.
  *  - A failure is recorded with its message in this thread's slot during
  *    the same native call (a goroutine may change OS thread between two cgo
- *    calls, so gptq_last_error() cannot be read later); the %exception of
- *    gptq.i raises it in Java and C#, Go reads it back (bindings/go/call.go).
+ *    calls, so gptq_last_error() cannot be read later); the %exception in
+ *    swig/<language>.swg raises it in Java and C#; Go reads it back
+ *    (bindings/go/errors.go).
  *  - Token lists travel as (pointer, length) pairs mapped onto the
  *    languages' own int arrays; lists of strings as a gptqb_strings that
  *    the binding fills one by one.
