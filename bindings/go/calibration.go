@@ -11,7 +11,8 @@ func newCalibration(c raw.Struct_SS_gptq_calibration, err error) (*Calibration, 
 	if err != nil {
 		return nil, err
 	}
-	return &Calibration{newHandle(c, raw.Calibration_free)}, nil
+	h := newHandle(c, raw.Calibration_free)
+	return owned(&Calibration{h}, h), nil
 }
 
 // NewCalibration is an empty set; add samples with Add.

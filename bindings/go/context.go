@@ -19,10 +19,11 @@ type Context struct {
 
 func newContext(m *Model, c raw.Struct_SS_gptq_context) *Context {
 	// Freeing the context gives back the model it borrowed at creation.
-	return &Context{model: m, h: newHandle(c, func(c raw.Struct_SS_gptq_context) {
+	h := newHandle(c, func(c raw.Struct_SS_gptq_context) {
 		raw.Context_free(c)
 		m.h.release()
-	})}
+	})
+	return owned(&Context{model: m, h: h}, h)
 }
 
 // Close releases the context (once an open stream is closed too).

@@ -12,17 +12,17 @@ type Status int
 
 // The statuses, from gptq.h.
 var (
-	StatusOK               = Status(raw.OK)
-	ErrInvalidArgument     = Status(raw.ERR_INVALID_ARGUMENT)
-	ErrNotFound            = Status(raw.ERR_NOT_FOUND)
-	ErrIO                  = Status(raw.ERR_IO)
-	ErrFormat              = Status(raw.ERR_FORMAT)
-	ErrUnsupported         = Status(raw.ERR_UNSUPPORTED)
-	ErrOutOfMemory         = Status(raw.ERR_OUT_OF_MEMORY)
-	ErrBufferTooSmall      = Status(raw.ERR_BUFFER_TOO_SMALL)
-	ErrCancelled           = Status(raw.ERR_CANCELLED)
-	ErrContextFull         = Status(raw.ERR_CONTEXT_FULL)
-	ErrInternal            = Status(raw.ERR_INTERNAL)
+	StatusOK           = Status(raw.OK)
+	ErrInvalidArgument = Status(raw.ERR_INVALID_ARGUMENT)
+	ErrNotFound        = Status(raw.ERR_NOT_FOUND)
+	ErrIO              = Status(raw.ERR_IO)
+	ErrFormat          = Status(raw.ERR_FORMAT)
+	ErrUnsupported     = Status(raw.ERR_UNSUPPORTED)
+	ErrOutOfMemory     = Status(raw.ERR_OUT_OF_MEMORY)
+	ErrBufferTooSmall  = Status(raw.ERR_BUFFER_TOO_SMALL)
+	ErrCancelled       = Status(raw.ERR_CANCELLED)
+	ErrContextFull     = Status(raw.ERR_CONTEXT_FULL)
+	ErrInternal        = Status(raw.ERR_INTERNAL)
 )
 
 // String is the status's name in gptq.h, e.g. "GPTQ_ERR_NOT_FOUND".

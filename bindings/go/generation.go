@@ -72,8 +72,6 @@ func takeGeneration(g raw.Struct_SS_gptq_generation) (*Generation, error) {
 func withStrings[R any](strings []string, f func(raw.Gptqb_strings) R) R {
 	list := raw.Strings_new()
 	defer raw.Strings_free(list)
-	for _, s := range strings {
-		raw.Strings_add(list, s)
-	}
+	addEach(func(s string) { raw.Strings_add(list, s) }, strings)
 	return f(list)
 }

@@ -1,6 +1,9 @@
 package gptq
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // handle owns one native handle. Methods borrow it through use; close frees
 // it once no call (or dependent object, e.g. a context of a model) still
@@ -63,4 +66,12 @@ func use[T, R any](x *handle[T], f func(T) (R, error)) (R, error) {
 	}
 	defer x.release()
 	return f(h)
+}
+
+// owned makes the wrapper close its handle when it becomes unreachable
+// unclosed: a safety net, as os.File has. The finalizer holds the handle,
+// not the wrapper, and borrowers still count, so it never frees early.
+func owned[W, T any](w *W, h *handle[T]) *W {
+	runtime.SetFinalizer(w, func(*W) { h.close() })
+	return w
 }

@@ -42,7 +42,8 @@ func newModel(m raw.Struct_SS_gptq_model, err error) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{newHandle(m, raw.Model_free)}, nil
+	h := newHandle(m, raw.Model_free)
+	return owned(&Model{h}, h), nil
 }
 
 // LoadModel loads a Hugging Face checkpoint directory; opts may be nil (defaults).

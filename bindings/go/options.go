@@ -150,14 +150,13 @@ func DefaultPerplexityOptions() PerplexityOptions {
 	return defaults[PerplexityOptions](raw.NewPerplexityParams, raw.DeletePerplexityParams)
 }
 
-// The string lists have no C field of their own to copy to.
+// The string lists have no C field to copy to: the params own copies
+// added one by one.
 
 func (o *GenerateOptions) native() raw.GenerateParams {
 	p := toNative(o, raw.NewGenerateParams)
 	if o != nil {
-		for _, s := range o.StopStrings {
-			p.AddStopString(s)
-		}
+		addEach(p.AddStopString, o.StopStrings)
 	}
 	return p
 }
@@ -165,9 +164,13 @@ func (o *GenerateOptions) native() raw.GenerateParams {
 func (o *QuantizeOptions) native() raw.QuantizeParams {
 	p := toNative(o, raw.NewQuantizeParams)
 	if o != nil {
-		for _, s := range o.SkipModules {
-			p.AddSkipModule(s)
-		}
+		addEach(p.AddSkipModule, o.SkipModules)
 	}
 	return p
+}
+
+func addEach(add func(string), items []string) {
+	for _, s := range items {
+		add(s)
+	}
 }

@@ -67,7 +67,7 @@ func (c *Context) StreamBatch(prompts []string, opts *GenerateOptions) (*Stream,
 		c.h.release()
 	})
 	c.stream = s
-	return s, nil
+	return owned(s, s.h), nil
 }
 
 // Next advances to the next token; false once every sequence has stopped,
