@@ -1,7 +1,9 @@
 package gptq
 
 import (
+	"errors"
 	"math"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -190,5 +192,23 @@ func TestPerplexity(t *testing.T) {
 	}
 	if r.Perplexity <= 1 || r.Perplexity >= 1000 || math.IsNaN(r.Perplexity) || r.NWindows < 1 || calls == 0 {
 		t.Errorf("perplexity %+v after %d progress calls", r, calls)
+	}
+}
+
+func TestPerplexityFile(t *testing.T) {
+	c := openContext(t, loadModel(t), nil)
+	opts := DefaultPerplexityOptions()
+	opts.Window = 128
+	opts.MaxWindows = 2
+	path := filepath.Join(filepath.Dir(filepath.Dir(modelDir())), "data", "wikitext-2", "test.txt")
+	r, err := c.PerplexityFile(path, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NWindows != 2 || r.NScored <= 0 || r.Perplexity <= 1 || r.Perplexity >= 1000 {
+		t.Errorf("perplexity %+v", r)
+	}
+	if _, err := c.PerplexityFile("/no/such/file.txt", &opts); !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrIO) {
+		t.Errorf("missing file: %v", err)
 	}
 }

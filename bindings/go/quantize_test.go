@@ -114,3 +114,29 @@ func TestCancellingAndPanickingProgress(t *testing.T) {
 	m.Quantize(nil, opts)
 	t.Error("the callback's panic was not raised again")
 }
+
+func TestShardedSaveReloads(t *testing.T) {
+	m := loadModel(t)
+	q, err := m.Quantize(nil, rtn4())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	dir := filepath.Join(t.TempDir(), "sharded")
+	save := DefaultSaveOptions()
+	save.MaxShardBytes = 2 << 20
+	if err := q.Save(dir, &save); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors.index.json")); err != nil {
+		t.Fatal(err)
+	}
+	reloaded, err := LoadModel(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reloaded.Close()
+	if a, b := greedyIDs(t, q), greedyIDs(t, reloaded); !equalIDs(a, b) {
+		t.Errorf("quantized %v, reloaded %v", a, b)
+	}
+}
