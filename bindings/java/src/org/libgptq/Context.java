@@ -12,16 +12,13 @@ public final class Context extends NativeHandle<SWIGTYPE_p_gptq_context> {
     private final Model model;
     private TokenStream stream;
 
+    /** Freeing the context gives back the model it borrowed at creation. */
     Context(Model model, SWIGTYPE_p_gptq_context handle) {
-        super("context", handle);
+        super("context", handle, h -> {
+            gptq.context_free(h);
+            model.release();
+        });
         this.model = model;
-    }
-
-    /** Releases the model borrowed since creation: it may be freed now. */
-    @Override
-    void free(SWIGTYPE_p_gptq_context handle) {
-        gptq.context_free(handle);
-        model.release();
     }
 
     public Model model() { return model; }

@@ -10,11 +10,8 @@ import java.util.List;
  */
 public final class Model extends NativeHandle<SWIGTYPE_p_gptq_model> {
     private Model(SWIGTYPE_p_gptq_model handle) {
-        super("model", handle);
+        super("model", handle, gptq::model_free);
     }
-
-    @Override
-    void free(SWIGTYPE_p_gptq_model handle) { gptq.model_free(handle); }
 
     public static Model load(Path dir) { return load(dir, null, null); }
 

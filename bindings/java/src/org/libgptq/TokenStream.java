@@ -10,21 +10,22 @@ import java.util.NoSuchElementException;
  */
 public final class TokenStream extends NativeHandle<SWIGTYPE_p_gptq_stream>
         implements Iterable<Token>, Iterator<Token> {
-    private final Context context;
-    private final StreamEvent event = new StreamEvent();
+    private final StreamEvent event;
     private Token next;
     private boolean done;
 
     TokenStream(Context context, SWIGTYPE_p_gptq_stream handle) {
-        super("stream", handle);
-        this.context = context;
+        this(context, handle, new StreamEvent());
     }
 
-    @Override
-    void free(SWIGTYPE_p_gptq_stream handle) {
-        gptq.stream_free(handle);
-        event.delete();
-        context.streamClosed();
+    /** Freeing the stream gives back the context it borrowed at creation. */
+    private TokenStream(Context context, SWIGTYPE_p_gptq_stream handle, StreamEvent event) {
+        super("stream", handle, h -> {
+            gptq.stream_free(h);
+            event.delete();
+            context.streamClosed();
+        });
+        this.event = event;
     }
 
     @Override
