@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -138,5 +139,30 @@ func TestShardedSaveReloads(t *testing.T) {
 	defer reloaded.Close()
 	if a, b := greedyIDs(t, q), greedyIDs(t, reloaded); !equalIDs(a, b) {
 		t.Errorf("quantized %v, reloaded %v", a, b)
+	}
+}
+
+func TestCalibrationSources(t *testing.T) {
+	m := loadModel(t)
+	fromText, err := m.CalibrationFromText(strings.Repeat("The history of the city is long. ", 20), 3, 16, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromText.Close()
+	path := filepath.Join(filepath.Dir(filepath.Dir(modelDir())), "data", "wikitext-2", "valid.txt")
+	fromFile, err := m.CalibrationFromFile(path, 2, 32, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromFile.Close()
+	if n, _ := fromText.Len(); n != 3 {
+		t.Errorf("%d samples from text", n)
+	}
+	if n, _ := fromFile.Len(); n != 2 {
+		t.Errorf("%d samples from file", n)
+	}
+	fromFile.Close()
+	if _, err := fromFile.Len(); err != ErrClosed {
+		t.Errorf("Len after Close: %v", err)
 	}
 }
