@@ -3,6 +3,9 @@
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsentencepiece-dev nlohmann-json3-dev libpcre2-dev
           libutf8proc-dev libgtest-dev googletest)
+# The Java, C# and Go bindings (bindings/), their tests and examples.
+packages+=(swig default-jdk-headless junit4 libhamcrest-java mono-mcs mono-runtime nunit-console
+           libnunit-framework2.6.3-cil golang-go)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

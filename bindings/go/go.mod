@@ -1,0 +1,3 @@
+module libgptq.dev/gptq
+
+go 1.19

@@ -1,0 +1,125 @@
+/* The C structs as the languages' option and result objects. A params
+ * object is the C struct itself, filled by gptq_*_default_params with its
+ * own size when constructed, so a field left alone keeps the library's
+ * default. Fields a binding must own (callbacks, user data, string arrays)
+ * are hidden and set through the methods below or the shim. */
+
+%rename(ModelParams) gptq_model_params;
+%rename(ContextParams) gptq_context_params;
+%rename(GenerateParams) gptq_generate_params;
+%rename(QuantizeParams) gptq_quantize_params;
+%rename(SaveParams) gptq_save_params;
+%rename(PerplexityParams) gptq_perplexity_params;
+%rename(PerplexityResult) gptq_perplexity_result;
+%rename(ModelInfo) gptq_model_info;
+%rename(Timings) gptq_timings;
+%rename(StreamEvent) gptq_stream_event;
+
+/* Field names in the languages' case: max_new_tokens -> MaxNewTokens,
+ * which Java turns into getMaxNewTokens/setMaxNewTokens. */
+%rename("%(camelcase)s", %$isvariable, %$ismember) "";
+
+%ignore struct_size;
+%ignore progress;
+%ignore progress_user_data;
+%ignore on_token;
+%ignore user_data;
+%ignore stop_strings;
+%ignore n_stop_strings;
+%ignore skip_modules;
+%ignore n_skip_modules;
+%ignore text_len;
+
+/* Flags stored as int32_t that mean yes/no. */
+%apply bool { int32_t use_mmap, int32_t round_rope_to_weight_dtype, int32_t add_special,
+              int32_t stop_on_eos, int32_t desc_act, int32_t sym, int32_t static_groups,
+              int32_t true_sequential, int32_t mse, int32_t add_bos, int32_t tied_embeddings,
+              int32_t quant_desc_act, int32_t quant_sym, int32_t quant_static_groups,
+              int32_t finished };
+/* Enumerations stored as int32_t: see enum_fields.i. */
+%ignore gptq_quantize_params::method;
+%ignore gptq_save_params::format;
+%ignore gptq_model_info::weight_dtype;
+/* Java has no unsigned 64-bit type; the seed's bits pass through as they are. */
+%apply int64_t { uint64_t seed };
+
+/* Results are read-only, and only the library makes them. */
+%immutable gptq_model_info::architecture;
+%immutable gptq_model_info::path;
+%immutable gptq_model_info::tokenizer;
+%immutable gptq_model_info::rope_type;
+%immutable gptq_model_info::quant_format;
+%immutable gptq_stream_event::text;
+%nodefaultctor gptq_model_info;
+%nodefaultctor gptq_timings;
+%nodefaultctor gptq_perplexity_result;
+
+%define GPTQB_PARAMS(TYPE, DEFAULTS)
+%extend TYPE {
+    TYPE() {
+        TYPE *p = (TYPE *)calloc(1, sizeof(TYPE));
+        if (p != NULL) DEFAULTS(p, sizeof *p);
+        else gptqb_fail(GPTQ_ERR_OUT_OF_MEMORY, "out of memory");
+        return p;
+    }
+}
+%enddef
+
+GPTQB_PARAMS(gptq_model_params, gptq_model_default_params)
+GPTQB_PARAMS(gptq_context_params, gptq_context_default_params)
+GPTQB_PARAMS(gptq_save_params, gptq_save_default_params)
+GPTQB_PARAMS(gptq_perplexity_params, gptq_perplexity_default_params)
+GPTQB_PARAMS(gptq_generate_params, gptq_generate_default_params)
+GPTQB_PARAMS(gptq_quantize_params, gptq_quantize_default_params)
+
+/* The string arrays these two point at belong to the params object. */
+%extend gptq_generate_params {
+    ~gptq_generate_params() {
+        gptqb_strings_release((char **)$self->stop_strings, $self->n_stop_strings);
+        free($self);
+    }
+    void addStopString(const char *stop) {
+        gptqb_strings_push((char ***)&$self->stop_strings, &$self->n_stop_strings, stop);
+    }
+    void clearStopStrings() {
+        gptqb_strings_release((char **)$self->stop_strings, $self->n_stop_strings);
+        $self->stop_strings = NULL;
+        $self->n_stop_strings = 0;
+    }
+    int32_t stopStringCount() { return $self->n_stop_strings; }
+}
+
+%extend gptq_quantize_params {
+    ~gptq_quantize_params() {
+        gptqb_strings_release((char **)$self->skip_modules, $self->n_skip_modules);
+        free($self);
+    }
+    void addSkipModule(const char *module) {
+        gptqb_strings_push((char ***)&$self->skip_modules, &$self->n_skip_modules, module);
+    }
+    void clearSkipModules() {
+        gptqb_strings_release((char **)$self->skip_modules, $self->n_skip_modules);
+        $self->skip_modules = NULL;
+        $self->n_skip_modules = 0;
+    }
+    int32_t skipModuleCount() { return $self->n_skip_modules; }
+}
+
+%extend gptq_model_info {
+    ~gptq_model_info() {
+        free((char *)$self->architecture);
+        free((char *)$self->path);
+        free((char *)$self->tokenizer);
+        free((char *)$self->rope_type);
+        free((char *)$self->quant_format);
+        free($self);
+    }
+}
+
+%extend gptq_stream_event {
+    gptq_stream_event() {
+        gptq_stream_event *e = (gptq_stream_event *)calloc(1, sizeof *e);
+        if (e != NULL) e->struct_size = sizeof *e;
+        return e;
+    }
+}
