@@ -25,8 +25,9 @@ struct Batch {
   int32_t n_logit_rows = 0;
 };
 
-// Sees the inputs of a layer's linears at each LayerTap (rows of the batch); returning false stops the layer
-// there, since calibration often needs only a prefix of it.
+// Sees the inputs of a layer's linears at each LayerTap (rows of the batch);
+// returning false stops the layer there, since calibration often needs only
+// a prefix of it.
 using LayerObserver = std::function<bool(LayerTap tap, const float* rows, int64_t n_rows, int64_t row_stride)>;
 
 class ForwardPass {
