@@ -9,6 +9,8 @@
 #include "io/json_file.h"
 #include "io/safetensors_writer.h"
 #include "model/model.h"
+#include "quant/quantizer.h"
+#include "quant/save.h"
 #include "runtime/context.h"
 #include "test_util.h"
 
@@ -209,6 +211,35 @@ TEST(ArchLoad, NeoxHeadLoadsUnderEitherName) {
   }, &source);
   const std::vector<int32_t> tokens = {3, 1, 4, 1, 5, 9};
   EXPECT_EQ(logits(*Model::load(renamed, {}), tokens), logits(*Model::load(arch_dir("gpt_neox"), {}), tokens));
+}
+
+// openai-community/gpt2 was saved from the bare GPT2Model: "h.0.attn.c_attn",
+// not "transformer.h.0.attn.c_attn". Such checkpoints load, and a quantized
+// copy keeps their spelling.
+TEST(ArchLoad, CheckpointsWithoutTheBaseModelPrefixLoadAndSaveAlike) {
+  GPTQ_REQUIRE_PATH(arch_dir("gpt2"));
+  std::unique_ptr<SafetensorsFile> source;
+  const std::string bare = edited_fixture("gpt2", "arch_gpt2_bare", keep_config, [](auto& tensors) {
+    for (auto& t : tensors) t.name = t.name.substr(std::string("transformer.").size());
+  }, &source);
+  auto model = Model::load(bare, {});
+  const std::vector<int32_t> tokens = {3, 1, 4, 1, 5, 9};
+  EXPECT_EQ(logits(*model, tokens), logits(*Model::load(arch_dir("gpt2"), {}), tokens));
+  EXPECT_EQ(model->layer_prefix(1), "h.1.");
+
+  ThreadPool pool(2);
+  QuantizeOptions options;
+  options.rtn = true;
+  options.skip_modules = {"h.1.mlp.c_fc"};
+  QuantizeReport report;
+  auto quantized = quantize_model(pool, *model, {}, options, &report);
+  EXPECT_EQ(report.modules.front().name, "h.0.attn.c_attn");
+  const std::string saved = test::scratch_dir("arch_gpt2_bare_saved") + "/out";
+  save_model(*quantized, saved, {});
+  auto reloaded = Model::load(saved, {});
+  EXPECT_TRUE(reloaded->checkpoint().find("h.0.attn.c_attn.qweight") != nullptr);
+  EXPECT_TRUE(reloaded->checkpoint().find("h.1.mlp.c_fc.weight") != nullptr);  // skipped: stays float, [in, out]
+  EXPECT_EQ(logits(*reloaded, tokens), logits(*quantized, tokens));
 }
 
 TEST(ArchLoad, ContextLongerThanLearnedPositionsIsRefused) {

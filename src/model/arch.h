@@ -72,6 +72,9 @@ struct ArchSpec {
   const char* lm_head = nullptr;              // module, unless the embeddings are tied
   const char* lm_head_alias = nullptr;        // also accepted (some exporters rename the head)
   const char* layer_prefix = nullptr;         // printf pattern with one %d: "model.layers.%d."
+  // What checkpoints saved from the bare model (transformers' base model,
+  // as openai-community/gpt2 is) leave out of every name but the head's.
+  const char* base_model_prefix = nullptr;
   LayerModuleNames layer;
 
   // How the layers compute.

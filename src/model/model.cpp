@@ -126,7 +126,7 @@ Norm Model::bind_norm(const std::string& module, int64_t size, bool has_bias) {
 void Model::bind_layer(int64_t index, DecoderLayer& layer) {
   const ModelConfig& c = config_;
   const ArchSpec& a = arch();
-  const std::string prefix = layer_prefix(a, index);
+  const std::string prefix = layer_prefix(index);
   const bool layer_norm = a.norm == NormKind::LayerNorm;
   layer.attn_norm = bind_norm(prefix + a.layer.attn_norm, c.hidden_size, layer_norm);
   layer.ffn_norm = bind_norm(prefix + a.layer.ffn_norm, c.hidden_size, layer_norm);
@@ -137,6 +137,13 @@ void Model::bind_layer(int64_t index, DecoderLayer& layer) {
     layer.*l.member = bind_linear(prefix + l.name, l.in_features, l.out_features, l.bias, a.conv1d_weights);
   }
 }
+
+std::string Model::stored_name(std::string_view name) const {
+  if (!dropped_prefix_.empty() && name.starts_with(dropped_prefix_)) name.remove_prefix(dropped_prefix_.size());
+  return std::string(name);
+}
+
+std::string Model::layer_prefix(int64_t layer) const { return stored_name(gptq::layer_prefix(arch(), layer)); }
 
 // The head's module name: the architecture's, or the alias some exporters
 // write instead (GPT-NeoX's embed_out saved as lm_head).
@@ -200,17 +207,26 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     report(0.5f * static_cast<float>(done) / static_cast<float>(total), "load");
   });
 
-  model->embed_tokens_ = model->bind_matrix(arch.embed_tokens, c.vocab_size, c.hidden_size);
+  // A checkpoint of the bare model names its embeddings without the prefix, and so every other tensor.
+  const std::string_view embed_tokens = arch.embed_tokens, base = arch.base_model_prefix ? arch.base_model_prefix : "";
+  if (!base.empty() && embed_tokens.starts_with(base) && !model->checkpoint_->find(embed_tokens) &&
+      model->checkpoint_->find(embed_tokens.substr(base.size()))) {
+    model->dropped_prefix_ = base;
+  }
+  model->embed_tokens_ = model->bind_matrix(model->stored_name(embed_tokens), c.vocab_size, c.hidden_size);
   if (arch.positions == PositionKind::Learned) {
     model->position_embeddings_ = model->bind_matrix(
-        arch.position_embeddings, c.max_position_embeddings + arch.position_offset, c.hidden_size);
+        model->stored_name(arch.position_embeddings), c.max_position_embeddings + arch.position_offset, c.hidden_size);
   }
   model->layers_.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {
     model->bind_layer(i, model->layers_[i]);
     report(0.5f + 0.4f * static_cast<float>(i + 1) / static_cast<float>(c.n_layers), "load");
   }
-  if (c.final_norm) model->final_norm_ = model->bind_norm(arch.final_norm, c.hidden_size, arch.norm == NormKind::LayerNorm);
+  if (c.final_norm) {
+    model->final_norm_ =
+        model->bind_norm(model->stored_name(arch.final_norm), c.hidden_size, arch.norm == NormKind::LayerNorm);
+  }
 
   if (c.tie_word_embeddings) {
     model->lm_head_.name = arch.lm_head;

@@ -47,6 +47,11 @@ class Model {
   const Tokenizer& require_tokenizer() const;
 
   const Checkpoint& checkpoint() const { return *checkpoint_; }
+  // A tensor or module name as this checkpoint spells it: the table's name,
+  // less the base-model prefix when the checkpoint was saved without it.
+  std::string stored_name(std::string_view name) const;
+  // The stored prefix of layer `layer`'s modules: "model.layers.3.".
+  std::string layer_prefix(int64_t layer) const;
   const cpu::DenseWeights& embed_tokens() const { return embed_tokens_; }
   // Learned position table [max_position_embeddings + offset, hidden]; data is null without one.
   const cpu::DenseWeights& position_embeddings() const { return position_embeddings_; }
@@ -86,6 +91,7 @@ class Model {
   int64_t n_params_ = 0;
   int64_t weight_bytes_ = 0;
   std::string source_config_;  // config.json as read, for saving
+  std::string dropped_prefix_;  // the base-model prefix this checkpoint's names leave out, if they do
  public:
   const std::string& source_config_json() const { return source_config_; }
 };

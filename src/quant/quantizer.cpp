@@ -150,7 +150,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
     const DecoderLayer& source = model.layers()[layer_index];
     DecoderLayer working = working_copy(source, linears);
     DecoderLayer result = source;  // skipped modules stay as loaded
-    const std::string prefix = layer_prefix(arch, layer_index);
+    const std::string prefix = model.layer_prefix(layer_index);
 
     for (const std::vector<std::string>& group : groups) {
       std::vector<const LayerLinear*> todo;

@@ -83,7 +83,7 @@ std::vector<std::pair<std::string, const QuantizedLinear*>> quantized_modules(co
   std::vector<std::pair<std::string, const QuantizedLinear*>> modules;
   const std::vector<LayerLinear> linears = layer_linears(model.config());
   for (size_t i = 0; i < model.layers().size(); ++i) {
-    const std::string prefix = layer_prefix(model.arch(), static_cast<int64_t>(i));
+    const std::string prefix = model.layer_prefix(static_cast<int64_t>(i));
     for (const LayerLinear& entry : linears) {
       const Linear& linear = model.layers()[i].*entry.member;
       if (linear.quantized) modules.emplace_back(prefix + entry.name, linear.quantized.get());
