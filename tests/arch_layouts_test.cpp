@@ -136,6 +136,8 @@ TEST(ArchConfig, ClearErrorsForUnsupportedSettings) {
       {"gpt2", "n_embd", nullptr, GPTQ_ERR_FORMAT, "'hidden_size' is missing"},
       {"gpt_neox", "num_key_value_heads", 2, GPTQ_ERR_FORMAT, "interleaves q, k and v per head"},
       {"gpt_neox", "use_parallel_residual", true, GPTQ_OK, ""},
+      {"stablelm", "use_parallel_residual", true, GPTQ_ERR_UNSUPPORTED, "use_parallel_residual"},
+      {"stablelm", "qk_layernorm", true, GPTQ_ERR_UNSUPPORTED, "qk_layernorm"},
   };
   for (const Case& c : cases) {
     std::string message;

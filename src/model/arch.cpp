@@ -29,6 +29,14 @@ constexpr const char* kNeoxUp[] = {"mlp.dense_h_to_4h", nullptr};
 constexpr const char* kNeoxDown[] = {"mlp.dense_4h_to_h", nullptr};
 constexpr const char* const* kNeoxGroups[] = {kNeoxQkv, kNeoxO, kNeoxUp, kNeoxDown, nullptr};
 
+constexpr const char* kPhi3Qkv[] = {"self_attn.qkv_proj", nullptr};
+constexpr const char* kPhi3GateUp[] = {"mlp.gate_up_proj", nullptr};
+constexpr const char* const* kPhi3Groups[] = {kPhi3Qkv, kLlamaO, kPhi3GateUp, kLlamaDown, nullptr};
+
+constexpr const char* kStarcoder2Up[] = {"mlp.c_fc", nullptr};
+constexpr const char* kStarcoder2Down[] = {"mlp.c_proj", nullptr};
+constexpr const char* const* kStarcoder2Groups[] = {kLlamaQkv, kLlamaO, kStarcoder2Up, kStarcoder2Down, nullptr};
+
 constexpr LayerModuleNames kLlamaLayer = {
     .attn_norm = "input_layernorm",
     .q_proj = "self_attn.q_proj",
@@ -51,7 +59,7 @@ constexpr ArchSpec llama_like(const char* model_type) {
       .base_model_prefix = "model.",
       .layer = kLlamaLayer,
       // llama's attention_bias covers q/k/v and o.
-      .bias = {.attention_key = "attention_bias", .mlp_key = "mlp_bias"},
+      .bias = {.qkv_key = "attention_bias", .o_key = "attention_bias", .mlp_key = "mlp_bias"},
       .sequential_groups = kLlamaGroups,
   };
 }
@@ -75,6 +83,41 @@ constexpr ArchSpec gemma() {
   arch.scale_embeddings = true;
   arch.default_activation = "gelu_pytorch_tanh";
   arch.default_tied_embeddings = true;
+  return arch;
+}
+
+constexpr ArchSpec phi3() {
+  ArchSpec arch = llama_like("phi3");
+  arch.layer.qkv_proj = "self_attn.qkv_proj";
+  arch.layer.q_proj = arch.layer.k_proj = arch.layer.v_proj = nullptr;
+  arch.layer.gate_up_proj = "mlp.gate_up_proj";
+  arch.layer.gate_proj = arch.layer.up_proj = nullptr;
+  arch.qkv_layout = QkvLayout::Concatenated;
+  arch.mlp = MlpKind::FusedGated;
+  arch.bias = {};
+  arch.sequential_groups = kPhi3Groups;
+  return arch;
+}
+
+constexpr ArchSpec stablelm() {
+  ArchSpec arch = llama_like("stablelm");
+  arch.norm = NormKind::LayerNorm;
+  arch.bias = {.qkv_key = "use_qkv_bias"};
+  arch.default_rotary_fraction = 0.25;  // StableLmConfig's partial_rotary_factor
+  return arch;
+}
+
+constexpr ArchSpec starcoder2() {
+  ArchSpec arch = llama_like("starcoder2");
+  arch.layer.gate_proj = nullptr;
+  arch.layer.up_proj = "mlp.c_fc";
+  arch.layer.down_proj = "mlp.c_proj";
+  arch.norm = NormKind::LayerNorm;
+  arch.mlp = MlpKind::Plain;
+  arch.bias = {.qkv = true, .o = true, .mlp = true, .qkv_key = "use_bias", .o_key = "use_bias", .mlp_key = "use_bias"};
+  arch.default_activation = "gelu_pytorch_tanh";
+  arch.default_tied_embeddings = true;
+  arch.sequential_groups = kStarcoder2Groups;
   return arch;
 }
 
@@ -124,7 +167,12 @@ constexpr ArchSpec kOpt = {
     .norm = NormKind::LayerNorm,
     .mlp = MlpKind::Plain,
     .positions = PositionKind::Learned,
-    .bias = {.qkv = true, .o = true, .mlp = true, .attention_key = "enable_bias", .mlp_key = "enable_bias"},
+    .bias = {.qkv = true,
+             .o = true,
+             .mlp = true,
+             .qkv_key = "enable_bias",
+             .o_key = "enable_bias",
+             .mlp_key = "enable_bias"},
     .default_activation = "relu",
     .default_tied_embeddings = true,
     .sequential_groups = kOptGroups,
@@ -148,14 +196,24 @@ constexpr ArchSpec kGptNeox = {
     .mlp = MlpKind::Plain,
     .qkv_layout = QkvLayout::HeadInterleaved,
     .residual = ResidualLayout::Parallel,
-    .bias = {.qkv = true, .o = true, .mlp = true, .attention_key = "attention_bias"},
+    .bias = {.qkv = true, .o = true, .mlp = true, .qkv_key = "attention_bias", .o_key = "attention_bias"},
     .default_activation = "gelu",
     .default_rotary_fraction = 0.25,  // GPTNeoXConfig's rotary_pct
     .sequential_groups = kNeoxGroups,
 };
 
 constexpr ArchSpec kArchs[] = {
-    llama_like("llama"), llama_like("mistral"), qwen2(), qwen3(), gemma(), kGpt2, kOpt, kGptNeox,
+    llama_like("llama"),
+    llama_like("mistral"),
+    qwen2(),
+    qwen3(),
+    gemma(),
+    phi3(),
+    stablelm(),
+    starcoder2(),
+    kGpt2,
+    kOpt,
+    kGptNeox,
 };
 
 }  // namespace

@@ -11,8 +11,9 @@ namespace gptq {
 
 enum class NormKind : unsigned char { RmsNorm, LayerNorm };
 enum class MlpKind : unsigned char {
-  Gated,  // down(act(gate(x)) * up(x))
-  Plain   // down(act(up(x)))
+  Gated,       // down(act(gate(x)) * up(x))
+  FusedGated,  // the same with [gate | up] = gate_up(x), one projection (phi3)
+  Plain        // down(act(up(x)))
 };
 // Where a token's position enters the model.
 enum class PositionKind : unsigned char {
@@ -47,7 +48,8 @@ struct LayerModuleNames {
   const char* k_norm = nullptr;  // and of k
   const char* o_proj = nullptr;
   const char* ffn_norm = nullptr;
-  const char* gate_proj = nullptr;  // MlpKind::Gated only
+  const char* gate_proj = nullptr;     // MlpKind::Gated only
+  const char* gate_up_proj = nullptr;  // MlpKind::FusedGated only
   const char* up_proj = nullptr;
   const char* down_proj = nullptr;
 };
@@ -58,7 +60,8 @@ struct BiasRule {
   bool qkv = false;
   bool o = false;
   bool mlp = false;
-  const char* attention_key = nullptr;  // sets q/k/v and o together
+  const char* qkv_key = nullptr;
+  const char* o_key = nullptr;
   const char* mlp_key = nullptr;
 };
 

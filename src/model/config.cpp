@@ -17,7 +17,7 @@ constexpr const char* kIntermediateKeys[] = {"intermediate_size", "n_inner", "ff
 constexpr const char* kMaxPositionKeys[] = {"max_position_embeddings", "n_positions"};
 // gemma's hidden_activation overrides its hidden_act (which early releases set to exact gelu).
 constexpr const char* kActivationKeys[] = {"hidden_activation", "hidden_act", "activation_function"};
-constexpr const char* kNormEpsKeys[] = {"rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon"};
+constexpr const char* kNormEpsKeys[] = {"rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"};
 
 // The first of `keys` the config sets (not null), else the canonical one,
 // so that messages about a missing value name it.
@@ -103,14 +103,20 @@ void parse_rope(const Json& config, const std::string& where, RopeConfig& rope) 
 void parse_layout(const Json& config, const std::string& where, ModelConfig& c) {
   const ArchSpec& arch = *c.arch;
   const BiasRule& bias = arch.bias;
-  const std::optional<bool> attention_bias =
-      bias.attention_key ? json_bool(config, bias.attention_key, where) : std::nullopt;
-  c.attention_bias = attention_bias.value_or(bias.qkv);
-  c.o_proj_bias = attention_bias.value_or(bias.o);
-  c.mlp_bias = (bias.mlp_key ? json_bool(config, bias.mlp_key, where) : std::nullopt).value_or(bias.mlp);
+  auto flag = [&](const char* key, bool fallback) {
+    return key != nullptr ? json_bool(config, key, where).value_or(fallback) : fallback;
+  };
+  c.attention_bias = flag(bias.qkv_key, bias.qkv);
+  c.o_proj_bias = flag(bias.o_key, bias.o);
+  c.mlp_bias = flag(bias.mlp_key, bias.mlp);
 
-  c.parallel_residual =
-      json_bool(config, "use_parallel_residual", where).value_or(arch.residual == ResidualLayout::Parallel);
+  // A config may turn off the parallel layout its architecture defaults to
+  // (some gpt-neox models do); elsewhere it names a variant not described here.
+  const bool parallel_by_default = arch.residual == ResidualLayout::Parallel;
+  c.parallel_residual = json_bool(config, "use_parallel_residual", where).value_or(parallel_by_default);
+  if (c.parallel_residual && !parallel_by_default) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": use_parallel_residual is not supported for ", c.model_type);
+  }
   c.norm_before = json_bool(config, "do_layer_norm_before", where).value_or(true);
   c.final_norm = c.norm_before && !json_bool(config, "_remove_final_layer_norm", where).value_or(false);
   if (c.parallel_residual && !c.norm_before) {
@@ -126,6 +132,9 @@ void parse_layout(const Json& config, const std::string& where, ModelConfig& c) 
   if (auto dim = json_int(config, "word_embed_proj_dim", where); dim && *dim != c.hidden_size) {
     fail(GPTQ_ERR_UNSUPPORTED, where, ": word_embed_proj_dim ", *dim, " differs from hidden_size ", c.hidden_size,
          " (OPT's project_in/project_out are not supported)");
+  }
+  if (json_bool(config, "qk_layernorm", where).value_or(false)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": per-head q/k layer norms (qk_layernorm) are not supported");
   }
   if (!json_bool(config, "layer_norm_elementwise_affine", where).value_or(true)) {
     fail(GPTQ_ERR_UNSUPPORTED, where, ": layer norms without weights (layer_norm_elementwise_affine) are not supported");

@@ -32,10 +32,14 @@ std::vector<LayerLinear> layer_linears(const ModelConfig& c) {
         {n.qkv_proj, &DecoderLayer::qkv_proj, LayerTap::AttentionInput, H, c.qkv_dim(), c.attention_bias});
   }
   linears.push_back({n.o_proj, &DecoderLayer::o_proj, LayerTap::AttentionOutput, c.q_dim(), H, c.o_proj_bias});
-  if (arch.mlp == MlpKind::Gated) {
-    linears.push_back({n.gate_proj, &DecoderLayer::gate_proj, LayerTap::MlpInput, H, I, c.mlp_bias});
+  if (arch.mlp == MlpKind::FusedGated) {
+    linears.push_back({n.gate_up_proj, &DecoderLayer::gate_up_proj, LayerTap::MlpInput, H, 2 * I, c.mlp_bias});
+  } else {
+    if (arch.mlp == MlpKind::Gated) {
+      linears.push_back({n.gate_proj, &DecoderLayer::gate_proj, LayerTap::MlpInput, H, I, c.mlp_bias});
+    }
+    linears.push_back({n.up_proj, &DecoderLayer::up_proj, LayerTap::MlpInput, H, I, c.mlp_bias});
   }
-  linears.push_back({n.up_proj, &DecoderLayer::up_proj, LayerTap::MlpInput, H, I, c.mlp_bias});
   linears.push_back({n.down_proj, &DecoderLayer::down_proj, LayerTap::MlpHidden, I, H, c.mlp_bias});
   return linears;
 }

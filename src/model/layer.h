@@ -50,7 +50,9 @@ struct DecoderLayer {
   Norm q_norm, k_norm;              // per-head norms, when the architecture has them
   Linear o_proj;
   Norm ffn_norm;
-  Linear gate_proj, up_proj, down_proj;  // gate_proj: MlpKind::Gated only
+  Linear gate_proj, up_proj;  // MlpKind::Gated (up_proj alone: Plain)
+  Linear gate_up_proj;        // MlpKind::FusedGated
+  Linear down_proj;
 };
 
 // Points inside a decoder layer where the input of a group of linears is

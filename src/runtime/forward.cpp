@@ -22,7 +22,8 @@ ForwardPass::ForwardPass(const Model& model, int32_t max_tokens, int32_t n_ctx)
   k_.resize(t * config_.kv_dim());
   v_.resize(t * config_.kv_dim());
   attn_.resize(t * config_.q_dim());
-  gate_.resize(t * config_.intermediate_size);
+  // FusedGated keeps [gate | up] rows in gate_.
+  gate_.resize(t * config_.intermediate_size * (model.arch().mlp == MlpKind::FusedGated ? 2 : 1));
   if (model.arch().mlp == MlpKind::Gated) up_.resize(t * config_.intermediate_size);
   attn_out_.resize(t * config_.hidden_size);
   mlp_out_.resize(t * config_.hidden_size);
@@ -142,18 +143,30 @@ bool ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderL
   const int64_t T = batch.n_tokens, H = config_.hidden_size, I = config_.intermediate_size;
   const float* input = block_input(pool, T, hidden, layer.ffn_norm);
   if (observer && !(*observer)(LayerTap::MlpInput, input, T, H)) return false;
-  const bool gated = model_.arch().mlp == MlpKind::Gated;
-  if (gated) {
-    matmul(pool, layer.gate_proj, input, H, T, gate_.data(), I);
-    matmul(pool, layer.up_proj, input, H, T, up_.data(), I);
-  } else {
-    matmul(pool, layer.up_proj, input, H, T, gate_.data(), I);
+  // act(gate) (* up) lands in gate_, whose rows are `stride` apart; `up`
+  // points at the first token's up values, rows `stride` apart too.
+  int64_t stride = I;
+  const float* up = nullptr;
+  switch (model_.arch().mlp) {
+    case MlpKind::Gated:
+      matmul(pool, layer.gate_proj, input, H, T, gate_.data(), I);
+      matmul(pool, layer.up_proj, input, H, T, up_.data(), I);
+      up = up_.data();
+      break;
+    case MlpKind::FusedGated:
+      stride = 2 * I;
+      matmul(pool, layer.gate_up_proj, input, H, T, gate_.data(), stride);
+      up = gate_.data() + I;
+      break;
+    case MlpKind::Plain:
+      matmul(pool, layer.up_proj, input, H, T, gate_.data(), I);
+      break;
   }
   for_each_row(pool, T, [&](int64_t t) {
-    activate_row(&gate_[t * I], gated ? &up_[t * I] : nullptr, I, config_.activation);
+    activate_row(&gate_[t * stride], up != nullptr ? up + t * stride : nullptr, I, config_.activation);
   });
-  if (observer && !(*observer)(LayerTap::MlpHidden, gate_.data(), T, I)) return false;
-  matmul(pool, layer.down_proj, gate_.data(), I, T, out, H);
+  if (observer && !(*observer)(LayerTap::MlpHidden, gate_.data(), T, stride)) return false;
+  matmul(pool, layer.down_proj, gate_.data(), stride, T, out, H);
   return true;
 }
 
