@@ -1,6 +1,7 @@
 // Architectures beyond the llama family: how their configs read (older
 // spellings, defaults), how their weights bind (Conv1D, renamed heads), and
 // the errors for settings and checkpoints libgptq cannot use.
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -118,6 +119,23 @@ TEST(ArchConfig, ReadsOlderFamiliesSpellingsAndDefaults) {
   const ModelConfig gemma = parse_edited("gemma", [](Json& c) { c.erase("tie_word_embeddings"); });
   EXPECT_TRUE(gemma.tie_word_embeddings);
   EXPECT_EQ(gemma.activation, Activation::GeluTanh);
+}
+
+// Every row's true-sequential groups name each of its linears exactly once.
+TEST(ArchConfig, SequentialGroupsCoverEveryLinearOnce) {
+  for (const char* arch : {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "stablelm", "starcoder2", "gpt2", "opt",
+                           "gpt_neox"}) {
+    GPTQ_REQUIRE_PATH(arch_dir(arch));
+    const ModelConfig config = parse_model_config(arch_config(arch), arch);
+    std::vector<std::string> grouped, linears;
+    for (const char* const* const* group = config.arch->sequential_groups; *group != nullptr; ++group) {
+      for (const char* const* name = *group; *name != nullptr; ++name) grouped.emplace_back(*name);
+    }
+    for (const LayerLinear& linear : layer_linears(config)) linears.emplace_back(linear.name);
+    std::sort(grouped.begin(), grouped.end());
+    std::sort(linears.begin(), linears.end());
+    EXPECT_EQ(grouped, linears) << arch;
+  }
 }
 
 TEST(ArchConfig, ClearErrorsForUnsupportedSettings) {

@@ -87,7 +87,7 @@ struct ArchSpec {
   PositionKind positions = PositionKind::Rotary;
   RotaryStyle rotary = RotaryStyle::Half;
   QkvLayout qkv_layout = QkvLayout::Separate;
-  ResidualLayout residual = ResidualLayout::Sequential;  // config's use_parallel_residual overrides
+  ResidualLayout residual = ResidualLayout::Sequential;  // config's use_parallel_residual may turn Parallel off
   bool conv1d_weights = false;    // float weights stored [in, out] (gpt2's Conv1D); GPTQ ones are not
   bool scale_embeddings = false;  // embeddings times sqrt(hidden_size) (gemma)
 
