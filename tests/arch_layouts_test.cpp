@@ -262,7 +262,7 @@ TEST(ArchLoad, CheckpointsWithoutTheBaseModelPrefixLoadAndSaveAlike) {
   EXPECT_EQ(logits(*reloaded, tokens), logits(*quantized, tokens));
 }
 
-TEST(ArchLoad, ContextLongerThanLearnedPositionsIsRefused) {
+TEST(ArchLoad, SequencesLongerThanLearnedPositionsAreRefused) {
   GPTQ_REQUIRE_PATH(arch_dir("gpt2"));
   auto model = Model::load(arch_dir("gpt2"), {});
   ContextOptions options;
@@ -272,6 +272,12 @@ TEST(ArchLoad, ContextLongerThanLearnedPositionsIsRefused) {
             GPTQ_ERR_INVALID_ARGUMENT);
   EXPECT_NE(message.find("512 positions"), std::string::npos) << message;
   EXPECT_EQ(resolve_context_options(*model, {}).n_ctx, 512);  // the default fits
+
+  ThreadPool pool(1);
+  const CalibrationSet long_sample = {std::vector<int32_t>(600, 7)};
+  EXPECT_EQ(status_of([&] { quantize_model(pool, *model, long_sample, {}, nullptr); }, &message),
+            GPTQ_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(message.find("512 positions"), std::string::npos) << message;
 }
 
 // OPT-350m's layout: each block's residual sum is normed, and the decoder

@@ -125,6 +125,10 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
     lengths.push_back(static_cast<int32_t>(sample.size()));
     max_len = std::max(max_len, lengths.back());
   }
+  // Made before the samples are embedded: it refuses samples longer than a
+  // learned position table.
+  std::unique_ptr<LayerRunner> runner;
+  if (!options.rtn) runner = std::make_unique<LayerRunner>(model, max_len);
   std::vector<std::vector<float>> hidden(calibration.size());
   std::vector<float> scratch(c.hidden_size);
   if (!options.rtn) {
@@ -135,8 +139,6 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       }
     }
   }
-  std::unique_ptr<LayerRunner> runner;
-  if (!options.rtn) runner = std::make_unique<LayerRunner>(model, max_len);
 
   QuantizeReport local_report;
   QuantizeReport& out = report != nullptr ? *report : local_report;

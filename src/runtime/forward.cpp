@@ -10,7 +10,7 @@ namespace gptq {
 ForwardPass::ForwardPass(const Model& model, int32_t max_tokens, int32_t n_ctx)
     : model_(model), config_(model.config()), max_tokens_(max_tokens) {
   if (model.arch().positions == PositionKind::Learned && n_ctx > config_.max_position_embeddings) {
-    fail(GPTQ_ERR_INVALID_ARGUMENT, "a context of ", n_ctx, " tokens is longer than the ",
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "sequences of up to ", n_ctx, " tokens need more than the ",
          config_.max_position_embeddings, " positions ", config_.model_type, " has learned embeddings for");
   }
   if (model.arch().positions == PositionKind::Rotary) rope_ = build_rope_table(model.rope_inverse_frequencies(), n_ctx);
