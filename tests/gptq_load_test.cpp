@@ -41,6 +41,8 @@ INSTANTIATE_TEST_SUITE_P(Llama, GptqFixture,
                          ::testing::Values("llama-w4-g128", "llama-w4-g32-act", "llama-w4-g64-act-static",
                                            "llama-w3-g128", "llama-w8-gnone-act", "llama-w2-g64-asym",
                                            "llama-w4-g128-asym-act"));
+INSTANTIATE_TEST_SUITE_P(Gpt, GptqFixture,
+                         ::testing::Values("gpt2-w4-g128", "opt-w4-g128", "gpt_neox-w4-g64-act"));
 
 TEST(GptqPacking, RoundTripsEveryWidth) {
   std::mt19937 rng(3);

@@ -119,6 +119,89 @@ INSTANTIATE_TEST_SUITE_P(Settings, QuantizeRoundTrip,
                                            Setting{8, -1, 1, 1, 0, GPTQ_FORMAT_GPTQ, 0},
                                            Setting{4, 64, 1, 1, 1, GPTQ_FORMAT_GPTQ, 0}));
 
+// Other layouts: fused and Conv1D projections, learned positions, parallel
+// residuals. Modules are quantized in AutoGPTQ's true-sequential order and
+// saved under the checkpoint's own names.
+struct ArchCase {
+  const char* arch;
+  std::vector<std::string> layer0_order;  // AutoGPTQ's inside_layer_modules, flattened
+};
+
+class QuantizeArch : public ::testing::TestWithParam<ArchCase> {};
+
+int32_t record_module(int32_t layer, int32_t, const char* module, double, float, void* names) {
+  if (layer == 0) static_cast<std::vector<std::string>*>(names)->push_back(module);
+  return 0;
+}
+
+nlohmann::json safetensors_header(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  uint64_t n = 0;
+  file.read(reinterpret_cast<char*>(&n), 8);
+  std::string header(n, '\0');
+  file.read(header.data(), n);
+  return nlohmann::json::parse(header);
+}
+
+TEST_P(QuantizeArch, SavesUnderOriginalNamesAndReloads) {
+  const ArchCase& c = GetParam();
+  GPTQ_REQUIRE_PATH(fixture(c.arch));
+  gptq_model* source = load(fixture(c.arch));
+  gptq_calibration* calibration = random_calibration(512, 8, 48, 11);
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  params.group_size = 64;
+  params.desc_act = 1;
+  std::vector<std::string> order;
+  params.progress = record_module;
+  params.progress_user_data = &order;
+  gptq_model* quantized = nullptr;
+  ASSERT_EQ(gptq_quantize(source, calibration, &params, &quantized), GPTQ_OK) << gptq_last_error();
+  EXPECT_EQ(order, c.layer0_order);
+
+  const std::string dir = gptq::test::scratch_dir(std::string("quantized_") + c.arch) + "/out";
+  ASSERT_EQ(gptq_model_save(quantized, dir.c_str(), nullptr), GPTQ_OK) << gptq_last_error();
+  const auto tensors = safetensors_header(dir + "/model.safetensors");
+  const auto original = safetensors_header(fixture(c.arch) + "/model.safetensors");
+  for (const std::string& module : c.layer0_order) {
+    EXPECT_TRUE(tensors.contains(module + ".qweight")) << module;
+    EXPECT_TRUE(tensors.contains(module + ".g_idx")) << module;
+    EXPECT_EQ(tensors.contains(module + ".bias"), original.contains(module + ".bias")) << module;
+    EXPECT_FALSE(tensors.contains(module + ".weight")) << module;
+  }
+
+  gptq_model* reloaded = load(dir);
+  const std::vector<int32_t> tokens = {1, 17, 300, 42, 42, 9, 511, 2, 64, 100};
+  EXPECT_EQ(logits_of(quantized, tokens), logits_of(reloaded, tokens));
+  const double drift = gptq::test::relative_l2(logits_of(quantized, tokens), logits_of(source, tokens));
+  EXPECT_GT(drift, 0.0);
+  EXPECT_LT(drift, 0.6);
+  std::printf("[ %s ] quantized logits drift %.3g\n", c.arch, drift);
+
+  gptq_model_free(reloaded);
+  gptq_model_free(quantized);
+  gptq_calibration_free(calibration);
+  gptq_model_free(source);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Archs, QuantizeArch,
+    ::testing::Values(
+        ArchCase{"gpt2",
+                 {"transformer.h.0.attn.c_attn", "transformer.h.0.attn.c_proj", "transformer.h.0.mlp.c_fc",
+                  "transformer.h.0.mlp.c_proj"}},
+        ArchCase{"opt",
+                 {"model.decoder.layers.0.self_attn.k_proj", "model.decoder.layers.0.self_attn.v_proj",
+                  "model.decoder.layers.0.self_attn.q_proj", "model.decoder.layers.0.self_attn.out_proj",
+                  "model.decoder.layers.0.fc1", "model.decoder.layers.0.fc2"}},
+        ArchCase{"gpt_neox",
+                 {"gpt_neox.layers.0.attention.query_key_value", "gpt_neox.layers.0.attention.dense",
+                  "gpt_neox.layers.0.mlp.dense_h_to_4h", "gpt_neox.layers.0.mlp.dense_4h_to_h"}},
+        ArchCase{"phi3",
+                 {"model.layers.0.self_attn.qkv_proj", "model.layers.0.self_attn.o_proj",
+                  "model.layers.0.mlp.gate_up_proj", "model.layers.0.mlp.down_proj"}}),
+    [](const ::testing::TestParamInfo<ArchCase>& info) { return std::string(info.param.arch); });
+
 TEST(Quantize, IsDeterministic) {
   GPTQ_REQUIRE_PATH(fixture("qwen2"));
   gptq_model* source = load(fixture("qwen2"));
@@ -210,12 +293,7 @@ TEST(Quantize, SkippedModulesStayFloat) {
   ASSERT_EQ(gptq_quantize(source, nullptr, &params, &out), GPTQ_OK) << gptq_last_error();
   const std::string dir = gptq::test::scratch_dir("skipped") + "/out";
   ASSERT_EQ(gptq_model_save(out, dir.c_str(), nullptr), GPTQ_OK) << gptq_last_error();
-  std::ifstream file(dir + "/model.safetensors", std::ios::binary);
-  uint64_t n = 0;
-  file.read(reinterpret_cast<char*>(&n), 8);
-  std::string header(n, '\0');
-  file.read(header.data(), n);
-  const auto tensors = nlohmann::json::parse(header);
+  const auto tensors = safetensors_header(dir + "/model.safetensors");
   EXPECT_TRUE(tensors.contains("model.layers.1.mlp.down_proj.weight"));
   EXPECT_TRUE(tensors.contains("model.layers.0.self_attn.q_proj.weight"));
   EXPECT_TRUE(tensors.contains("model.layers.1.self_attn.q_proj.qweight"));

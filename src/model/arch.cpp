@@ -1,33 +1,219 @@
 #include "model/arch.h"
 
+#include <string>
+
 namespace gptq {
 namespace {
 
-constexpr LayerModuleNames kLlamaLayer = {
-    "input_layernorm",         "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-    "self_attn.o_proj",        "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
-    "mlp.down_proj",
-};
-
-// AutoGPTQ's inside_layer_modules for the llama family.
+// AutoGPTQ's inside_layer_modules of each family.
 constexpr const char* kLlamaQkv[] = {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj", nullptr};
 constexpr const char* kLlamaO[] = {"self_attn.o_proj", nullptr};
 constexpr const char* kLlamaUpGate[] = {"mlp.up_proj", "mlp.gate_proj", nullptr};
 constexpr const char* kLlamaDown[] = {"mlp.down_proj", nullptr};
 constexpr const char* const* kLlamaGroups[] = {kLlamaQkv, kLlamaO, kLlamaUpGate, kLlamaDown, nullptr};
 
-constexpr ArchSpec llama_like(const char* model_type, bool qkv_bias) {
+constexpr const char* kGpt2Qkv[] = {"attn.c_attn", nullptr};
+constexpr const char* kGpt2O[] = {"attn.c_proj", nullptr};
+constexpr const char* kGpt2Up[] = {"mlp.c_fc", nullptr};
+constexpr const char* kGpt2Down[] = {"mlp.c_proj", nullptr};
+constexpr const char* const* kGpt2Groups[] = {kGpt2Qkv, kGpt2O, kGpt2Up, kGpt2Down, nullptr};
+
+constexpr const char* kOptO[] = {"self_attn.out_proj", nullptr};
+constexpr const char* kOptUp[] = {"fc1", nullptr};
+constexpr const char* kOptDown[] = {"fc2", nullptr};
+constexpr const char* const* kOptGroups[] = {kLlamaQkv, kOptO, kOptUp, kOptDown, nullptr};
+
+constexpr const char* kNeoxQkv[] = {"attention.query_key_value", nullptr};
+constexpr const char* kNeoxO[] = {"attention.dense", nullptr};
+constexpr const char* kNeoxUp[] = {"mlp.dense_h_to_4h", nullptr};
+constexpr const char* kNeoxDown[] = {"mlp.dense_4h_to_h", nullptr};
+constexpr const char* const* kNeoxGroups[] = {kNeoxQkv, kNeoxO, kNeoxUp, kNeoxDown, nullptr};
+
+constexpr const char* kPhi3Qkv[] = {"self_attn.qkv_proj", nullptr};
+constexpr const char* kPhi3GateUp[] = {"mlp.gate_up_proj", nullptr};
+constexpr const char* const* kPhi3Groups[] = {kPhi3Qkv, kLlamaO, kPhi3GateUp, kLlamaDown, nullptr};
+
+constexpr const char* kStarcoder2Up[] = {"mlp.c_fc", nullptr};
+constexpr const char* kStarcoder2Down[] = {"mlp.c_proj", nullptr};
+constexpr const char* const* kStarcoder2Groups[] = {kLlamaQkv, kLlamaO, kStarcoder2Up, kStarcoder2Down, nullptr};
+
+constexpr LayerModuleNames kLlamaLayer = {
+    .attn_norm = "input_layernorm",
+    .q_proj = "self_attn.q_proj",
+    .k_proj = "self_attn.k_proj",
+    .v_proj = "self_attn.v_proj",
+    .o_proj = "self_attn.o_proj",
+    .ffn_norm = "post_attention_layernorm",
+    .gate_proj = "mlp.gate_proj",
+    .up_proj = "mlp.up_proj",
+    .down_proj = "mlp.down_proj",
+};
+
+constexpr ArchSpec llama_like(const char* model_type) {
   return ArchSpec{
-      model_type,  "model.embed_tokens.weight", "model.norm", "lm_head", "model.layers.%d.",
-      kLlamaLayer, NormKind::RmsNorm,           MlpKind::Gated, RotaryStyle::Half, qkv_bias,
-      "silu",      kLlamaGroups,
+      .model_type = model_type,
+      .embed_tokens = "model.embed_tokens.weight",
+      .final_norm = "model.norm",
+      .lm_head = "lm_head",
+      .layer_prefix = "model.layers.%d.",
+      .base_model_prefix = "model.",
+      .layer = kLlamaLayer,
+      // llama's attention_bias covers q/k/v and o.
+      .bias = {.qkv_key = "attention_bias", .o_key = "attention_bias", .mlp_key = "mlp_bias"},
+      .sequential_groups = kLlamaGroups,
   };
 }
 
+constexpr ArchSpec qwen2() {
+  ArchSpec arch = llama_like("qwen2");
+  arch.bias = {.qkv = true};  // always on q/k/v, never on o
+  return arch;
+}
+
+constexpr ArchSpec qwen3() {
+  ArchSpec arch = llama_like("qwen3");
+  arch.layer.q_norm = "self_attn.q_norm";
+  arch.layer.k_norm = "self_attn.k_norm";
+  return arch;
+}
+
+constexpr ArchSpec gemma() {
+  ArchSpec arch = llama_like("gemma");
+  arch.norm_weight_offset = 1.0f;
+  arch.scale_embeddings = true;
+  arch.default_activation = "gelu_pytorch_tanh";
+  arch.default_tied_embeddings = true;
+  return arch;
+}
+
+constexpr ArchSpec phi3() {
+  ArchSpec arch = llama_like("phi3");
+  arch.layer.qkv_proj = "self_attn.qkv_proj";
+  arch.layer.q_proj = arch.layer.k_proj = arch.layer.v_proj = nullptr;
+  arch.layer.gate_up_proj = "mlp.gate_up_proj";
+  arch.layer.gate_proj = arch.layer.up_proj = nullptr;
+  arch.qkv_layout = QkvLayout::Concatenated;
+  arch.mlp = MlpKind::FusedGated;
+  arch.bias = {};
+  arch.sequential_groups = kPhi3Groups;
+  return arch;
+}
+
+constexpr ArchSpec stablelm() {
+  ArchSpec arch = llama_like("stablelm");
+  arch.norm = NormKind::LayerNorm;
+  arch.bias = {.qkv_key = "use_qkv_bias"};
+  arch.default_rotary_fraction = 0.25;  // StableLmConfig's partial_rotary_factor
+  return arch;
+}
+
+constexpr ArchSpec starcoder2() {
+  ArchSpec arch = llama_like("starcoder2");
+  arch.layer.gate_proj = nullptr;
+  arch.layer.up_proj = "mlp.c_fc";
+  arch.layer.down_proj = "mlp.c_proj";
+  arch.norm = NormKind::LayerNorm;
+  arch.mlp = MlpKind::Plain;
+  arch.bias = {.qkv = true, .o = true, .mlp = true, .qkv_key = "use_bias", .o_key = "use_bias", .mlp_key = "use_bias"};
+  arch.default_activation = "gelu_pytorch_tanh";
+  arch.default_tied_embeddings = true;
+  arch.sequential_groups = kStarcoder2Groups;
+  return arch;
+}
+
+constexpr ArchSpec kGpt2 = {
+    .model_type = "gpt2",
+    .embed_tokens = "transformer.wte.weight",
+    .position_embeddings = "transformer.wpe.weight",
+    .final_norm = "transformer.ln_f",
+    .lm_head = "lm_head",
+    .layer_prefix = "transformer.h.%d.",
+    .base_model_prefix = "transformer.",
+    .layer = {.attn_norm = "ln_1",
+              .qkv_proj = "attn.c_attn",
+              .o_proj = "attn.c_proj",
+              .ffn_norm = "ln_2",
+              .up_proj = "mlp.c_fc",
+              .down_proj = "mlp.c_proj"},
+    .norm = NormKind::LayerNorm,
+    .mlp = MlpKind::Plain,
+    .positions = PositionKind::Learned,
+    .qkv_layout = QkvLayout::Concatenated,
+    .conv1d_weights = true,
+    .bias = {.qkv = true, .o = true, .mlp = true},
+    .default_activation = "gelu_new",
+    .default_ffn_multiple = 4,  // n_inner: null
+    .default_tied_embeddings = true,
+    .sequential_groups = kGpt2Groups,
+};
+
+constexpr ArchSpec kOpt = {
+    .model_type = "opt",
+    .embed_tokens = "model.decoder.embed_tokens.weight",
+    .position_embeddings = "model.decoder.embed_positions.weight",
+    .position_offset = 2,
+    .final_norm = "model.decoder.final_layer_norm",
+    .lm_head = "lm_head",
+    .layer_prefix = "model.decoder.layers.%d.",
+    .base_model_prefix = "model.",
+    .layer = {.attn_norm = "self_attn_layer_norm",
+              .q_proj = "self_attn.q_proj",
+              .k_proj = "self_attn.k_proj",
+              .v_proj = "self_attn.v_proj",
+              .o_proj = "self_attn.out_proj",
+              .ffn_norm = "final_layer_norm",
+              .up_proj = "fc1",
+              .down_proj = "fc2"},
+    .norm = NormKind::LayerNorm,
+    .mlp = MlpKind::Plain,
+    .positions = PositionKind::Learned,
+    .bias = {.qkv = true,
+             .o = true,
+             .mlp = true,
+             .qkv_key = "enable_bias",
+             .o_key = "enable_bias",
+             .mlp_key = "enable_bias"},
+    .default_activation = "relu",
+    .default_tied_embeddings = true,
+    .sequential_groups = kOptGroups,
+};
+
+constexpr ArchSpec kGptNeox = {
+    .model_type = "gpt_neox",
+    .embed_tokens = "gpt_neox.embed_in.weight",
+    .final_norm = "gpt_neox.final_layer_norm",
+    .lm_head = "embed_out",
+    .lm_head_alias = "lm_head",
+    .layer_prefix = "gpt_neox.layers.%d.",
+    .base_model_prefix = "gpt_neox.",
+    .layer = {.attn_norm = "input_layernorm",
+              .qkv_proj = "attention.query_key_value",
+              .o_proj = "attention.dense",
+              .ffn_norm = "post_attention_layernorm",
+              .up_proj = "mlp.dense_h_to_4h",
+              .down_proj = "mlp.dense_4h_to_h"},
+    .norm = NormKind::LayerNorm,
+    .mlp = MlpKind::Plain,
+    .qkv_layout = QkvLayout::HeadInterleaved,
+    .residual = ResidualLayout::Parallel,
+    .bias = {.qkv = true, .o = true, .mlp = true, .qkv_key = "attention_bias", .o_key = "attention_bias"},
+    .default_activation = "gelu",
+    .default_rotary_fraction = 0.25,  // GPTNeoXConfig's rotary_pct
+    .sequential_groups = kNeoxGroups,
+};
+
 constexpr ArchSpec kArchs[] = {
-    llama_like("llama", false),
-    llama_like("mistral", false),
-    llama_like("qwen2", true),
+    llama_like("llama"),
+    llama_like("mistral"),
+    qwen2(),
+    qwen3(),
+    gemma(),
+    phi3(),
+    stablelm(),
+    starcoder2(),
+    kGpt2,
+    kOpt,
+    kGptNeox,
 };
 
 }  // namespace
@@ -39,6 +225,13 @@ const ArchSpec* find_arch(std::string_view model_type) {
   return nullptr;
 }
 
-const char* known_arch_names() { return "llama, mistral, qwen2"; }
+const char* known_arch_names() {
+  static const std::string names = [] {
+    std::string joined;
+    for (const ArchSpec& arch : kArchs) joined += (joined.empty() ? "" : ", ") + std::string(arch.model_type);
+    return joined;
+  }();
+  return names.c_str();
+}
 
 }  // namespace gptq

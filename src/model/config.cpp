@@ -1,9 +1,33 @@
 #include "model/config.h"
 
+#include <cmath>
+#include <span>
+
 #include "core/error.h"
 
 namespace gptq {
 namespace {
+
+// The names configs use for one setting: transformers' own first, then the
+// spellings of families that predate it (their attribute_map).
+constexpr const char* kHiddenSizeKeys[] = {"hidden_size", "n_embd"};
+constexpr const char* kLayerCountKeys[] = {"num_hidden_layers", "n_layer"};
+constexpr const char* kHeadCountKeys[] = {"num_attention_heads", "n_head"};
+constexpr const char* kIntermediateKeys[] = {"intermediate_size", "n_inner", "ffn_dim"};
+constexpr const char* kMaxPositionKeys[] = {"max_position_embeddings", "n_positions"};
+// gemma's hidden_activation overrides its hidden_act (which early releases set to exact gelu).
+constexpr const char* kActivationKeys[] = {"hidden_activation", "hidden_act", "activation_function"};
+constexpr const char* kNormEpsKeys[] = {"rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"};
+
+// The first of `keys` the config sets (not null), else the canonical one,
+// so that messages about a missing value name it.
+const char* key_in(const Json& config, std::span<const char* const> keys) {
+  for (const char* key : keys) {
+    const auto it = config.find(key);
+    if (it != config.end() && !it->is_null()) return key;
+  }
+  return keys.front();
+}
 
 int64_t require_positive(const Json& config, const char* key, const std::string& where) {
   const auto value = json_int(config, key, where);
@@ -75,6 +99,48 @@ void parse_rope(const Json& config, const std::string& where, RopeConfig& rope) 
   }
 }
 
+// Biases, residual and norm placement, scales: what varies within a family.
+void parse_layout(const Json& config, const std::string& where, ModelConfig& c) {
+  const ArchSpec& arch = *c.arch;
+  const BiasRule& bias = arch.bias;
+  auto flag = [&](const char* key, bool fallback) {
+    return key != nullptr ? json_bool(config, key, where).value_or(fallback) : fallback;
+  };
+  c.attention_bias = flag(bias.qkv_key, bias.qkv);
+  c.o_proj_bias = flag(bias.o_key, bias.o);
+  c.mlp_bias = flag(bias.mlp_key, bias.mlp);
+
+  // A config may turn off the parallel layout its architecture defaults to
+  // (some gpt-neox models do); elsewhere it names a variant not described here.
+  const bool parallel_by_default = arch.residual == ResidualLayout::Parallel;
+  c.parallel_residual = json_bool(config, "use_parallel_residual", where).value_or(parallel_by_default);
+  if (c.parallel_residual && !parallel_by_default) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": use_parallel_residual is not supported for ", c.model_type);
+  }
+  c.norm_before = json_bool(config, "do_layer_norm_before", where).value_or(true);
+  c.final_norm = c.norm_before && !json_bool(config, "_remove_final_layer_norm", where).value_or(false);
+  if (c.parallel_residual && !c.norm_before) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": a parallel residual with the norms after each block is not supported");
+  }
+  const bool scaled = json_bool(config, "scale_attn_weights", where).value_or(true);
+  c.attention_scale = scaled ? 1.0 / std::sqrt(static_cast<double>(c.head_dim)) : 1.0;
+
+  // Settings that would change the computation in ways not implemented here.
+  if (json_bool(config, "scale_attn_by_inverse_layer_idx", where).value_or(false)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": scale_attn_by_inverse_layer_idx is not supported");
+  }
+  if (auto dim = json_int(config, "word_embed_proj_dim", where); dim && *dim != c.hidden_size) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": word_embed_proj_dim ", *dim, " differs from hidden_size ", c.hidden_size,
+         " (OPT's project_in/project_out are not supported)");
+  }
+  if (json_bool(config, "qk_layernorm", where).value_or(false)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": per-head q/k layer norms (qk_layernorm) are not supported");
+  }
+  if (!json_bool(config, "layer_norm_elementwise_affine", where).value_or(true)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": layer norms without weights (layer_norm_elementwise_affine) are not supported");
+  }
+}
+
 }  // namespace
 
 const char* activation_name(Activation activation) {
@@ -99,15 +165,23 @@ ModelConfig parse_model_config(const Json& config, const std::string& where) {
          known_arch_names(), ")");
   }
 
+  const ArchSpec& arch = *c.arch;
   c.vocab_size = require_positive(config, "vocab_size", where);
-  c.hidden_size = require_positive(config, "hidden_size", where);
-  c.intermediate_size = require_positive(config, "intermediate_size", where);
-  c.n_layers = require_positive(config, "num_hidden_layers", where);
-  c.n_heads = require_positive(config, "num_attention_heads", where);
+  c.hidden_size = require_positive(config, key_in(config, kHiddenSizeKeys), where);
+  const char* ffn_key = key_in(config, kIntermediateKeys);
+  c.intermediate_size = arch.default_ffn_multiple > 0 && !json_int(config, ffn_key, where)
+                            ? arch.default_ffn_multiple * c.hidden_size
+                            : require_positive(config, ffn_key, where);
+  c.n_layers = require_positive(config, key_in(config, kLayerCountKeys), where);
+  c.n_heads = require_positive(config, key_in(config, kHeadCountKeys), where);
   c.n_kv_heads = json_int(config, "num_key_value_heads", where).value_or(c.n_heads);
   if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
     fail(GPTQ_ERR_FORMAT, where, ": num_key_value_heads (", c.n_kv_heads, ") must divide num_attention_heads (",
          c.n_heads, ")");
+  }
+  if (arch.qkv_layout == QkvLayout::HeadInterleaved && c.n_kv_heads != c.n_heads) {
+    fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, " interleaves q, k and v per head, so num_key_value_heads (",
+         c.n_kv_heads, ") must equal num_attention_heads (", c.n_heads, ")");
   }
   if (auto head_dim = json_int(config, "head_dim", where)) {
     c.head_dim = *head_dim;
@@ -118,24 +192,21 @@ ModelConfig parse_model_config(const Json& config, const std::string& where) {
     c.head_dim = c.hidden_size / c.n_heads;
   }
   if (c.head_dim <= 0 || c.head_dim % 2 != 0) fail(GPTQ_ERR_FORMAT, where, ": head_dim must be positive and even");
-  c.max_position_embeddings = json_int(config, "max_position_embeddings", where).value_or(2048);
+  c.max_position_embeddings = json_int(config, key_in(config, kMaxPositionKeys), where).value_or(2048);
   if (c.max_position_embeddings <= 0) fail(GPTQ_ERR_FORMAT, where, ": max_position_embeddings must be positive");
 
-  c.norm_eps = json_number(config, "rms_norm_eps", where)
-                   .value_or(json_number(config, "layer_norm_eps", where).value_or(1e-6));
+  // torch's LayerNorm defaults to 1e-5 (OPT's config names no epsilon).
+  const double default_eps = arch.norm == NormKind::LayerNorm ? 1e-5 : 1e-6;
+  c.norm_eps = json_number(config, key_in(config, kNormEpsKeys), where).value_or(default_eps);
   c.activation = parse_activation(
-      json_string(config, "hidden_act", where).value_or(c.arch->default_activation), where);
-  c.tie_word_embeddings = json_bool(config, "tie_word_embeddings", where).value_or(false);
-  // llama's attention_bias covers q/k/v and o; qwen2 always biases q/k/v
-  // and never o.
-  c.attention_bias = c.arch->qkv_bias || json_bool(config, "attention_bias", where).value_or(false);
-  c.o_proj_bias = !c.arch->qkv_bias && c.attention_bias;
-  c.mlp_bias = json_bool(config, "mlp_bias", where).value_or(false);
-
+      json_string(config, key_in(config, kActivationKeys), where).value_or(arch.default_activation), where);
+  c.tie_word_embeddings = json_bool(config, "tie_word_embeddings", where).value_or(arch.default_tied_embeddings);
+  parse_layout(config, where, c);
   const bool sliding_enabled = json_bool(config, "use_sliding_window", where).value_or(true);
   if (sliding_enabled) c.sliding_window = json_int(config, "sliding_window", where).value_or(0);
   if (c.sliding_window < 0) fail(GPTQ_ERR_FORMAT, where, ": sliding_window must not be negative");
 
+  c.rope.partial_rotary_factor = arch.default_rotary_fraction;
   parse_rope(config, where, c.rope);
   c.dtype = json_string(config, "dtype", where).value_or(json_string(config, "torch_dtype", where).value_or(""));
   c.bos_token_id = first_token_id(config, "bos_token_id", where);

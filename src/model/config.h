@@ -40,6 +40,12 @@ struct ModelConfig {
   bool attention_bias = false;  // q/k/v (and o for llama's attention_bias)
   bool o_proj_bias = false;
   bool mlp_bias = false;
+  // OPT's do_layer_norm_before: false norms each block's residual sum
+  // instead of its input (and then the decoder has no final norm).
+  bool norm_before = true;
+  bool final_norm = true;
+  bool parallel_residual = false;  // gpt-neox's use_parallel_residual
+  double attention_scale = 0;      // applied to q.k: 1/sqrt(head_dim) unless gpt2's scale_attn_weights is off
   int64_t sliding_window = 0;  // 0: full attention
   RopeConfig rope;
   std::string dtype;  // as declared: "float16", "bfloat16", "float32" or ""
@@ -49,6 +55,7 @@ struct ModelConfig {
   int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * rope.partial_rotary_factor) & ~int64_t{1}; }
   int64_t q_dim() const { return n_heads * head_dim; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
+  int64_t qkv_dim() const { return q_dim() + 2 * kv_dim(); }
 };
 
 // Parses and validates config.json; `where` names the file in messages.

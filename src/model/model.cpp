@@ -1,6 +1,7 @@
 #include "model/model.h"
 
-#include <cstdio>
+#include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -32,26 +33,13 @@ void check_shape(const TensorView& t, std::initializer_list<int64_t> expected) {
   }
 }
 
-std::string layer_prefix(const ArchSpec& arch, int64_t layer) {
-  char buffer[128];
-  std::snprintf(buffer, sizeof buffer, arch.layer_prefix, static_cast<int>(layer));
-  return buffer;
-}
-
-void round_to_weight_type(std::vector<float>& values, cpu::WeightType type) {
-  for (float& v : values) {
-    if (type == cpu::WeightType::F16) v = fp16_to_float(float_to_fp16(v));
-    if (type == cpu::WeightType::BF16) v = bf16_to_float(float_to_bf16(v));
-  }
+float round_to_weight_type(float value, cpu::WeightType type) {
+  if (type == cpu::WeightType::F16) return fp16_to_float(float_to_fp16(value));
+  if (type == cpu::WeightType::BF16) return bf16_to_float(float_to_bf16(value));
+  return value;
 }
 
 }  // namespace
-
-void Linear::set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features) {
-  auto storage = std::make_shared<const std::vector<float>>(std::move(values));
-  weights = {storage->data(), cpu::WeightType::F32, out_features, in_features, in_features};
-  owned = std::move(storage);
-}
 
 const Tokenizer& Model::require_tokenizer() const {
   if (!tokenizer_) {
@@ -74,16 +62,20 @@ cpu::DenseWeights Model::bind_matrix(const std::string& tensor, int64_t rows, in
   return w;
 }
 
-Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias) {
+Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias,
+                          bool stored_transposed) {
   Linear linear;
   linear.name = module;
   if (quant_config_ && has_gptq_tensors(*checkpoint_, module)) {
+    // GPTQ packs every linear [in, out] the same way, Conv1D or not.
     const GptqLinearTensors tensors = read_gptq_linear(*checkpoint_, module, in_features, out_features, *quant_config_);
     auto quantized = std::make_shared<const QuantizedLinear>(quantized_linear_from_checkpoint(tensors, *quant_config_));
     linear.set_owned_weights(quantized->dequantize(), out_features, in_features);
     weight_bytes_ += quantized->packed_bytes();
     linear.quantized = std::move(quantized);
     n_params_ += in_features * out_features;
+  } else if (stored_transposed) {
+    bind_transposed(linear, module + ".weight", out_features, in_features);
   } else {
     linear.weights = bind_matrix(module + ".weight", out_features, in_features);
   }
@@ -96,11 +88,31 @@ Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_
   return linear;
 }
 
+// A Conv1D weight is stored [in, out] (rows x cols transposed); the kernels
+// read [out, in], so it is transposed once here, keeping its dtype.
+void Model::bind_transposed(Linear& linear, const std::string& tensor, int64_t rows, int64_t cols) {
+  const TensorView& t = checkpoint_->require(tensor);
+  const cpu::WeightType type = weight_type_of(t);
+  check_shape(t, {cols, rows});
+  const size_t element = dtype_size(t.dtype);
+  auto storage = std::make_shared<std::vector<uint8_t>>(t.n_bytes);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      std::memcpy(storage->data() + (r * cols + c) * element, t.data + (c * rows + r) * element, element);
+    }
+  }
+  const void* data = storage->data();
+  linear.set_owned_weights(std::move(storage), data, type, rows, cols);
+  n_params_ += rows * cols;
+  weight_bytes_ += static_cast<int64_t>(t.n_bytes);
+}
+
 Norm Model::bind_norm(const std::string& module, int64_t size, bool has_bias) {
   Norm norm;
   const TensorView& weight = checkpoint_->require(module + ".weight");
   check_shape(weight, {size});
   norm.weight = tensor_to_float(weight);
+  for (float& w : norm.weight) w += arch().norm_weight_offset;
   n_params_ += size;
   if (has_bias) {
     const TensorView& bias = checkpoint_->require(module + ".bias");
@@ -111,15 +123,50 @@ Norm Model::bind_norm(const std::string& module, int64_t size, bool has_bias) {
   return norm;
 }
 
+void Model::bind_layer(int64_t index, DecoderLayer& layer) {
+  const ModelConfig& c = config_;
+  const ArchSpec& a = arch();
+  const std::string prefix = layer_prefix(index);
+  const bool layer_norm = a.norm == NormKind::LayerNorm;
+  layer.attn_norm = bind_norm(prefix + a.layer.attn_norm, c.hidden_size, layer_norm);
+  layer.ffn_norm = bind_norm(prefix + a.layer.ffn_norm, c.hidden_size, layer_norm);
+  // Per-head norms are RMS norms over head_dim, whatever the layer norms are.
+  if (a.layer.q_norm != nullptr) layer.q_norm = bind_norm(prefix + a.layer.q_norm, c.head_dim, false);
+  if (a.layer.k_norm != nullptr) layer.k_norm = bind_norm(prefix + a.layer.k_norm, c.head_dim, false);
+  for (const LayerLinear& l : layer_linears(c)) {
+    layer.*l.member = bind_linear(prefix + l.name, l.in_features, l.out_features, l.bias, a.conv1d_weights);
+  }
+}
+
+std::string Model::stored_name(std::string_view name) const {
+  if (!dropped_prefix_.empty() && name.starts_with(dropped_prefix_)) name.remove_prefix(dropped_prefix_.size());
+  return std::string(name);
+}
+
+std::string Model::layer_prefix(int64_t layer) const { return stored_name(gptq::layer_prefix(arch(), layer)); }
+
+// The head's module name: the architecture's, or the alias some exporters
+// write instead (GPT-NeoX's embed_out saved as lm_head).
+std::string Model::lm_head_module() const {
+  const ArchSpec& a = arch();
+  auto present = [&](const char* module) {
+    return checkpoint_->find(std::string(module) + ".weight") != nullptr ||
+           checkpoint_->find(std::string(module) + ".qweight") != nullptr;
+  };
+  if (a.lm_head_alias != nullptr && !present(a.lm_head) && present(a.lm_head_alias)) return a.lm_head_alias;
+  return a.lm_head;
+}
+
 std::unique_ptr<Model> Model::with_layers(const Model& base, std::vector<DecoderLayer> layers,
                                          std::optional<QuantConfig> quant_config) {
   std::unique_ptr<Model> model(new Model(base));
   model->quant_config_ = std::move(quant_config);
   // Recount what the layers hold; embeddings, norms and lm_head stay as they are.
-  auto linear_stats = [](const std::vector<DecoderLayer>& ls, int64_t* params, int64_t* bytes) {
+  const std::vector<LayerLinear> linears = layer_linears(base.config_);
+  auto linear_stats = [&](const std::vector<DecoderLayer>& ls, int64_t* params, int64_t* bytes) {
     for (const DecoderLayer& l : ls) {
-      for (const Linear* lin : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj}) {
-        if (lin->weights.data == nullptr) continue;
+      for (const LayerLinear& entry : linears) {
+        const Linear* lin = &(l.*entry.member);
         *params += lin->in_features() * lin->out_features();
         *bytes += lin->quantized ? lin->quantized->packed_bytes()
                                  : lin->in_features() * lin->out_features() *
@@ -160,37 +207,46 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     report(0.5f * static_cast<float>(done) / static_cast<float>(total), "load");
   });
 
-  model->embed_tokens_ = model->bind_matrix(arch.embed_tokens, c.vocab_size, c.hidden_size);
-  const bool layer_norm = arch.norm == NormKind::LayerNorm;
+  // A checkpoint of the bare model names its embeddings without the prefix, and so every other tensor.
+  const std::string_view embed_tokens = arch.embed_tokens, base = arch.base_model_prefix ? arch.base_model_prefix : "";
+  if (!base.empty() && embed_tokens.starts_with(base) && !model->checkpoint_->find(embed_tokens) &&
+      model->checkpoint_->find(embed_tokens.substr(base.size()))) {
+    model->dropped_prefix_ = base;
+  }
+  model->embed_tokens_ = model->bind_matrix(model->stored_name(embed_tokens), c.vocab_size, c.hidden_size);
+  if (arch.positions == PositionKind::Learned) {
+    model->position_embeddings_ = model->bind_matrix(
+        model->stored_name(arch.position_embeddings), c.max_position_embeddings + arch.position_offset, c.hidden_size);
+  }
   model->layers_.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {
-    const std::string prefix = layer_prefix(arch, i);
-    const LayerModuleNames& names = arch.layer;
-    DecoderLayer& layer = model->layers_[i];
-    layer.attn_norm = model->bind_norm(prefix + names.attn_norm, c.hidden_size, layer_norm);
-    layer.q_proj = model->bind_linear(prefix + names.q_proj, c.hidden_size, c.q_dim(), c.attention_bias);
-    layer.k_proj = model->bind_linear(prefix + names.k_proj, c.hidden_size, c.kv_dim(), c.attention_bias);
-    layer.v_proj = model->bind_linear(prefix + names.v_proj, c.hidden_size, c.kv_dim(), c.attention_bias);
-    layer.o_proj = model->bind_linear(prefix + names.o_proj, c.q_dim(), c.hidden_size, c.o_proj_bias);
-    layer.ffn_norm = model->bind_norm(prefix + names.ffn_norm, c.hidden_size, layer_norm);
-    if (arch.mlp == MlpKind::Gated) {
-      layer.gate_proj = model->bind_linear(prefix + names.gate_proj, c.hidden_size, c.intermediate_size, c.mlp_bias);
-    }
-    layer.up_proj = model->bind_linear(prefix + names.up_proj, c.hidden_size, c.intermediate_size, c.mlp_bias);
-    layer.down_proj = model->bind_linear(prefix + names.down_proj, c.intermediate_size, c.hidden_size, c.mlp_bias);
+    model->bind_layer(i, model->layers_[i]);
     report(0.5f + 0.4f * static_cast<float>(i + 1) / static_cast<float>(c.n_layers), "load");
   }
-  model->final_norm_ = model->bind_norm(arch.final_norm, c.hidden_size, layer_norm);
+  if (c.final_norm) {
+    model->final_norm_ =
+        model->bind_norm(model->stored_name(arch.final_norm), c.hidden_size, arch.norm == NormKind::LayerNorm);
+  }
 
-  const std::string lm_head_weight = std::string(arch.lm_head) + ".weight";
   if (c.tie_word_embeddings) {
     model->lm_head_.name = arch.lm_head;
     model->lm_head_.weights = model->embed_tokens_;
   } else {
-    model->lm_head_ = model->bind_linear(arch.lm_head, c.hidden_size, c.vocab_size, false);
+    model->lm_head_ = model->bind_linear(model->lm_head_module(), c.hidden_size, c.vocab_size, false, false);
   }
-  model->rope_inv_freq_ = gptq::rope_inverse_frequencies(c);
-  if (options.round_rope_to_weight_dtype) round_to_weight_type(model->rope_inv_freq_, model->embed_tokens_.type);
+  if (arch.positions == PositionKind::Rotary) {
+    model->rope_inv_freq_ = gptq::rope_inverse_frequencies(c);
+    if (options.round_rope_to_weight_dtype) {
+      for (float& f : model->rope_inv_freq_) f = round_to_weight_type(f, model->embed_tokens_.type);
+    }
+  }
+  // Gemma multiplies by the factor in the model's dtype, as its original
+  // implementation does (sqrt(3072) = 55.4256 becomes 55.5 in bf16), and so
+  // do transformers and vLLM.
+  if (arch.scale_embeddings) {
+    model->embedding_scale_ =
+        round_to_weight_type(std::sqrt(static_cast<float>(c.hidden_size)), model->embed_tokens_.type);
+  }
 
   if (Tokenizer::present(dir)) {
     model->tokenizer_ = Tokenizer::load(dir, config_json);

@@ -11,41 +11,12 @@
 #include "io/checkpoint.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "model/config.h"
+#include "model/layer.h"
 #include "quant/quant_config.h"
 #include "quant/quantized_linear.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gptq {
-
-struct Linear {
-  std::string name;           // module name, for messages
-  cpu::DenseWeights weights;  // [out_features, in_features]
-  std::vector<float> bias;    // empty when the module has none
-  // Weights held in memory rather than read from the mapped checkpoint
-  // (fp32 working copies, dequantized GPTQ weights); `weights` points into it.
-  std::shared_ptr<const std::vector<float>> owned;
-  // Set when the layer is GPTQ-quantized (loaded or produced by quantization).
-  std::shared_ptr<const QuantizedLinear> quantized;
-
-  // Points this layer at in-memory fp32 weights [out_features][in_features].
-  void set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features);
-
-  int64_t in_features() const { return weights.n_cols; }
-  int64_t out_features() const { return weights.n_rows; }
-  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
-};
-
-struct Norm {
-  std::vector<float> weight;
-  std::vector<float> bias;  // LayerNorm only
-};
-
-struct DecoderLayer {
-  Norm attn_norm;
-  Linear q_proj, k_proj, v_proj, o_proj;
-  Norm ffn_norm;
-  Linear gate_proj, up_proj, down_proj;  // gate_proj unused for MlpKind::Plain
-};
 
 struct LoadOptions {
   bool use_mmap = true;
@@ -76,11 +47,20 @@ class Model {
   const Tokenizer& require_tokenizer() const;
 
   const Checkpoint& checkpoint() const { return *checkpoint_; }
+  // A tensor or module name as this checkpoint spells it: the table's name,
+  // less the base-model prefix when the checkpoint was saved without it.
+  std::string stored_name(std::string_view name) const;
+  // The stored prefix of layer `layer`'s modules: "model.layers.3.".
+  std::string layer_prefix(int64_t layer) const;
   const cpu::DenseWeights& embed_tokens() const { return embed_tokens_; }
+  // Learned position table [max_position_embeddings + offset, hidden]; data is null without one.
+  const cpu::DenseWeights& position_embeddings() const { return position_embeddings_; }
   const std::vector<DecoderLayer>& layers() const { return layers_; }
-  const Norm& final_norm() const { return final_norm_; }
+  const Norm& final_norm() const { return final_norm_; }  // empty when config().final_norm is off
   const Linear& lm_head() const { return lm_head_; }
   const std::vector<float>& rope_inverse_frequencies() const { return rope_inv_freq_; }
+  // Token embeddings are multiplied by it (gemma: sqrt(hidden_size) in the weights' dtype).
+  float embedding_scale() const { return embedding_scale_; }
   cpu::WeightType weight_type() const { return embed_tokens_.type; }
 
   int64_t parameter_count() const { return n_params_; }
@@ -88,9 +68,13 @@ class Model {
 
  private:
   Model() = default;
-  Linear bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias);
+  void bind_layer(int64_t index, DecoderLayer& layer);
+  Linear bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias,
+                     bool stored_transposed);
+  void bind_transposed(Linear& linear, const std::string& tensor, int64_t rows, int64_t cols);
   Norm bind_norm(const std::string& module, int64_t size, bool has_bias);
   cpu::DenseWeights bind_matrix(const std::string& tensor, int64_t rows, int64_t cols);
+  std::string lm_head_module() const;
 
   std::string dir_;
   ModelConfig config_;
@@ -98,13 +82,16 @@ class Model {
   std::shared_ptr<const Checkpoint> checkpoint_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   cpu::DenseWeights embed_tokens_;
+  cpu::DenseWeights position_embeddings_;
   std::vector<DecoderLayer> layers_;
   Norm final_norm_;
   Linear lm_head_;
   std::vector<float> rope_inv_freq_;
+  float embedding_scale_ = 1.0f;
   int64_t n_params_ = 0;
   int64_t weight_bytes_ = 0;
   std::string source_config_;  // config.json as read, for saving
+  std::string dropped_prefix_;  // the base-model prefix this checkpoint's names leave out, if they do
  public:
   const std::string& source_config_json() const { return source_config_; }
 };

@@ -9,46 +9,19 @@
 #include "core/log.h"
 #include "quant/gptq.h"
 #include "runtime/forward.h"
+#include "runtime/ops.h"
 
 namespace gptq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct ModuleSlot {
-  const char* name;  // relative to the layer prefix
-  Linear DecoderLayer::*linear;
-  LayerTap tap;
-};
-
-// The linears of a layer, where each one's input comes from.
-std::vector<ModuleSlot> module_slots(const ArchSpec& arch) {
-  const LayerModuleNames& n = arch.layer;
-  std::vector<ModuleSlot> slots = {
-      {n.q_proj, &DecoderLayer::q_proj, LayerTap::AttentionInput},
-      {n.k_proj, &DecoderLayer::k_proj, LayerTap::AttentionInput},
-      {n.v_proj, &DecoderLayer::v_proj, LayerTap::AttentionInput},
-      {n.o_proj, &DecoderLayer::o_proj, LayerTap::AttentionOutput},
-      {n.up_proj, &DecoderLayer::up_proj, LayerTap::MlpInput},
-      {n.down_proj, &DecoderLayer::down_proj, LayerTap::MlpHidden},
-  };
-  if (arch.mlp == MlpKind::Gated) slots.push_back({n.gate_proj, &DecoderLayer::gate_proj, LayerTap::MlpInput});
-  return slots;
-}
-
-const ModuleSlot& slot_named(const std::vector<ModuleSlot>& slots, std::string_view name) {
-  for (const ModuleSlot& s : slots) {
-    if (name == s.name) return s;
-  }
-  fail(GPTQ_ERR_INTERNAL, "architecture table names unknown module '", name, "'");
-}
-
 // The layer with every linear copied to fp32 in memory, so quantized
 // weights can replace them one by one.
-DecoderLayer working_copy(const DecoderLayer& layer, const std::vector<ModuleSlot>& slots) {
+DecoderLayer working_copy(const DecoderLayer& layer, const std::vector<LayerLinear>& linears) {
   DecoderLayer copy = layer;
-  for (const ModuleSlot& s : slots) {
-    Linear& linear = copy.*s.linear;
+  for (const LayerLinear& entry : linears) {
+    Linear& linear = copy.*entry.member;
     const int64_t rows = linear.out_features(), cols = linear.in_features();
     std::vector<float> values(rows * cols);
     for (int64_t r = 0; r < rows; ++r) cpu::dense_row_to_float(linear.weights, r, &values[r * cols]);
@@ -125,7 +98,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       if (t < 0 || t >= c.vocab_size) fail(GPTQ_ERR_INVALID_ARGUMENT, "calibration sample ", s, " holds token ", t);
     }
   }
-  const std::vector<ModuleSlot> slots = module_slots(arch);
+  const std::vector<LayerLinear> linears = layer_linears(c);
   const QuantConfig& qc = options.config;
   GptqOptions gptq_options;
   gptq_options.bits = qc.bits;
@@ -152,37 +125,39 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
     lengths.push_back(static_cast<int32_t>(sample.size()));
     max_len = std::max(max_len, lengths.back());
   }
+  // Made before the samples are embedded: it refuses samples longer than a
+  // learned position table.
+  std::unique_ptr<LayerRunner> runner;
+  if (!options.rtn) runner = std::make_unique<LayerRunner>(model, max_len);
   std::vector<std::vector<float>> hidden(calibration.size());
+  std::vector<float> scratch(c.hidden_size);
   if (!options.rtn) {
     for (size_t s = 0; s < calibration.size(); ++s) {
       hidden[s].resize(calibration[s].size() * c.hidden_size);
       for (size_t t = 0; t < calibration[s].size(); ++t) {
-        cpu::dense_row_to_float(model.embed_tokens(), calibration[s][t], &hidden[s][t * c.hidden_size]);
+        embed_token(model, calibration[s][t], static_cast<int32_t>(t), &hidden[s][t * c.hidden_size], scratch.data());
       }
     }
   }
-  std::unique_ptr<LayerRunner> runner;
-  if (!options.rtn) runner = std::make_unique<LayerRunner>(model, max_len);
 
   QuantizeReport local_report;
   QuantizeReport& out = report != nullptr ? *report : local_report;
   out.modules.clear();
   const double n_samples = static_cast<double>(std::max<size_t>(1, calibration.size()));
-  const int64_t total_modules = c.n_layers * static_cast<int64_t>(slots.size());
+  const int64_t total_modules = c.n_layers * static_cast<int64_t>(linears.size());
   std::vector<DecoderLayer> quantized_layers;
   std::vector<float> transposed, gram;
 
   for (int64_t layer_index = 0; layer_index < c.n_layers; ++layer_index) {
     const DecoderLayer& source = model.layers()[layer_index];
-    DecoderLayer working = working_copy(source, slots);
+    DecoderLayer working = working_copy(source, linears);
     DecoderLayer result = source;  // skipped modules stay as loaded
-    char prefix[128];
-    std::snprintf(prefix, sizeof prefix, arch.layer_prefix, static_cast<int>(layer_index));
+    const std::string prefix = model.layer_prefix(layer_index);
 
     for (const std::vector<std::string>& group : groups) {
-      std::vector<const ModuleSlot*> todo;
+      std::vector<const LayerLinear*> todo;
       for (const std::string& name : group) {
-        if (!skipped(options, name, prefix + name)) todo.push_back(&slot_named(slots, name));
+        if (!skipped(options, name, prefix + name)) todo.push_back(&layer_linear_named(linears, name));
       }
       if (todo.empty()) continue;
 
@@ -190,8 +165,8 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       std::map<LayerTap, std::vector<float>> hessians;
       std::map<LayerTap, int64_t> widths;
       if (!options.rtn) {
-        for (const ModuleSlot* s : todo) {
-          const int64_t k = (working.*(s->linear)).in_features();
+        for (const LayerLinear* s : todo) {
+          const int64_t k = s->in_features;
           widths[s->tap] = k;
           hessians.try_emplace(s->tap, std::vector<float>(k * k, 0.0f));
         }
@@ -209,10 +184,10 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
         }
       }
 
-      for (const ModuleSlot* s : todo) {
+      for (const LayerLinear* s : todo) {
         const auto module_start = Clock::now();
-        Linear& linear = working.*(s->linear);
-        const float* w = linear.owned->data();
+        Linear& linear = working.*(s->member);
+        const float* w = static_cast<const float*>(linear.weights.data);  // fp32: a working copy
         const QuantizedMatrix q =
             options.rtn ? rtn_quantize_matrix(pool, w, linear.out_features(), linear.in_features(), gptq_options)
                         : gptq_quantize_matrix(pool, w, linear.out_features(), linear.in_features(),
@@ -220,7 +195,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
         auto packed = std::make_shared<const QuantizedLinear>(quantized_linear_from_matrix(q, qc.group_size));
         linear.set_owned_weights(packed->dequantize(), linear.out_features(), linear.in_features());
         linear.quantized = packed;
-        (result.*(s->linear)) = linear;
+        (result.*(s->member)) = linear;
 
         ModuleReport m;
         m.name = prefix + std::string(s->name);

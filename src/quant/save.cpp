@@ -81,18 +81,12 @@ struct TensorSet {
 
 std::vector<std::pair<std::string, const QuantizedLinear*>> quantized_modules(const Model& model) {
   std::vector<std::pair<std::string, const QuantizedLinear*>> modules;
-  const ArchSpec& arch = model.arch();
-  const LayerModuleNames& n = arch.layer;
+  const std::vector<LayerLinear> linears = layer_linears(model.config());
   for (size_t i = 0; i < model.layers().size(); ++i) {
-    char prefix[128];
-    std::snprintf(prefix, sizeof prefix, arch.layer_prefix, static_cast<int>(i));
-    const DecoderLayer& l = model.layers()[i];
-    const std::pair<const char*, const Linear*> linears[] = {
-        {n.q_proj, &l.q_proj}, {n.k_proj, &l.k_proj},       {n.v_proj, &l.v_proj},     {n.o_proj, &l.o_proj},
-        {n.gate_proj, &l.gate_proj}, {n.up_proj, &l.up_proj}, {n.down_proj, &l.down_proj},
-    };
-    for (const auto& [name, linear] : linears) {
-      if (name != nullptr && linear->quantized) modules.emplace_back(prefix + std::string(name), linear->quantized.get());
+    const std::string prefix = model.layer_prefix(static_cast<int64_t>(i));
+    for (const LayerLinear& entry : linears) {
+      const Linear& linear = model.layers()[i].*entry.member;
+      if (linear.quantized) modules.emplace_back(prefix + entry.name, linear.quantized.get());
     }
   }
   return modules;

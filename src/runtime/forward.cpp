@@ -1,25 +1,32 @@
 #include "runtime/forward.h"
 
-#include <cmath>
 #include <cstring>
 
+#include "core/error.h"
 #include "runtime/ops.h"
 
 namespace gptq {
 
 ForwardPass::ForwardPass(const Model& model, int32_t max_tokens, int32_t n_ctx)
     : model_(model), config_(model.config()), max_tokens_(max_tokens) {
-  rope_ = build_rope_table(model.rope_inverse_frequencies(), n_ctx);
+  if (model.arch().positions == PositionKind::Learned && n_ctx > config_.max_position_embeddings) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "sequences of up to ", n_ctx, " tokens need more than the ",
+         config_.max_position_embeddings, " positions ", config_.model_type, " has learned embeddings for");
+  }
+  if (model.arch().positions == PositionKind::Rotary) rope_ = build_rope_table(model.rope_inverse_frequencies(), n_ctx);
   const int64_t t = max_tokens;
   hidden_.resize(t * config_.hidden_size);
   normed_.resize(t * config_.hidden_size);
+  if (model.arch().qkv_layout != QkvLayout::Separate) qkv_.resize(t * config_.qkv_dim());
   q_.resize(t * config_.q_dim());
   k_.resize(t * config_.kv_dim());
   v_.resize(t * config_.kv_dim());
   attn_.resize(t * config_.q_dim());
-  gate_.resize(t * config_.intermediate_size);
-  up_.resize(t * config_.intermediate_size);
-  out_.resize(t * config_.hidden_size);
+  // FusedGated keeps [gate | up] rows in gate_.
+  gate_.resize(t * config_.intermediate_size * (model.arch().mlp == MlpKind::FusedGated ? 2 : 1));
+  if (model.arch().mlp == MlpKind::Gated) up_.resize(t * config_.intermediate_size);
+  attn_out_.resize(t * config_.hidden_size);
+  mlp_out_.resize(t * config_.hidden_size);
 }
 
 // Row-wise work is cheap: one token's rows run on the calling thread, a
@@ -40,30 +47,69 @@ void ForwardPass::matmul(ThreadPool& pool, const Linear& linear, const float* x,
   cpu::matmul(pool, x, ldx, rows, linear.weights, linear.bias_or_null(), y, ldy);
 }
 
+const float* ForwardPass::block_input(ThreadPool& pool, int64_t rows, const float* hidden, const Norm& norm) {
+  if (!config_.norm_before) return hidden;
+  const int64_t H = config_.hidden_size;
+  const float eps = static_cast<float>(config_.norm_eps);
+  for_each_row(pool, rows, [&](int64_t t) { norm_row(&hidden[t * H], &normed_[t * H], H, norm, model_.arch().norm, eps); });
+  return normed_.data();
+}
+
+void ForwardPass::add_to_residual(ThreadPool& pool, int64_t rows, float* hidden, const float* delta, const Norm& norm) {
+  const int64_t H = config_.hidden_size;
+  const float eps = static_cast<float>(config_.norm_eps);
+  for_each_row(pool, rows, [&](int64_t t) {
+    add_row(&hidden[t * H], &delta[t * H], H);
+    if (!config_.norm_before) norm_row(&hidden[t * H], &hidden[t * H], H, norm, model_.arch().norm, eps);
+  });
+}
+
+// Fills q_, k_ and v_ from the separate projections, or from the fused one
+// split as the architecture lays it out.
+void ForwardPass::project_qkv(ThreadPool& pool, const DecoderLayer& layer, const float* input, int64_t rows) {
+  const int64_t H = config_.hidden_size, q_dim = config_.q_dim(), kv_dim = config_.kv_dim();
+  const QkvLayout layout = model_.arch().qkv_layout;
+  if (layout == QkvLayout::Separate) {
+    matmul(pool, layer.q_proj, input, H, rows, q_.data(), q_dim);
+    matmul(pool, layer.k_proj, input, H, rows, k_.data(), kv_dim);
+    matmul(pool, layer.v_proj, input, H, rows, v_.data(), kv_dim);
+    return;
+  }
+  const int64_t qkv_dim = config_.qkv_dim();
+  matmul(pool, layer.qkv_proj, input, H, rows, qkv_.data(), qkv_dim);
+  for_each_row(pool, rows, [&](int64_t t) {
+    split_qkv_row(&qkv_[t * qkv_dim], layout, config_.n_heads, config_.n_kv_heads, config_.head_dim, &q_[t * q_dim],
+                  &k_[t * kv_dim], &v_[t * kv_dim]);
+  });
+}
+
 bool ForwardPass::attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
-                                  int64_t cache_layer, float* hidden, const LayerObserver* observer) {
+                                  int64_t cache_layer, const float* hidden, float* out,
+                                  const LayerObserver* observer) {
   const ArchSpec& arch = model_.arch();
   const int64_t T = batch.n_tokens, H = config_.hidden_size;
   const int64_t q_dim = config_.q_dim(), kv_dim = config_.kv_dim(), head_dim = config_.head_dim;
   const float eps = static_cast<float>(config_.norm_eps);
 
-  for_each_row(pool, T, [&](int64_t t) {
-    norm_row(&hidden[t * H], &normed_[t * H], H, layer.attn_norm, arch.norm, eps);
-  });
-  if (observer && !(*observer)(LayerTap::AttentionInput, normed_.data(), T, H)) return false;
-  matmul(pool, layer.q_proj, normed_.data(), H, T, q_.data(), q_dim);
-  matmul(pool, layer.k_proj, normed_.data(), H, T, k_.data(), kv_dim);
-  matmul(pool, layer.v_proj, normed_.data(), H, T, v_.data(), kv_dim);
+  const float* input = block_input(pool, T, hidden, layer.attn_norm);
+  if (observer && !(*observer)(LayerTap::AttentionInput, input, T, H)) return false;
+  project_qkv(pool, layer, input, T);
 
   float* k_cache = cache.keys(cache_layer);
   float* v_cache = cache.values(cache_layer);
   for_each_row(pool, T, [&](int64_t t) {
+    float* q = &q_[t * q_dim];
+    float* k = &k_[t * kv_dim];
+    if (!layer.q_norm.weight.empty()) norm_heads(q, config_.n_heads, head_dim, layer.q_norm, eps);
+    if (!layer.k_norm.weight.empty()) norm_heads(k, config_.n_kv_heads, head_dim, layer.k_norm, eps);
     const int32_t pos = batch.pos[t];
-    apply_rope(&q_[t * q_dim], config_.n_heads, head_dim, rope_, pos, arch.rotary);
-    apply_rope(&k_[t * kv_dim], config_.n_kv_heads, head_dim, rope_, pos, arch.rotary);
+    if (arch.positions == PositionKind::Rotary) {
+      apply_rope(q, config_.n_heads, head_dim, rope_, pos, arch.rotary);
+      apply_rope(k, config_.n_kv_heads, head_dim, rope_, pos, arch.rotary);
+    }
     const int64_t base = batch.seq[t] * cache.seq_stride() + int64_t{pos} * head_dim;
     for (int64_t g = 0; g < config_.n_kv_heads; ++g) {
-      std::memcpy(k_cache + base + g * cache.head_stride(), &k_[t * kv_dim + g * head_dim], head_dim * sizeof(float));
+      std::memcpy(k_cache + base + g * cache.head_stride(), k + g * head_dim, head_dim * sizeof(float));
       std::memcpy(v_cache + base + g * cache.head_stride(), &v_[t * kv_dim + g * head_dim], head_dim * sizeof(float));
     }
   });
@@ -84,50 +130,70 @@ bool ForwardPass::attention_block(ThreadPool& pool, KvCache& cache, const Batch&
   problem.seq_stride = cache.seq_stride();
   problem.head_stride = cache.head_stride();
   problem.window = static_cast<int32_t>(config_.sliding_window);
-  problem.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  problem.scale = static_cast<float>(config_.attention_scale);
   cpu::attention(pool, problem);
 
   if (observer && !(*observer)(LayerTap::AttentionOutput, attn_.data(), T, q_dim)) return false;
-  matmul(pool, layer.o_proj, attn_.data(), q_dim, T, out_.data(), H);
-  for_each_row(pool, T, [&](int64_t t) { add_row(&hidden[t * H], &out_[t * H], H); });
+  matmul(pool, layer.o_proj, attn_.data(), q_dim, T, out, H);
   return true;
 }
 
-bool ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, float* hidden,
-                            const LayerObserver* observer) {
-  const ArchSpec& arch = model_.arch();
+bool ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, const float* hidden,
+                            float* out, const LayerObserver* observer) {
   const int64_t T = batch.n_tokens, H = config_.hidden_size, I = config_.intermediate_size;
-  const float eps = static_cast<float>(config_.norm_eps);
-  for_each_row(pool, T, [&](int64_t t) {
-    norm_row(&hidden[t * H], &normed_[t * H], H, layer.ffn_norm, arch.norm, eps);
-  });
-  if (observer && !(*observer)(LayerTap::MlpInput, normed_.data(), T, H)) return false;
-  const bool gated = arch.mlp == MlpKind::Gated;
-  if (gated) {
-    matmul(pool, layer.gate_proj, normed_.data(), H, T, gate_.data(), I);
-    matmul(pool, layer.up_proj, normed_.data(), H, T, up_.data(), I);
-  } else {
-    matmul(pool, layer.up_proj, normed_.data(), H, T, gate_.data(), I);
+  const float* input = block_input(pool, T, hidden, layer.ffn_norm);
+  if (observer && !(*observer)(LayerTap::MlpInput, input, T, H)) return false;
+  // act(gate) (* up) lands in gate_, whose rows are `stride` apart; `up`
+  // points at the first token's up values, rows `stride` apart too.
+  int64_t stride = I;
+  const float* up = nullptr;
+  switch (model_.arch().mlp) {
+    case MlpKind::Gated:
+      matmul(pool, layer.gate_proj, input, H, T, gate_.data(), I);
+      matmul(pool, layer.up_proj, input, H, T, up_.data(), I);
+      up = up_.data();
+      break;
+    case MlpKind::FusedGated:
+      stride = 2 * I;
+      matmul(pool, layer.gate_up_proj, input, H, T, gate_.data(), stride);
+      up = gate_.data() + I;
+      break;
+    case MlpKind::Plain:
+      matmul(pool, layer.up_proj, input, H, T, gate_.data(), I);
+      break;
   }
   for_each_row(pool, T, [&](int64_t t) {
-    activate_row(&gate_[t * I], gated ? &up_[t * I] : nullptr, I, config_.activation);
+    activate_row(&gate_[t * stride], up != nullptr ? up + t * stride : nullptr, I, config_.activation);
   });
-  if (observer && !(*observer)(LayerTap::MlpHidden, gate_.data(), T, I)) return false;
-  matmul(pool, layer.down_proj, gate_.data(), I, T, out_.data(), H);
-  for_each_row(pool, T, [&](int64_t t) { add_row(&hidden[t * H], &out_[t * H], H); });
+  if (observer && !(*observer)(LayerTap::MlpHidden, gate_.data(), T, stride)) return false;
+  matmul(pool, layer.down_proj, gate_.data(), stride, T, out, H);
   return true;
 }
 
 bool ForwardPass::run_layer(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
                             int64_t cache_layer, float* hidden, const LayerObserver* observer) {
-  return attention_block(pool, cache, batch, layer, cache_layer, hidden, observer) &&
-         mlp_block(pool, batch, layer, hidden, observer);
+  const int64_t T = batch.n_tokens;
+  if (!attention_block(pool, cache, batch, layer, cache_layer, hidden, attn_out_.data(), observer)) return false;
+  if (config_.parallel_residual) {
+    // Both blocks read the layer's input; their outputs join it together.
+    if (!mlp_block(pool, batch, layer, hidden, mlp_out_.data(), observer)) return false;
+    const int64_t H = config_.hidden_size;
+    for_each_row(pool, T, [&](int64_t t) {
+      add_row(&hidden[t * H], &attn_out_[t * H], H);
+      add_row(&hidden[t * H], &mlp_out_[t * H], H);
+    });
+    return true;
+  }
+  add_to_residual(pool, T, hidden, attn_out_.data(), layer.attn_norm);
+  if (!mlp_block(pool, batch, layer, hidden, mlp_out_.data(), observer)) return false;
+  add_to_residual(pool, T, hidden, mlp_out_.data(), layer.ffn_norm);
+  return true;
 }
 
 void ForwardPass::run(ThreadPool& pool, KvCache& cache, const Batch& batch, float* logits) {
   const int64_t T = batch.n_tokens, H = config_.hidden_size;
   for_each_row(pool, T, [&](int64_t t) {
-    cpu::dense_row_to_float(model_.embed_tokens(), batch.tokens[t], &hidden_[t * H]);
+    embed_token(model_, batch.tokens[t], batch.pos[t], &hidden_[t * H], &normed_[t * H]);
   });
   for (int64_t l = 0; l < config_.n_layers; ++l) {
     run_layer(pool, cache, batch, model_.layers()[l], l, hidden_.data(), nullptr);
@@ -135,7 +201,9 @@ void ForwardPass::run(ThreadPool& pool, KvCache& cache, const Batch& batch, floa
   if (batch.n_logit_rows == 0) return;
   const float eps = static_cast<float>(config_.norm_eps);
   for_each_row(pool, batch.n_logit_rows, [&](int64_t r) {
-    norm_row(&hidden_[batch.logit_rows[r] * H], &normed_[r * H], H, model_.final_norm(), model_.arch().norm, eps);
+    const float* row = &hidden_[batch.logit_rows[r] * H];
+    if (config_.final_norm) norm_row(row, &normed_[r * H], H, model_.final_norm(), model_.arch().norm, eps);
+    else std::memcpy(&normed_[r * H], row, H * sizeof(float));
   });
   matmul(pool, model_.lm_head(), normed_.data(), H, batch.n_logit_rows, logits, config_.vocab_size);
 }

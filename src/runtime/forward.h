@@ -25,12 +25,9 @@ struct Batch {
   int32_t n_logit_rows = 0;
 };
 
-// Points inside a decoder layer where the input of a group of linears is
-// ready: q/k/v, o, gate/up, down.
-enum class LayerTap : unsigned char { AttentionInput, AttentionOutput, MlpInput, MlpHidden };
-
-// Sees those inputs (rows of the batch); returning false stops the layer
-// there, since calibration often needs only a prefix of it.
+// Sees the inputs of a layer's linears at each LayerTap (rows of the batch);
+// returning false stops the layer there, since calibration often needs only
+// a prefix of it.
 using LayerObserver = std::function<bool(LayerTap tap, const float* rows, int64_t n_rows, int64_t row_stride)>;
 
 class ForwardPass {
@@ -50,10 +47,16 @@ class ForwardPass {
   int32_t max_tokens() const { return max_tokens_; }
 
  private:
+  // Each block reads `hidden` and writes what it adds to the residual stream to `out`.
   bool attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
-                       int64_t cache_layer, float* hidden, const LayerObserver* observer);
-  bool mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, float* hidden,
+                       int64_t cache_layer, const float* hidden, float* out, const LayerObserver* observer);
+  bool mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, const float* hidden, float* out,
                  const LayerObserver* observer);
+  // The input of a block: its norm of `hidden` (in normed_), or `hidden` itself when the norms come after.
+  const float* block_input(ThreadPool& pool, int64_t rows, const float* hidden, const Norm& norm);
+  // hidden += delta, then the norm when it comes after the block.
+  void add_to_residual(ThreadPool& pool, int64_t rows, float* hidden, const float* delta, const Norm& norm);
+  void project_qkv(ThreadPool& pool, const DecoderLayer& layer, const float* input, int64_t rows);
   void matmul(ThreadPool& pool, const Linear& linear, const float* x, int64_t ldx, int64_t rows, float* y,
               int64_t ldy);
   template <typename RowFn>
@@ -66,10 +69,11 @@ class ForwardPass {
   // Scratch, row-major with one row per batch token.
   std::vector<float> hidden_;  // residual stream [T, hidden]
   std::vector<float> normed_;  // [T, hidden]
+  std::vector<float> qkv_;     // [T, qkv_dim], fused projections only
   std::vector<float> q_, k_, v_;  // [T, q_dim], [T, kv_dim], [T, kv_dim]
   std::vector<float> attn_;    // [T, q_dim]
   std::vector<float> gate_, up_;  // [T, intermediate]
-  std::vector<float> out_;     // [T, hidden]
+  std::vector<float> attn_out_, mlp_out_;  // [T, hidden]: each block's addition to the residual
 };
 
 }  // namespace gptq

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 namespace gptq {
@@ -25,6 +26,40 @@ void norm_row(const float* x, float* out, int64_t n, const Norm& norm, NormKind 
   } else {
     const float* bias = norm.bias.data();
     for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * ((x[i] - shift) * inv_rms) + bias[i];
+  }
+}
+
+void norm_heads(float* row, int64_t n_heads, int64_t head_dim, const Norm& norm, float eps) {
+  for (int64_t h = 0; h < n_heads; ++h) norm_row(row + h * head_dim, row + h * head_dim, head_dim, norm, NormKind::RmsNorm, eps);
+}
+
+void split_qkv_row(const float* qkv, QkvLayout layout, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                   float* q, float* k, float* v) {
+  const size_t head_bytes = head_dim * sizeof(float);
+  if (layout == QkvLayout::HeadInterleaved) {  // n_kv_heads == n_heads, checked with the config
+    for (int64_t h = 0; h < n_heads; ++h) {
+      const float* block = qkv + 3 * h * head_dim;
+      std::memcpy(q + h * head_dim, block, head_bytes);
+      std::memcpy(k + h * head_dim, block + head_dim, head_bytes);
+      std::memcpy(v + h * head_dim, block + 2 * head_dim, head_bytes);
+    }
+    return;
+  }
+  const int64_t q_dim = n_heads * head_dim, kv_dim = n_kv_heads * head_dim;
+  std::memcpy(q, qkv, q_dim * sizeof(float));
+  std::memcpy(k, qkv + q_dim, kv_dim * sizeof(float));
+  std::memcpy(v, qkv + q_dim + kv_dim, kv_dim * sizeof(float));
+}
+
+void embed_token(const Model& model, int32_t token, int32_t position, float* out, float* scratch) {
+  const ModelConfig& c = model.config();
+  cpu::dense_row_to_float(model.embed_tokens(), token, out);
+  if (const float scale = model.embedding_scale(); scale != 1.0f) {
+    for (int64_t i = 0; i < c.hidden_size; ++i) out[i] *= scale;
+  }
+  if (model.position_embeddings().data != nullptr) {
+    cpu::dense_row_to_float(model.position_embeddings(), position + model.arch().position_offset, scratch);
+    add_row(out, scratch, c.hidden_size);
   }
 }
 

@@ -12,6 +12,20 @@ namespace gptq {
 // out = norm(x) * weight (+ bias) for one row of `n` values.
 void norm_row(const float* x, float* out, int64_t n, const Norm& norm, NormKind kind, float eps);
 
+// norm_row over each of the n_heads heads of a row, in place (qwen3's q/k
+// norms: RMS over head_dim with one weight vector shared by the heads).
+void norm_heads(float* row, int64_t n_heads, int64_t head_dim, const Norm& norm, float eps);
+
+// Splits one token's fused q/k/v projection output into q [n_heads * head_dim]
+// and k, v [n_kv_heads * head_dim] as `layout` arranges them.
+void split_qkv_row(const float* qkv, QkvLayout layout, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                   float* q, float* k, float* v);
+
+// The first layer's input for `token` at `position`: its embedding, scaled
+// as the model says, plus the learned position row where it has one.
+// `scratch` holds hidden_size floats.
+void embed_token(const Model& model, int32_t token, int32_t position, float* out, float* scratch);
+
 // gate[i] = act(gate[i]) * up[i] (gated MLP), or gate[i] = act(gate[i]) when up is null.
 void activate_row(float* gate, const float* up, int64_t n, Activation activation);
 
