@@ -3,6 +3,8 @@
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsentencepiece-dev nlohmann-json3-dev libpcre2-dev
           libutf8proc-dev libgtest-dev googletest)
+# qemu's user-mode emulator runs the kernel tests on CPUs without AVX / AVX-512.
+packages+=(qemu-user)
 # The Java, C# and Go bindings (bindings/), their tests and examples.
 packages+=(swig default-jdk-headless junit4 libhamcrest-java mono-mcs mono-runtime nunit-console
            libnunit-framework2.6.3-cil golang-go)
