@@ -17,14 +17,17 @@
 //  - The same words dequantized (w = q * s + s * -z, one FMA) are exactly the
 //    fp32 panels [k][NR] the GEMM microkernel consumes for prefill, with no
 //    transpose: pack_b becomes unpack + FMA + store.
-//  - Columns are cut into panels of kPanelColumns = 32 (two AVX-512 vectors,
-//    four AVX2 ones, one AVX-512 GEMM register tile), and each panel is one
-//    contiguous stream over all of K, so a decode thread reads a few
-//    sequential streams instead of 64-byte pieces N * 4 bytes apart (what
-//    qweight itself would give), and the prefetchers see long runs.
+//  - Columns are cut into panels of kPanelColumns = 64, and each panel is
+//    one contiguous stream over all of K. A decode tile is (at most) one
+//    panel, and a thread takes consecutive panels, so it reads one
+//    sequential stream in memory order: the hardware prefetcher follows it,
+//    and a software prefetch a fixed distance ahead runs on into the next
+//    panel. (With 32-column panels and two-panel tiles, every tile started
+//    two short streams, and 8-bit decode streamed at half the fp16 rate.)
+//    qweight itself would give 64-byte pieces N * 4 bytes apart.
 //  - K is cut into segments, one per group, each contiguous. The stream of a
-//    panel interleaves, per segment, a header (32 fp16 scales and 32 fp16
-//    negated zeros: 128 bytes, read once per group) and the segment's units.
+//    panel interleaves, per segment, a header (64 fp16 scales and 64 fp16
+//    negated zeros: 256 bytes, read once per group) and the segment's units.
 //    fp16 keeps the header at 4 bytes per group and column; both values are
 //    exact in fp16 (the checkpoint's own scale; an integer zero <= 256), and
 //    s * -z is exact in fp32 (11 + 9 significant bits), so the kernels
@@ -35,7 +38,7 @@
 //    1, 2 hold values 0-9, 10-19, 20-29 at bits 3j; values 30 and 31 keep
 //    their low two bits at bits 30-31 of words 0 and 1 and their high bit at
 //    bits 30 and 31 of word 2. A unit stores its words word-major: word j of
-//    the 32 columns, then word j + 1.
+//    the 64 columns, then word j + 1.
 //
 // Act-order (non-monotonic g_idx): K is reordered once, stably by group, so
 // every group is one segment; the kernels read x through the same
@@ -46,8 +49,8 @@
 // place.
 //
 // Byte layout of one panel (panel_bytes apart, 64-byte aligned):
-//   for each segment s:  header  [2][32] fp16 (scales, then -zeros)
-//                        units   [segment_units[s]][unit_words][32] uint32
+//   for each segment s:  header  [2][64] fp16 (scales, then -zeros)
+//                        units   [segment_units[s]][unit_words][64] uint32
 // Columns past N (the last panel) have zero words, scales and zeros.
 #pragma once
 
@@ -70,7 +73,7 @@ struct GptqLayout {
 
 namespace {  // internal linkage: see kernel_set.h
 
-constexpr int64_t kPanelColumns = 32;
+constexpr int64_t kPanelColumns = 64;
 constexpr int64_t kHeaderBytes = 2 * kPanelColumns * 2;
 
 // Values of k per unit, words per column per unit, and values per word

@@ -54,38 +54,37 @@ typename V::vec unit_value(const typename V::ivec* words) {
 }
 
 // Where NV vectors of columns, starting at matrix column `col`, sit in
-// their panel streams: the base address of each vector's words and of its
-// header entries, to which a stream offset is added.
+// their panel's stream: the base addresses of their words and of their
+// header entries, to which a stream offset is added. The columns lie in
+// one panel (col is a multiple of NV * W, which divides kPanelColumns), so
+// vector v is a constant distance from vector 0.
 template <class V, int NV>
 struct TileColumns {
-  const uint8_t* words[NV];
-  const uint8_t* header[NV];
+  static_assert(kPanelColumns % (NV * V::W) == 0);
+  const uint8_t* words;
+  const uint8_t* header;
 
   TileColumns(const GptqLayout& layout, int64_t col) {
-    for (int v = 0; v < NV; ++v) {
-      const int64_t c = col + int64_t{v} * V::W;
-      const uint8_t* panel = layout.data + (c / kPanelColumns) * layout.panel_bytes;
-      words[v] = panel + 4 * (c % kPanelColumns);
-      header[v] = panel + 2 * (c % kPanelColumns);
-    }
+    const uint8_t* panel = layout.data + (col / kPanelColumns) * layout.panel_bytes;
+    words = panel + 4 * (col % kPanelColumns);
+    header = panel + 2 * (col % kPanelColumns);
   }
 
   // The words of the unit at `offset`, unit_words(BITS) per vector.
   template <int BITS>
   void load_unit(int64_t offset, typename V::ivec (*out)[unit_words(BITS)]) const {
+    const uint32_t* unit = reinterpret_cast<const uint32_t*>(words + offset);
     for (int v = 0; v < NV; ++v) {
-      for (int j = 0; j < unit_words(BITS); ++j) {
-        out[v][j] = V::load_words(reinterpret_cast<const uint32_t*>(words[v] + offset) + j * kPanelColumns);
-      }
+      for (int j = 0; j < unit_words(BITS); ++j) out[v][j] = V::load_words(unit + j * kPanelColumns + v * V::W);
     }
   }
 
   // The segment header at `offset`: scales and s * -z.
   void load_header(int64_t offset, typename V::vec* scale, typename V::vec* scaled_neg_zero) const {
     for (int v = 0; v < NV; ++v) {
-      scale[v] = V::template load_weights<WeightType::F16>(header[v] + offset);
-      scaled_neg_zero[v] =
-          V::mul(scale[v], V::template load_weights<WeightType::F16>(header[v] + offset + 2 * kPanelColumns));
+      const uint8_t* at = header + offset + 2 * v * V::W;
+      scale[v] = V::template load_weights<WeightType::F16>(at);
+      scaled_neg_zero[v] = V::mul(scale[v], V::template load_weights<WeightType::F16>(at + 2 * kPanelColumns));
     }
   }
 };

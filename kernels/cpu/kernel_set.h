@@ -58,7 +58,7 @@ struct KernelSet {
   // gemm_scratch_floats() floats, 64-byte aligned.
   void (*gemm)(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
   // The same on GPTQ weights (args.gptq), M <= gptq_gemv_max_m;
-  // n0 and n1 are multiples of 2 * kPanelColumns or N. scratch holds
+  // n0 and n1 are multiples of kPanelColumns or N. scratch holds
   // gptq_gemv_scratch_floats() floats.
   int64_t gptq_gemv_max_m;
   void (*gptq_gemv)(const MatmulArgs& args, int64_t n0, int64_t n1, float* scratch);

@@ -13,7 +13,7 @@
 // Prefill: pieces are blocks of y. Columns (rows of W) are split first, in
 // whole register panels, so each thread packs mostly its own part of W;
 // rows of x are split next, which only repeats the cheap packing of W.
-// GPTQ weights split the same way (decode pieces in whole pairs of panels).
+// GPTQ weights split the same way (decode pieces in whole panels).
 // An act-order layer first gets its x gathered into the packed order of K,
 // a step of its own, parallel when large.
 //
@@ -33,9 +33,9 @@ namespace {
 // worth handing to another thread.
 constexpr int64_t kGemvBytesPerThread = 32 * 1024;
 // GEMV pieces are whole groups of rows (whole register tiles): for GPTQ
-// weights, whole pairs of panels, the widest tile.
+// weights, whole panels, the widest tile.
 constexpr int64_t kGemvRowGroup = 16;
-constexpr int64_t kGptqGemvColumnGroup = 2 * kPanelColumns;
+constexpr int64_t kGptqGemvColumnGroup = kPanelColumns;
 // Rows of x per GEMM piece, at least: fewer would repack W too often.
 constexpr int64_t kGemmMinRows = 96;
 constexpr int64_t kPiecesPerThread = 4;
