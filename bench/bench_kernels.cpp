@@ -1,10 +1,12 @@
 // bench_kernels: speed of the CPU kernels on tinydoc's shapes, for every ISA
 // this machine runs, with 1 and 2 threads, against the machine's own FMA
 // peak (measured here with a dependency-free FMA loop), and an estimate of
-// a whole tinydoc prefill and decode step (matmuls + attention only) next to
-// llama.cpp's numbers on this machine.
+// a whole tinydoc prefill and decode step (matmuls + attention only), with
+// fp16 and with GPTQ 4-bit layers, next to llama.cpp's numbers on this
+// machine. GPTQ weights (3, 4, 8 bits) are also timed against fp16 ones on
+// tinydoc's shapes and on a layer too large for any cache.
 //
-//   bench_kernels [--quick] [matmul|attention|estimate]   (default: all)
+//   bench_kernels [--quick] [matmul|gptq|attention|estimate]   (default: all)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -19,38 +21,24 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/gptq_kernels.h"
+#include "bench_timing.h"
+#include "bench_weights.h"
 
 namespace {
 
 using gptq::ThreadPool;
 using namespace gptq::cpu;
+using namespace bench;
 
 // llama.cpp (peers/llama.cpp) on this machine, 2 threads, tinydoc F16,
 // llama-bench on a quiet machine.
 constexpr double kLlamaPrefillTokensPerSecond = 5290.0;  // pp512
 constexpr double kLlamaDecodeTokensPerSecond = 883.0;    // tg128
+// The same, tinydoc quantized to Q4_0.
+constexpr double kLlamaQ4PrefillTokensPerSecond = 6702.0;  // pp512
+constexpr double kLlamaQ4DecodeTokensPerSecond = 1323.0;   // tg128
 
-double g_min_seconds = 0.3;
-
-// Best time of one call of fn, over batches filling g_min_seconds.
-double time_call(const std::function<void()>& fn) {
-  fn();  // warm up (page faults, scratch allocation)
-  double best = 1e30, total = 0.0;
-  while (total < g_min_seconds) {
-    int reps = 1;
-    double seconds = 0.0;
-    for (;;) {
-      const auto start = std::chrono::steady_clock::now();
-      for (int i = 0; i < reps; ++i) fn();
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (seconds > 5e-4) break;
-      reps *= 2;
-    }
-    best = std::min(best, seconds / reps);
-    total += seconds;
-  }
-  return best;
-}
 
 // FMA throughput of one core: 12 independent accumulator chains (enough to
 // cover latency x ports on any current core), counted as 2 flops per lane.
@@ -80,16 +68,6 @@ double fma_peak_gflops(Isa isa, int threads) {
   return threads * kIters * 12.0 * lanes * 2.0 / seconds / 1e9;
 }
 
-// A fp16 weight matrix with random values.
-struct Matrix {
-  std::vector<uint16_t> data;
-  DenseWeights w;
-  Matrix(int64_t n, int64_t k, std::mt19937& rng) : data(n * k) {
-    std::uniform_real_distribution<float> dist(-0.05f, 0.05f);
-    for (uint16_t& h : data) h = gptq::float_to_fp16(dist(rng));
-    w = DenseWeights{data.data(), WeightType::F16, n, k, k};
-  }
-};
 
 struct Shape {
   const char* name;
@@ -103,12 +81,6 @@ constexpr Shape kShapes[] = {
 };
 constexpr int kLayers = 6, kHidden = 384, kHeads = 6, kKvHeads = 2, kHeadDim = 64, kVocab = 8192;
 
-std::vector<float> random_vector(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& f : v) f = dist(rng);
-  return v;
-}
 
 // A KV cache and queries for one sequence, attention over `n_tokens` tokens
 // ending at position `last`.
@@ -179,6 +151,57 @@ void print_matmul_table(const std::vector<Isa>& isas, ThreadPool* pools[2], cons
   }
 }
 
+// GPTQ weights against fp16 ones on tinydoc's shapes and on a large
+// layer (1B-model MLP) that no cache holds, with the active ISA.
+void print_gptq_table(ThreadPool* pools[2], const double peak_1t[3], std::mt19937& rng) {
+  struct Kind {
+    const char* name;
+    int bits;  // 0: fp16
+    bool act_order;
+  };
+  const Kind kinds[] = {{"fp16", 0, false}, {"q4 g128", 4, false}, {"q4 g128 act", 4, true},
+                        {"q3 g128", 3, false}, {"q8 g128", 8, false}};
+  const Shape shapes[] = {kShapes[0], kShapes[1], kShapes[2], kShapes[3], {"mlp up 5632x2048", 5632, 2048, 0},
+                          {"mlp down 2048x5632", 2048, 5632, 0}};
+  const Isa isa = active_isa();
+  const double peak = peak_1t[static_cast<int>(isa)];
+  std::printf("\nmatmul, GPTQ vs fp16 weights, %s (GB/s counts the bytes of the weights as stored,\n"
+              "GPTQ: packed codes + fp16 scales/zeros; %%pk as above)\n", isa_name(isa));
+  std::printf("%-18s %4s %-11s | %9s %8s %7s %4s | %9s %8s %7s %4s\n", "shape NxK", "M", "weights", "1T us",
+              "GFLOP/s", "GB/s", "%pk", "2T us", "GFLOP/s", "GB/s", "%pk");
+  for (const Shape& shape : shapes) {
+    for (const Kind& kind : kinds) {
+      // Copies cycled as in print_matmul_table, ~25 MB in all.
+      std::vector<Linear> weights;
+      weights.emplace_back(shape.n, shape.k, kind.bits, rng, 128, kind.act_order);
+      const int copies = static_cast<int>(std::clamp<int64_t>(25'000'000 / weights[0].bytes(), 1, 64));
+      while (static_cast<int>(weights.size()) < copies) {
+        weights.emplace_back(shape.n, shape.k, kind.bits, rng, 128, kind.act_order);
+      }
+      for (int64_t M : {1, 512}) {
+        const std::vector<float> x = random_vector(M * shape.k, rng);
+        std::vector<float> y(M * shape.n);
+        double us[2], gflops[2], gbs[2];
+        for (int t = 0; t < 2; ++t) {
+          int next = 0;
+          const double s = time_call([&] {
+            const MatmulOutput out = weights[next].output(y.data(), shape.n);
+            matmul_multi(isa, *pools[t], x.data(), shape.k, M, &out, 1);
+            next = (next + 1) % copies;
+          });
+          us[t] = s * 1e6;
+          gflops[t] = 2.0 * M * shape.n * shape.k / s / 1e9;
+          gbs[t] = weights[0].bytes() / s / 1e9;
+        }
+        std::printf("%-18s %4lld %-11s | %9.1f %8.1f %7.1f %3.0f%% | %9.1f %8.1f %7.1f %3.0f%%\n", shape.name,
+                    static_cast<long long>(M), kind.name, us[0], gflops[0], gbs[0],
+                    peak > 0 ? 100.0 * gflops[0] / peak : 0.0, us[1], gflops[1], gbs[1],
+                    peak > 0 ? 50.0 * gflops[1] / peak : 0.0);
+      }
+    }
+  }
+}
+
 void print_attention_table(const std::vector<Isa>& isas, ThreadPool* pools[2], std::mt19937& rng) {
   std::printf("\nattention, %d heads / %d kv heads, dim %d\n", kHeads, kKvHeads, kHeadDim);
   std::printf("%-30s %-7s | %10s %10s\n", "case", "isa", "1T us", "2T us");
@@ -194,43 +217,18 @@ void print_attention_table(const std::vector<Isa>& isas, ThreadPool* pools[2], s
   }
 }
 
-// Per-step best times over repeated runs of one pass. On a shared machine a
-// 60 ms pass rarely runs whole without another process taking a core, but
-// each of its steps does at some point: the sum of the steps' best times is
-// the pass's time on a quiet machine. (The whole pass's best is shown too.)
-class StepTimes {
- public:
-  template <typename Step>
-  void operator()(Step&& step) {
-    const auto start = std::chrono::steady_clock::now();
-    step();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (next_ == best_.size()) best_.push_back(s);
-    best_[next_] = std::min(best_[next_], s);
-    ++next_;
-  }
-  void new_pass() { next_ = 0; }
-  double total() const {
-    double sum = 0;
-    for (double s : best_) sum += s;
-    return sum;
-  }
-
- private:
-  std::vector<double> best_;
-  size_t next_ = 0;
-};
-
 // The matmuls and attention of a whole tinydoc forward pass of M tokens
 // (norms, rotary, activations and sampling are left out: they are a few
 // microseconds), on separate weight buffers so caches behave as in a run.
+// Layer weights are fp16 (bits 0) or GPTQ with groups of 128; lm_head
+// stays fp16, as quantized checkpoints keep it.
 struct Tinydoc {
-  std::vector<Matrix> layers;  // per layer: q, k, v, o, gate, up, down
+  std::vector<Linear> layers;  // per layer: q, k, v, o, gate, up, down
   Matrix lm_head;
-  explicit Tinydoc(std::mt19937& rng) : lm_head(kVocab, kHidden, rng) {
+  Tinydoc(int bits, std::mt19937& rng) : lm_head(kVocab, kHidden, rng) {
     for (int l = 0; l < kLayers; ++l) {
       for (auto [n, k] : {std::pair{384, 384}, {128, 384}, {128, 384}, {384, 384}, {1024, 384}, {1024, 384}, {384, 1024}})
-        layers.emplace_back(n, k, rng);
+        layers.emplace_back(n, k, bits, rng);
     }
   }
 
@@ -242,64 +240,70 @@ struct Tinydoc {
     float* x = buf.data();
     float* y = x + size_t(M) * 1024;
     float* y2 = y + size_t(M) * 1024;
-    auto group = [&](std::initializer_list<MatmulOutput> outputs) {
+    auto group = [&](const float* in, int64_t ldx, std::initializer_list<MatmulOutput> outputs) {
       if (fused) {
-        step([&] { matmul_multi(pool, x, kHidden, M, outputs.begin(), static_cast<int>(outputs.size())); });
+        step([&] { matmul_multi(pool, in, ldx, M, outputs.begin(), static_cast<int>(outputs.size())); });
       } else {
-        for (const MatmulOutput& o : outputs) step([&] { matmul(pool, x, kHidden, M, o.w, o.bias, o.y, o.ldy); });
+        for (const MatmulOutput& o : outputs) step([&] { matmul_multi(pool, in, ldx, M, &o, 1); });
       }
     };
     for (int l = 0; l < kLayers; ++l) {
-      const Matrix* m = &layers[size_t(l) * 7];
-      group({{m[0].w, nullptr, y, kHidden}, {m[1].w, nullptr, y2, 128}, {m[2].w, nullptr, y2 + M * 128, 128}});
+      const Linear* m = &layers[size_t(l) * 7];
+      group(x, kHidden, {m[0].output(y, kHidden), m[1].output(y2, 128), m[2].output(y2 + M * 128, 128)});
       step([&] { attention(pool, attn.p); });
-      step([&] { matmul(pool, x, kHidden, M, m[3].w, nullptr, y, kHidden); });
-      group({{m[4].w, nullptr, y, 1024}, {m[5].w, nullptr, y2, 1024}});
-      step([&] { matmul(pool, y, 1024, M, m[6].w, nullptr, x, kHidden); });
+      group(x, kHidden, {m[3].output(y, kHidden)});
+      group(x, kHidden, {m[4].output(y, 1024), m[5].output(y2, 1024)});
+      group(y, 1024, {m[6].output(x, kHidden)});
     }
     step([&] { matmul(pool, x, kHidden, logits_rows, lm_head.w, nullptr, y, kVocab); });
   }
 };
 
 void print_estimate(ThreadPool* pools[2], std::mt19937& rng) {
-  std::printf("\ntinydoc estimate (%s kernels: matmuls + attention, fp16 weights)\n", isa_name(active_isa()));
-  const Tinydoc model(rng);
+  std::printf("\ntinydoc estimate (%s kernels: matmuls + attention)\n", isa_name(active_isa()));
+  std::printf("(ms: sum of per-step best times over repeated passes; in brackets the best whole pass;\n"
+              " llama.cpp: F16 for fp16 weights, Q4_0 for GPTQ 4-bit)\n");
   std::vector<float> buf(size_t(512) * (2048 + kVocab), 0.01f);
   AttentionCase prefill_attn(512, 511, rng), decode_attn(1, 64, rng);
-  const double llama_prefill_ms = 512.0 / kLlamaPrefillTokensPerSecond * 1e3;
-  const double llama_decode_ms = 1e3 / kLlamaDecodeTokensPerSecond;
-  // {sum of the steps' best times, best whole pass}, in ms.
-  auto estimate = [&](ThreadPool& pool, int M, int logits_rows, bool fused, AttentionCase& attn) {
-    StepTimes steps;
-    double whole = 1e30, spent = 0;
-    const double budget = (M == 1 ? 1.0 : 4.0) * g_min_seconds / 0.3;
-    for (int pass = 0; pass < 3 || spent < budget; ++pass) {
-      steps.new_pass();
-      const auto start = std::chrono::steady_clock::now();
-      model.forward(pool, M, logits_rows, fused, attn, buf, steps);
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      whole = std::min(whole, s);
-      spent += s;
+  for (int bits : {0, 4}) {
+    const Tinydoc model(bits, rng);
+    const bool q4 = bits == 4;
+    const double llama_prefill_ms = 512.0 / (q4 ? kLlamaQ4PrefillTokensPerSecond : kLlamaPrefillTokensPerSecond) * 1e3;
+    const double llama_decode_ms = 1e3 / (q4 ? kLlamaQ4DecodeTokensPerSecond : kLlamaDecodeTokensPerSecond);
+    // {sum of the steps' best times, best whole pass}, in ms.
+    auto estimate = [&](ThreadPool& pool, int M, int logits_rows, bool fused, AttentionCase& attn) {
+      StepTimes steps;
+      double whole = 1e30, spent = 0;
+      const double budget = (M == 1 ? 1.0 : 4.0) * g_min_seconds / 0.3;
+      for (int pass = 0; pass < 3 || spent < budget; ++pass) {
+        steps.new_pass();
+        const auto start = std::chrono::steady_clock::now();
+        model.forward(pool, M, logits_rows, fused, attn, buf, steps);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        whole = std::min(whole, s);
+        spent += s;
+      }
+      return std::pair{steps.total() * 1e3, whole * 1e3};
+    };
+    std::printf("%s layers:\n", q4 ? "GPTQ 4-bit g128" : "fp16");
+    for (int t = 0; t < 2; ++t) {
+      ThreadPool& pool = *pools[t];
+      const auto separate = estimate(pool, 1, 1, false, decode_attn);
+      const auto decode = estimate(pool, 1, 1, true, decode_attn);
+      const auto prefill = estimate(pool, 512, 1, true, prefill_attn);
+      const auto prefill_all = estimate(pool, 512, 512, true, prefill_attn);
+      std::printf("%dT decode 1 token (ctx 64), 49 calls:  %7.3f [%7.3f] ms = %6.0f tok/s  (llama.cpp %.3f ms: x%.2f)\n",
+                  t + 1, separate.first, separate.second, 1e3 / separate.first, llama_decode_ms,
+                  llama_decode_ms / separate.first);
+      std::printf("%dT decode 1 token, fused qkv, gate/up: %7.3f [%7.3f] ms = %6.0f tok/s  (llama.cpp %.3f ms: x%.2f)\n",
+                  t + 1, decode.first, decode.second, 1e3 / decode.first, llama_decode_ms,
+                  llama_decode_ms / decode.first);
+      std::printf("%dT prefill 512, logits of last:        %7.2f [%7.2f] ms = %6.0f tok/s  (llama.cpp %.2f ms: x%.2f)\n",
+                  t + 1, prefill.first, prefill.second, 512e3 / prefill.first, llama_prefill_ms,
+                  llama_prefill_ms / prefill.first);
+      std::printf("%dT prefill 512, logits of all 512:     %7.2f [%7.2f] ms = %6.0f tok/s\n", t + 1,
+                  prefill_all.first, prefill_all.second, 512e3 / prefill_all.first);
     }
-    return std::pair{steps.total() * 1e3, whole * 1e3};
-  };
-  std::printf("(ms: sum of per-step best times over repeated passes; in brackets the best whole pass)\n");
-  for (int t = 0; t < 2; ++t) {
-    ThreadPool& pool = *pools[t];
-    const auto separate = estimate(pool, 1, 1, false, decode_attn);
-    const auto decode = estimate(pool, 1, 1, true, decode_attn);
-    const auto prefill = estimate(pool, 512, 1, true, prefill_attn);
-    const auto prefill_all = estimate(pool, 512, 512, true, prefill_attn);
-    std::printf("%dT decode 1 token (ctx 64), 49 calls:  %7.3f [%7.3f] ms = %6.0f tok/s  (llama.cpp %.3f ms: x%.2f)\n",
-                t + 1, separate.first, separate.second, 1e3 / separate.first, llama_decode_ms,
-                llama_decode_ms / separate.first);
-    std::printf("%dT decode 1 token, fused qkv, gate/up: %7.3f [%7.3f] ms = %6.0f tok/s  (llama.cpp %.3f ms: x%.2f)\n",
-                t + 1, decode.first, decode.second, 1e3 / decode.first, llama_decode_ms, llama_decode_ms / decode.first);
-    std::printf("%dT prefill 512, logits of last:        %7.2f [%7.2f] ms = %6.0f tok/s  (llama.cpp %.2f ms: x%.2f)\n",
-                t + 1, prefill.first, prefill.second, 512e3 / prefill.first, llama_prefill_ms,
-                llama_prefill_ms / prefill.first);
-    std::printf("%dT prefill 512, logits of all 512:     %7.2f [%7.2f] ms = %6.0f tok/s\n", t + 1, prefill_all.first,
-                prefill_all.second, 512e3 / prefill_all.first);
   }
 }
 
@@ -341,6 +345,7 @@ int main(int argc, char** argv) {
   std::printf("\nthread pool: an empty 2-thread job takes %.2f us\n", dispatch_us);
 
   if (wanted("matmul")) print_matmul_table(isas, pools, peak_1t, rng);
+  if (wanted("gptq")) print_gptq_table(pools, peak_1t, rng);
   if (wanted("attention")) print_attention_table(isas, pools, rng);
   if (wanted("estimate")) print_estimate(pools, rng);
   return 0;

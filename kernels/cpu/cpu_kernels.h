@@ -14,6 +14,8 @@
 // Results never depend on the thread count: no reduction is split across
 // threads.
 //
+// GPTQ-quantized weights: gptq_kernels.h.
+//
 // Where things are: dispatch.cpp picks a KernelSet (kernel_set.h) per ISA;
 // matmul.cpp and attention.cpp split the work among threads; the compute
 // is templates on vector traits (simd_{scalar,avx2,avx512}.h): gemv_impl.h
@@ -42,15 +44,18 @@ struct DenseWeights {
 void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
             float* y, int64_t ldy);
 
+class PackedGptq;  // gptq_kernels.h
+
 // Several products of the same x, e.g. the q, k and v projections or gate
 // and up: y_i = x . W_i^T + bias_i. One parallel step for all of them,
 // which in decode saves a thread hand-off per matrix; the results are the
-// same, bit for bit, as separate matmul() calls.
+// same, bit for bit, as separate matmul() / matmul_gptq() calls.
 struct MatmulOutput {
-  DenseWeights w;
+  DenseWeights w;               // ignored when gptq is set
   const float* bias = nullptr;  // may be null
   float* y = nullptr;
   int64_t ldy = 0;
+  const PackedGptq* gptq = nullptr;  // GPTQ-quantized weights instead of w
 };
 void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
                   int n_outputs);
@@ -102,6 +107,8 @@ Isa resolve_isa(const char* requested, Isa best);
 // gptq::Error (GPTQ_ERR_UNSUPPORTED) when !isa_supported(isa).
 void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
             const float* bias, float* y, int64_t ldy);
+void matmul_multi(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
+                  int n_outputs);
 void attention(Isa isa, ThreadPool& pool, const AttentionProblem& problem);
 void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out);
 

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "kernels/cpu/drivers.h"
+#include "kernels/cpu/gptq_kernels.h"
 #include "kernels/cpu/kernel_set.h"
 
 namespace gptq::cpu {
@@ -86,6 +87,31 @@ const char* isa_name(Isa isa) {
 
 bool isa_supported(Isa isa) { return cpu_supports(isa); }
 
+namespace {
+
+MatmulArgs product_args(const float* x, int64_t ldx, int64_t M, const MatmulOutput& out) {
+  MatmulArgs args{x, ldx, M, out.w, out.bias, out.y, out.ldy};
+  if (out.gptq != nullptr) {
+    const GptqLayout& layout = out.gptq->layout();
+    args.gptq = &layout;
+    args.w = DenseWeights{nullptr, WeightType::F32, layout.n_cols, layout.k_rows, layout.k_rows};
+  }
+  return args;
+}
+
+void run_multi(const KernelSet& ks, ThreadPool& pool, const float* x, int64_t ldx, int64_t M,
+               const MatmulOutput* outputs, int n_outputs) {
+  constexpr int kOnStack = 8;
+  for (int i0 = 0; i0 < n_outputs; i0 += kOnStack) {
+    const int n = n_outputs - i0 < kOnStack ? n_outputs - i0 : kOnStack;
+    MatmulArgs args[kOnStack];
+    for (int i = 0; i < n; ++i) args[i] = product_args(x, ldx, M, outputs[i0 + i]);
+    run_matmul(ks, pool, args, n);
+  }
+}
+
+}  // namespace
+
 void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
             float* y, int64_t ldy) {
   const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
@@ -100,16 +126,24 @@ void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, c
 
 void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
                   int n_outputs) {
-  constexpr int kOnStack = 8;
-  if (n_outputs > kOnStack) {
-    for (int i = 0; i < n_outputs; i += kOnStack) {
-      matmul_multi(pool, x, ldx, M, outputs + i, n_outputs - i < kOnStack ? n_outputs - i : kOnStack);
-    }
-    return;
-  }
-  MatmulArgs args[kOnStack];
-  for (int i = 0; i < n_outputs; ++i) args[i] = {x, ldx, M, outputs[i].w, outputs[i].bias, outputs[i].y, outputs[i].ldy};
-  run_matmul(active_set(), pool, args, n_outputs);
+  run_multi(active_set(), pool, x, ldx, M, outputs, n_outputs);
+}
+
+void matmul_multi(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
+                  int n_outputs) {
+  run_multi(kernel_set(isa), pool, x, ldx, M, outputs, n_outputs);
+}
+
+void matmul_gptq(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const PackedGptq& w, const float* bias,
+                 float* y, int64_t ldy) {
+  const MatmulOutput out{{}, bias, y, ldy, &w};
+  run_multi(active_set(), pool, x, ldx, M, &out, 1);
+}
+
+void matmul_gptq(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const PackedGptq& w,
+                 const float* bias, float* y, int64_t ldy) {
+  const MatmulOutput out{{}, bias, y, ldy, &w};
+  run_multi(kernel_set(isa), pool, x, ldx, M, &out, 1);
 }
 
 void dense_row_to_float(const DenseWeights& w, int64_t row, float* out) { active_set().row_to_float(w, row, out); }

@@ -17,7 +17,7 @@ void run_attention(const KernelSet& ks, ThreadPool& pool, const AttentionProblem
 // A per-thread buffer of at least n floats, 64-byte aligned, reused across
 // calls (decode runs hundreds of kernels a second: no allocation each time).
 // Slots keep buffers that may be live at the same time apart.
-enum class ScratchSlot : int { Matmul = 0, Attention = 1 };
+enum class ScratchSlot : int { Matmul = 0, Attention = 1, Gather = 2 };
 float* thread_scratch(ScratchSlot slot, int64_t n);
 
 }  // namespace gptq::cpu

@@ -11,9 +11,13 @@
 #include <cstdint>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/gptq_layout.h"
 
 namespace gptq::cpu {
 
+// One product y = x . W^T + bias. For GPTQ weights (gptq set), w.n_rows is
+// N, w.n_cols the packed rows of K (layout.k_rows), and x is already in the
+// packed order (gathered when the layout has a row_source).
 struct MatmulArgs {
   const float* x = nullptr;
   int64_t ldx = 0;
@@ -22,6 +26,7 @@ struct MatmulArgs {
   const float* bias = nullptr;
   float* y = nullptr;
   int64_t ldy = 0;
+  const GptqLayout* gptq = nullptr;
 };
 
 // GEMM cache blocking, shared by the driver (scratch sizes) and the
@@ -52,6 +57,12 @@ struct KernelSet {
   // The block [m0, m1) x [n0, n1) of y, complete over K. scratch holds
   // gemm_scratch_floats() floats, 64-byte aligned.
   void (*gemm)(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+  // The same on GPTQ weights (args.gptq), M <= gptq_gemv_max_m;
+  // n0 and n1 are multiples of kPanelColumns or N. scratch holds
+  // gptq_gemv_scratch_floats() floats.
+  int64_t gptq_gemv_max_m;
+  void (*gptq_gemv)(const MatmulArgs& args, int64_t n0, int64_t n1, float* scratch);
+  void (*gptq_gemm)(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
   // Row `row` of w converted to fp32 (embedding lookup).
   void (*row_to_float)(const DenseWeights& w, int64_t row, float* out);
   // Attention for n_tokens tokens of one sequence, sorted by position
@@ -75,6 +86,11 @@ namespace {
 constexpr int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
 
 constexpr int64_t gemm_scratch_floats() { return kGemmKc * kGemmNc + kGemmMc * kGemmKc + 64; }
+
+// Per-segment sums of each row of x.
+constexpr int64_t gptq_gemv_scratch_floats(const GptqLayout& layout, int64_t M) {
+  return M * layout.n_segments + 16;
+}
 
 constexpr int64_t attention_scratch_floats(const KernelSet& ks, int64_t rows, int64_t head_dim) {
   const int64_t padded_rows = round_up(rows, ks.mr);

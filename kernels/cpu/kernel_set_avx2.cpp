@@ -7,7 +7,7 @@
 namespace gptq::cpu {
 
 const KernelSet& kernel_set_avx2() {
-  static constexpr KernelSet kSet = make_kernel_set<Avx2>(Isa::Avx2, 16);
+  static constexpr KernelSet kSet = make_kernel_set<Avx2>(Isa::Avx2, 16, 16);
   return kSet;
 }
 

@@ -7,7 +7,7 @@
 namespace gptq::cpu {
 
 const KernelSet& kernel_set_avx512() {
-  static constexpr KernelSet kSet = make_kernel_set<Avx512>(Isa::Avx512, 32);
+  static constexpr KernelSet kSet = make_kernel_set<Avx512>(Isa::Avx512, 32, 32);
   return kSet;
 }
 

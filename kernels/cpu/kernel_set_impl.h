@@ -5,6 +5,8 @@
 #include "kernels/cpu/attention_impl.h"
 #include "kernels/cpu/gemm_impl.h"
 #include "kernels/cpu/gemv_impl.h"
+#include "kernels/cpu/gptq_gemm_impl.h"
+#include "kernels/cpu/gptq_gemv_impl.h"
 #include "kernels/cpu/kernel_set.h"
 
 namespace gptq::cpu {
@@ -14,8 +16,9 @@ namespace {  // internal linkage: see kernel_set.h
 // it for the register-tiled GEMM. Measured on Zen 5 for a 1024 x 384 fp16
 // matrix streamed from memory: AVX-512 crosses over between M = 32 and 40,
 // AVX2 near 16, scalar (software fp16 conversion in every GEMV pass) at 4.
+// gptq_gemv_max_m: the same for GPTQ weights.
 template <class V>
-constexpr KernelSet make_kernel_set(Isa isa, int64_t gemv_max_m) {
+constexpr KernelSet make_kernel_set(Isa isa, int64_t gemv_max_m, int64_t gptq_gemv_max_m) {
   return KernelSet{
       .isa = isa,
       .mr = V::kMR,
@@ -26,6 +29,9 @@ constexpr KernelSet make_kernel_set(Isa isa, int64_t gemv_max_m) {
       .attention_rows = 8 * V::kMR,
       .gemv = &gemv<V>,
       .gemm = &gemm<V>,
+      .gptq_gemv_max_m = gptq_gemv_max_m,
+      .gptq_gemv = &gptq_gemv<V>,
+      .gptq_gemm = &gptq_gemm<V>,
       .row_to_float = &row_to_float<V>,
       .attention = &attention_tile<V>,
   };

@@ -7,7 +7,7 @@
 namespace gptq::cpu {
 
 const KernelSet& kernel_set_scalar() {
-  static constexpr KernelSet kSet = make_kernel_set<Scalar>(Isa::Scalar, 4);
+  static constexpr KernelSet kSet = make_kernel_set<Scalar>(Isa::Scalar, 4, 4);
   return kSet;
 }
 

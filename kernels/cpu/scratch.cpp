@@ -17,7 +17,7 @@ struct Buffer {
   int64_t capacity = 0;
 };
 
-constexpr int kSlots = 2;
+constexpr int kSlots = 3;
 thread_local Buffer t_buffers[kSlots];
 
 }  // namespace

@@ -91,6 +91,16 @@ struct Avx2 {
     }
   }
 
+  // 32-bit integer lanes, for unpacking GPTQ words (see gptq_layout.h).
+  using ivec = __m256i;
+  static ivec load_words(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static ivec set1_int(uint32_t v) { return _mm256_set1_epi32(static_cast<int>(v)); }
+  template <int S>
+  static ivec shift_right(ivec v) { return _mm256_srli_epi32(v, S); }
+  static ivec bit_and(ivec a, ivec b) { return _mm256_and_si256(a, b); }
+  static ivec bit_or(ivec a, ivec b) { return _mm256_or_si256(a, b); }
+  static vec int_to_float(ivec v) { return _mm256_cvtepi32_ps(v); }
+
   static vec min(vec a, vec b) { return _mm256_min_ps(a, b); }
   static vec round(vec v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // v * 2^n for whole n in [-126, 127]: 2^n built in the exponent bits.

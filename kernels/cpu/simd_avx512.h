@@ -86,6 +86,16 @@ struct Avx512 {
     }
   }
 
+  // 32-bit integer lanes, for unpacking GPTQ words (see gptq_layout.h).
+  using ivec = __m512i;
+  static ivec load_words(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static ivec set1_int(uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); }
+  template <int S>
+  static ivec shift_right(ivec v) { return _mm512_srli_epi32(v, S); }
+  static ivec bit_and(ivec a, ivec b) { return _mm512_and_si512(a, b); }
+  static ivec bit_or(ivec a, ivec b) { return _mm512_or_si512(a, b); }
+  static vec int_to_float(ivec v) { return _mm512_cvtepi32_ps(v); }
+
   static vec min(vec a, vec b) { return _mm512_min_ps(a, b); }
   static vec round(vec v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // v * 2^n for whole n in [-126, 127].

@@ -61,6 +61,16 @@ struct Scalar {
     return n > 0 ? load_weights<T>(p) : 0.0f;
   }
 
+  // 32-bit integer lanes, for unpacking GPTQ words (see gptq_layout.h).
+  using ivec = uint32_t;
+  static ivec load_words(const uint32_t* p) { return *p; }
+  static ivec set1_int(uint32_t v) { return v; }
+  template <int S>
+  static ivec shift_right(ivec v) { return v >> S; }
+  static ivec bit_and(ivec a, ivec b) { return a & b; }
+  static ivec bit_or(ivec a, ivec b) { return a | b; }
+  static vec int_to_float(ivec v) { return static_cast<float>(static_cast<int32_t>(v)); }
+
   static vec min(vec a, vec b) { return a < b ? a : b; }
   static vec round(vec v) { return std::nearbyint(v); }
   static vec ldexp(vec v, vec n) { return std::ldexp(v, static_cast<int>(n)); }
