@@ -18,6 +18,29 @@ void Linear::set_owned_weights(std::shared_ptr<const void> storage, const void* 
   owned = std::move(storage);
 }
 
+void Linear::set_packed(const QuantizedLinear& q) {
+  const cpu::GptqSource source{q.bits,          q.in_features,       q.out_features, q.n_groups,
+                               q.qweight.data(), q.zeros.data(), q.scales.data(),   q.g_idx.data()};
+  packed = cpu::pack_gptq(source);
+  weights = {nullptr, cpu::WeightType::F32, q.out_features, q.in_features, q.in_features};
+  owned.reset();
+}
+
+cpu::MatmulOutput Linear::output(float* y, int64_t ldy) const {
+  cpu::MatmulOutput out;
+  out.w = weights;
+  out.bias = bias_or_null();
+  out.y = y;
+  out.ldy = ldy;
+  out.gptq = packed.get();
+  return out;
+}
+
+int64_t Linear::weight_bytes() const {
+  if (packed) return packed->bytes();
+  return in_features() * out_features() * (weights.type == cpu::WeightType::F32 ? 4 : 2);
+}
+
 std::vector<LayerLinear> layer_linears(const ModelConfig& c) {
   const ArchSpec& arch = *c.arch;
   const LayerModuleNames& n = arch.layer;

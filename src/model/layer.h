@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/gptq_kernels.h"
 #include "model/config.h"
 #include "quant/quantized_linear.h"
 
@@ -24,8 +25,18 @@ struct Linear {
   // (fp32 working copies, dequantized GPTQ weights, transposed Conv1D
   // weights); `weights` points into it.
   std::shared_ptr<const void> owned;
-  // Set when the layer is GPTQ-quantized (loaded or produced by quantization).
+  // Set when the layer is GPTQ-quantized: the weights in the CPU kernels'
+  // packed layout (then `weights` carries only the shape).
+  std::shared_ptr<const cpu::PackedGptq> packed;
+  // The GPTQ tensors themselves, kept only for a model the quantizer made
+  // (saving needs them); a loaded model's stay in its checkpoint.
   std::shared_ptr<const QuantizedLinear> quantized;
+
+  // Makes this a GPTQ layer computed from packed weights.
+  void set_packed(const QuantizedLinear& source);
+  // What the kernels need to compute this layer's product into y.
+  cpu::MatmulOutput output(float* y, int64_t ldy) const;
+  int64_t weight_bytes() const;
 
   // Points this layer at in-memory fp32 weights [out_features][in_features].
   void set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features);

@@ -69,10 +69,8 @@ Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_
   if (quant_config_ && has_gptq_tensors(*checkpoint_, module)) {
     // GPTQ packs every linear [in, out] the same way, Conv1D or not.
     const GptqLinearTensors tensors = read_gptq_linear(*checkpoint_, module, in_features, out_features, *quant_config_);
-    auto quantized = std::make_shared<const QuantizedLinear>(quantized_linear_from_checkpoint(tensors, *quant_config_));
-    linear.set_owned_weights(quantized->dequantize(), out_features, in_features);
-    weight_bytes_ += quantized->packed_bytes();
-    linear.quantized = std::move(quantized);
+    linear.set_packed(quantized_linear_from_checkpoint(tensors, *quant_config_));
+    weight_bytes_ += linear.weight_bytes();
     n_params_ += in_features * out_features;
   } else if (stored_transposed) {
     bind_transposed(linear, module + ".weight", out_features, in_features);
@@ -168,9 +166,7 @@ std::unique_ptr<Model> Model::with_layers(const Model& base, std::vector<Decoder
       for (const LayerLinear& entry : linears) {
         const Linear* lin = &(l.*entry.member);
         *params += lin->in_features() * lin->out_features();
-        *bytes += lin->quantized ? lin->quantized->packed_bytes()
-                                 : lin->in_features() * lin->out_features() *
-                                       (lin->weights.type == cpu::WeightType::F32 ? 4 : 2);
+        *bytes += lin->weight_bytes();
       }
     }
   };

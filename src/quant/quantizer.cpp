@@ -192,10 +192,13 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
             options.rtn ? rtn_quantize_matrix(pool, w, linear.out_features(), linear.in_features(), gptq_options)
                         : gptq_quantize_matrix(pool, w, linear.out_features(), linear.in_features(),
                                                hessians.at(s->tap), gptq_options);
-        auto packed = std::make_shared<const QuantizedLinear>(quantized_linear_from_matrix(q, qc.group_size));
-        linear.set_owned_weights(packed->dequantize(), linear.out_features(), linear.in_features());
-        linear.quantized = packed;
-        (result.*(s->member)) = linear;
+        auto quantized = std::make_shared<const QuantizedLinear>(quantized_linear_from_matrix(q, qc.group_size));
+        // The working layer goes on in fp32 (its later groups and the next
+        // layer's inputs see the quantized weights); the result keeps them packed.
+        linear.set_owned_weights(quantized->dequantize(), linear.out_features(), linear.in_features());
+        Linear& kept = result.*(s->member);
+        kept.set_packed(*quantized);
+        kept.quantized = quantized;
 
         ModuleReport m;
         m.name = prefix + std::string(s->name);

@@ -79,14 +79,24 @@ struct TensorSet {
   }
 };
 
-std::vector<std::pair<std::string, const QuantizedLinear*>> quantized_modules(const Model& model) {
-  std::vector<std::pair<std::string, const QuantizedLinear*>> modules;
+// Every GPTQ linear with its tensors: the quantizer's own, or those of the
+// checkpoint the model was loaded from (read again now, so a loaded model
+// need not hold them).
+std::vector<std::pair<std::string, std::shared_ptr<const QuantizedLinear>>> quantized_modules(const Model& model) {
+  std::vector<std::pair<std::string, std::shared_ptr<const QuantizedLinear>>> modules;
   const std::vector<LayerLinear> linears = layer_linears(model.config());
   for (size_t i = 0; i < model.layers().size(); ++i) {
     const std::string prefix = model.layer_prefix(static_cast<int64_t>(i));
     for (const LayerLinear& entry : linears) {
       const Linear& linear = model.layers()[i].*entry.member;
-      if (linear.quantized) modules.emplace_back(prefix + entry.name, linear.quantized.get());
+      if (!linear.packed) continue;
+      std::shared_ptr<const QuantizedLinear> q = linear.quantized;
+      if (!q) {
+        const GptqLinearTensors tensors = read_gptq_linear(model.checkpoint(), prefix + entry.name, linear.in_features(),
+                                                           linear.out_features(), *model.quant_config());
+        q = std::make_shared<const QuantizedLinear>(quantized_linear_from_checkpoint(tensors, *model.quant_config()));
+      }
+      modules.emplace_back(prefix + entry.name, std::move(q));
     }
   }
   return modules;

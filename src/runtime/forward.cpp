@@ -44,7 +44,8 @@ void ForwardPass::for_each_row(ThreadPool& pool, int64_t rows, RowFn&& fn) {
 
 void ForwardPass::matmul(ThreadPool& pool, const Linear& linear, const float* x, int64_t ldx, int64_t rows, float* y,
                          int64_t ldy) {
-  cpu::matmul(pool, x, ldx, rows, linear.weights, linear.bias_or_null(), y, ldy);
+  const cpu::MatmulOutput out = linear.output(y, ldy);
+  cpu::matmul_multi(pool, x, ldx, rows, &out, 1);
 }
 
 const float* ForwardPass::block_input(ThreadPool& pool, int64_t rows, const float* hidden, const Norm& norm) {
@@ -70,9 +71,10 @@ void ForwardPass::project_qkv(ThreadPool& pool, const DecoderLayer& layer, const
   const int64_t H = config_.hidden_size, q_dim = config_.q_dim(), kv_dim = config_.kv_dim();
   const QkvLayout layout = model_.arch().qkv_layout;
   if (layout == QkvLayout::Separate) {
-    matmul(pool, layer.q_proj, input, H, rows, q_.data(), q_dim);
-    matmul(pool, layer.k_proj, input, H, rows, k_.data(), kv_dim);
-    matmul(pool, layer.v_proj, input, H, rows, v_.data(), kv_dim);
+    // One parallel step for the three products of the same input.
+    const cpu::MatmulOutput outs[] = {layer.q_proj.output(q_.data(), q_dim), layer.k_proj.output(k_.data(), kv_dim),
+                                      layer.v_proj.output(v_.data(), kv_dim)};
+    cpu::matmul_multi(pool, input, H, rows, outs, 3);
     return;
   }
   const int64_t qkv_dim = config_.qkv_dim();
@@ -148,11 +150,12 @@ bool ForwardPass::mlp_block(ThreadPool& pool, const Batch& batch, const DecoderL
   int64_t stride = I;
   const float* up = nullptr;
   switch (model_.arch().mlp) {
-    case MlpKind::Gated:
-      matmul(pool, layer.gate_proj, input, H, T, gate_.data(), I);
-      matmul(pool, layer.up_proj, input, H, T, up_.data(), I);
+    case MlpKind::Gated: {
+      const cpu::MatmulOutput outs[] = {layer.gate_proj.output(gate_.data(), I), layer.up_proj.output(up_.data(), I)};
+      cpu::matmul_multi(pool, input, H, T, outs, 2);
       up = up_.data();
       break;
+    }
     case MlpKind::FusedGated:
       stride = 2 * I;
       matmul(pool, layer.gate_up_proj, input, H, T, gate_.data(), stride);
