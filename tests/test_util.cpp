@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -32,10 +33,28 @@ double relative_l2(std::span<const float> a, std::span<const float> b) {
   return ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff);
 }
 
+namespace {
+// Removes this process's scratch directories when the test binary exits.
+struct ScratchCleanup {
+  std::vector<std::filesystem::path> dirs;
+  ~ScratchCleanup() {
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+ScratchCleanup& scratch_cleanup() {
+  static ScratchCleanup cleanup;
+  return cleanup;
+}
+}  // namespace
+
 std::string scratch_dir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(binary_dir()) / "test-scratch" / name;
+  // ctest runs test cases in parallel processes: keep their directories apart.
+  const std::filesystem::path dir =
+      std::filesystem::path(binary_dir()) / "test-scratch" / (name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  scratch_cleanup().dirs.push_back(dir);
   return dir.string();
 }
 
