@@ -1,6 +1,9 @@
 // CPU speed of libgptq against llama.cpp, measured side by side in one run.
 //
-//   bench_cpu [--model DIR] [--threads N] [--reps N] [--llama-cpp DIR] [--large]
+//   bench_cpu [--model DIR] [--threads N] [--reps N] [--llama-cpp DIR] [--large] [--no-mmap]
+//
+// Run it from the build directory: --large writes its 1.7 GB random model
+// into ./bench-large-llama once.
 //
 // Prefill (pp512: 512 prompt tokens from an empty context, logits of the
 // last one) and decode (tg128: 128 single-token steps from an empty
@@ -210,7 +213,7 @@ int main(int argc, char** argv) {
   std::string llama_dir = shared + "/peers/llama.cpp";
   std::string calib = shared + "/data/wikitext-2/valid.txt";
   int threads = 2, reps = 5;
-  bool large = false;
+  bool large = false, use_mmap = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -220,15 +223,19 @@ int main(int argc, char** argv) {
     else if (a == "--llama-cpp") llama_dir = value();
     else if (a == "--calib") calib = value();
     else if (a == "--large") large = true;
+    else if (a == "--no-mmap") use_mmap = false;
     else {
-      std::fprintf(stderr, "usage: %s [--model DIR] [--threads N] [--reps N] [--llama-cpp DIR] [--calib FILE] [--large]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--model DIR] [--threads N] [--reps N] [--llama-cpp DIR] [--calib FILE] [--large] [--no-mmap]\n", argv[0]);
       return 2;
     }
   }
   std::printf("%s; %d threads, median of %d runs\n\n", gptq_system_info(), threads, reps);
 
+  gptq_model_params load_params;
+  gptq_model_default_params(&load_params, sizeof load_params);
+  load_params.use_mmap = use_mmap ? 1 : 0;
   gptq_model* fp16 = nullptr;
-  check(gptq_model_load(model_dir.c_str(), nullptr, &fp16), "load");
+  check(gptq_model_load(model_dir.c_str(), &load_params, &fp16), "load");
   gptq_model* q4 = quantize_4bit(fp16, calib, threads);
   const Speeds ours16 = measure(fp16, threads, reps);
   const Speeds ours4 = measure(q4, threads, reps);
@@ -248,9 +255,9 @@ int main(int argc, char** argv) {
   if (large) {
     const std::string dir = make_large_model("bench-large-llama");
     gptq_model* big16 = nullptr;
-    check(gptq_model_load(dir.c_str(), nullptr, &big16), "load large");
+    check(gptq_model_load(dir.c_str(), &load_params, &big16), "load large");
     gptq_model* big4 = quantize_4bit(big16, "", threads);
-    const Speeds b16 = measure(big16, threads, 1), b4 = measure(big4, threads, 1);
+    const Speeds b16 = measure(big16, threads, 2), b4 = measure(big4, threads, 2);
     std::printf("\nrandom llama, hidden 2048, 16 layers (%s):\n", dir.c_str());
     std::printf("  decode fp16 %.1f tokens/s, 4-bit %.1f tokens/s: %.2fx\n", b16.decode, b4.decode, b4.decode / b16.decode);
     std::printf("  prefill fp16 %.1f tokens/s, 4-bit %.1f tokens/s\n", b16.prefill, b4.prefill);
