@@ -440,8 +440,9 @@ GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_from_texts(const gptq_model
                                                                 const char *const *texts,
                                                                 size_t n_texts, int32_t seqlen,
                                                                 gptq_calibration **out);
-/* From a file: JSON lines (".jsonl": one sample per line's "text", at most
- * n_samples of them) or plain text (random windows as above). */
+/* From a file: JSON lines (".jsonl": one sample per line, its "text" or its
+ * pre-tokenized "input_ids", at most n_samples of them, each cut to seqlen)
+ * or plain text (random windows as above). */
 GPTQ_API GPTQ_NODISCARD gptq_status gptq_calibration_from_file(const gptq_model *model,
                                                                const char *path,
                                                                int32_t n_samples, int32_t seqlen,

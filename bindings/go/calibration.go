@@ -41,8 +41,9 @@ func (m *Model) CalibrationFromTexts(texts []string, seqlen int) (*Calibration, 
 	})
 }
 
-// CalibrationFromFile reads a .jsonl file (one sample per line's "text", at
-// most samples) or plain text (random windows as CalibrationFromText).
+// CalibrationFromFile reads a .jsonl file (one sample per line's "text" or
+// "input_ids", at most samples) or plain text (random windows as
+// CalibrationFromText).
 func (m *Model) CalibrationFromFile(path string, samples, seqlen int, seed int64) (*Calibration, error) {
 	return use(m.h, func(h raw.Struct_SS_gptq_model) (*Calibration, error) {
 		return newCalibration(call(func() raw.Struct_SS_gptq_calibration {

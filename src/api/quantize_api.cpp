@@ -108,9 +108,7 @@ gptq_status gptq_calibration_from_file(const gptq_model* model, const char* path
     require_arg(path, "path");
     const Tokenizer& tokenizer = model_of(model).require_tokenizer();
     if (ends_with(path, ".jsonl") || ends_with(path, ".json")) {
-      std::vector<std::string> texts = read_jsonl_texts(path);
-      if (n_samples > 0 && texts.size() > static_cast<size_t>(n_samples)) texts.resize(n_samples);
-      publish(out, calibration_from_texts(tokenizer, texts, seqlen));
+      publish(out, calibration_from_jsonl(tokenizer, path, n_samples, seqlen));
     } else {
       publish(out, calibration_windows(tokenizer, read_text_file(path), n_samples, seqlen, seed));
     }

@@ -61,7 +61,7 @@ int run_quantize(int argc, char** argv) {
       {"no-true-sequential", "", "quantize all of a layer's linears from its float inputs"},
       {"damp", "F", "damping as a fraction of mean(diag H) (default 0.01)"},
       {"mse", "", "search each group's range for the least error"},
-      {"calib", "FILE", "calibration text (random windows) or .jsonl with a \"text\" field per line"},
+      {"calib", "FILE", "calibration text (random windows) or .jsonl with \"text\" or \"input_ids\" per line"},
       {"nsamples", "N", "calibration samples (default 128)"},
       {"seqlen", "N", "tokens per calibration sample (default 2048)"},
       {"seed", "N", "calibration sampling seed (default 0)"},

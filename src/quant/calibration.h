@@ -23,7 +23,11 @@ CalibrationSet calibration_windows(const Tokenizer& tokenizer, std::string_view 
 CalibrationSet calibration_from_texts(const Tokenizer& tokenizer, const std::vector<std::string>& texts,
                                       int32_t seqlen);
 
-// The "text" field of each line of a JSON-lines file.
-std::vector<std::string> read_jsonl_texts(const std::string& path);
+// One sample per line of a JSON-lines file, at most `n_samples` (all when
+// <= 0): a line's "input_ids" (token ids, used as they are, as AutoGPTQ takes
+// pre-tokenized examples) or its "text" (tokenized as calibration_from_texts
+// does), cut to `seqlen` tokens either way.
+CalibrationSet calibration_from_jsonl(const Tokenizer& tokenizer, const std::string& path, int32_t n_samples,
+                                      int32_t seqlen);
 
 }  // namespace gptq

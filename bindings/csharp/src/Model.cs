@@ -61,7 +61,7 @@ namespace LibGptq {
       return new Calibration(Handle.Use(m => Native.WithStrings(texts, list => gptq.calibration_from_texts(m, list, seqlen))));
     }
 
-    /// From a .jsonl file (one sample per line's "text") or plain text (random windows).
+    /// From a .jsonl file (one sample per line's "text" or "input_ids") or plain text (random windows).
     public Calibration CalibrationFromFile(string path, int samples, int seqlen, long seed) {
       return new Calibration(Handle.Use(m => gptq.calibration_from_file(m, path, samples, seqlen, seed)));
     }

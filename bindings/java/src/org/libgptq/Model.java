@@ -72,7 +72,7 @@ public final class Model extends NativeHandle<SWIGTYPE_p_gptq_model> {
                 list -> gptq.calibration_from_texts(m, list, seqlen))));
     }
 
-    /** From a .jsonl file (one sample per line's "text") or plain text (random windows). */
+    /** From a .jsonl file (one sample per line's "text" or "input_ids") or plain text (random windows). */
     public Calibration calibrationFromFile(Path file, int samples, int seqlen, long seed) {
         return new Calibration(use(m -> gptq.calibration_from_file(m, file.toString(), samples, seqlen, seed)));
     }
