@@ -24,7 +24,8 @@ add_custom_command(OUTPUT ${cs_assembly}
   DEPENDS ${cs_wrapper} ${cs_sources}
   COMMENT "Building LibGptq.dll"
   VERBATIM)
-add_custom_target(gptq_csharp_assembly ALL DEPENDS ${cs_assembly} gptq_csharp)
+add_custom_target(gptq_csharp_assembly ALL DEPENDS ${cs_assembly})
+add_dependencies(gptq_csharp_assembly gptq_csharp)
 install(FILES ${cs_assembly} DESTINATION ${CMAKE_INSTALL_DATADIR}/gptq/csharp)
 
 if(GPTQ_BUILD_EXAMPLES)
@@ -35,6 +36,7 @@ if(GPTQ_BUILD_EXAMPLES)
     DEPENDS ${cs_assembly} ${PROJECT_SOURCE_DIR}/examples/csharp/Generate.cs
     VERBATIM)
   add_custom_target(gptq_csharp_example ALL DEPENDS ${cs_example})
+  add_dependencies(gptq_csharp_example gptq_csharp_assembly)
 endif()
 
 find_program(NUNIT_CONSOLE nunit-console)
@@ -50,7 +52,8 @@ add_custom_command(OUTPUT ${cs_test_assembly}
     -out:${cs_test_assembly} ${cs_tests}
   DEPENDS ${cs_assembly} ${cs_tests}
   VERBATIM)
-add_custom_target(gptq_csharp_tests ALL DEPENDS ${cs_test_assembly} gptq_csharp_assembly)
+add_custom_target(gptq_csharp_tests ALL DEPENDS ${cs_test_assembly})
+add_dependencies(gptq_csharp_tests gptq_csharp_assembly)
 add_test(NAME bindings_csharp
   COMMAND ${NUNIT_CONSOLE} -nologo -noshadow -nothread -labels -xml=${cs_dir}/TestResult.xml ${cs_test_assembly})
 set_tests_properties(bindings_csharp PROPERTIES TIMEOUT 900

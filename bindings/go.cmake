@@ -49,6 +49,7 @@ if(GPTQ_BUILD_EXAMPLES)
     DEPENDS ${go_dir}/built ${PROJECT_SOURCE_DIR}/examples/go/main.go
     VERBATIM)
   add_custom_target(gptq_go_example ALL DEPENDS ${go_dir}/gptq-generate)
+  add_dependencies(gptq_go_example gptq_go)
 endif()
 
 if(GPTQ_BUILD_TESTS)

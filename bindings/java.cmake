@@ -33,7 +33,8 @@ add_custom_command(OUTPUT ${gptq_jar}
   DEPENDS ${java_wrapper} ${java_sources}
   COMMENT "Building gptq.jar"
   VERBATIM)
-add_custom_target(gptq_java ALL DEPENDS ${gptq_jar} gptq_jni)
+add_custom_target(gptq_java ALL DEPENDS ${gptq_jar})
+add_dependencies(gptq_java gptq_jni)
 install(FILES ${gptq_jar} DESTINATION ${CMAKE_INSTALL_DATADIR}/gptq/java)
 
 set(java_run ${Java_JAVA_EXECUTABLE} -Dlibgptq.jni=$<TARGET_FILE:gptq_jni>)
@@ -46,6 +47,7 @@ if(GPTQ_BUILD_EXAMPLES)
     DEPENDS ${gptq_jar} ${PROJECT_SOURCE_DIR}/examples/java/Generate.java
     VERBATIM)
   add_custom_target(gptq_java_example ALL DEPENDS ${example_classes}/Generate.class)
+  add_dependencies(gptq_java_example gptq_java)
 endif()
 
 find_file(JUNIT4_JAR NAMES junit4.jar PATHS /usr/share/java)
@@ -63,7 +65,8 @@ add_custom_command(OUTPUT ${test_classes}/.built
   COMMAND ${CMAKE_COMMAND} -E touch ${test_classes}/.built
   DEPENDS ${gptq_jar} ${java_tests}
   VERBATIM)
-add_custom_target(gptq_java_tests ALL DEPENDS ${test_classes}/.built gptq_java)
+add_custom_target(gptq_java_tests ALL DEPENDS ${test_classes}/.built)
+add_dependencies(gptq_java_tests gptq_java)
 set(test_names)
 foreach(source ${java_tests})
   get_filename_component(name ${source} NAME_WE)
