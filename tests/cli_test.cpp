@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -83,6 +84,42 @@ TEST(Cli, PerplexityJson) {
   EXPECT_EQ(j["windows"], 3);
   EXPECT_EQ(j["tokens_scored"], 3 * 127);
   EXPECT_GT(j["perplexity"].get<double>(), 5.0);
+
+  const Outcome read_in = run_command(gptq() + " perplexity --model " + tinydoc() + " --file " +
+                          gptq::test::shared_path("data/wikitext-2/test.txt") +
+                          " --ctx 128 --max-windows 3 --no-mmap --json");
+  ASSERT_EQ(read_in.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(read_in.out)["perplexity"], j["perplexity"]);
+}
+
+TEST(Cli, QuantizeFromJsonLinesWritesACheckpoint) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  const std::string dir = gptq::test::scratch_dir("cli-quantize");
+  const std::string calib = dir + "/calib.jsonl";
+  {
+    std::ofstream out(calib);
+    out << "{\"text\": \"The history of the city begins with a small harbour and a market.\"}\n";
+    out << "{\"input_ids\": [1, 415, 3340, 302, 272, 2990, 349, 1135, 297, 264, 1741, 287]}\n";
+  }
+  const std::string command = gptq() + " quantize --model " + tinydoc() + " --out " + dir + "/w4 --bits 4 " +
+                              "--group-size 64 --desc-act --calib " + calib + " --seqlen 64 --json";
+  const Outcome r = run_command(command);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["calibration_samples"], 2);
+  EXPECT_EQ(report["modules"].size(), 6u * 7u);
+  EXPECT_LT(report["weight_bytes_after"].get<double>(), 0.5 * report["weight_bytes_before"].get<double>());
+  const Outcome inspected = run_command(gptq() + " inspect " + dir + "/w4 --json");
+  ASSERT_EQ(inspected.exit_code, 0);
+  const auto info = nlohmann::json::parse(inspected.out);
+  EXPECT_EQ(info["quantization"]["bits"], 4);
+  EXPECT_EQ(info["quantization"]["group_size"], 64);
+
+  EXPECT_EQ(run_command(command).exit_code, 1);  // the output directory exists now
+  std::ofstream(calib) << "{\"input_ids\": [1, 99999999]}\n";
+  EXPECT_EQ(run_command(gptq() + " quantize --model " + tinydoc() + " --out " + dir + "/bad --calib " + calib +
+                        " --json").exit_code,
+            1);  // a token id past the vocabulary
 }
 
 TEST(Examples, CGenerateStreams) {

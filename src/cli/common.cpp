@@ -63,10 +63,11 @@ void finish_progress_line() {
   }
 }
 
-int load_model(const std::string& path, gptq_model** model) {
+int load_model(const std::string& path, gptq_model** model, bool use_mmap) {
   gptq_model_params params;
   gptq_model_default_params(&params, sizeof params);
   params.progress = progress_callback;
+  params.use_mmap = use_mmap ? 1 : 0;
   const gptq_status status = gptq_model_load(path.c_str(), &params, model);
   finish_progress_line();
   return status == GPTQ_OK ? kExitOk : report_failure(status);
@@ -76,10 +77,12 @@ std::vector<Option> run_options() {
   return {
       {"threads", "N", "worker threads (default: one per physical core)"},
       {"ctx", "N", "context length in tokens (default: the model's, at most 4096)"},
+      {"no-mmap", "", "read the weights into memory instead of mapping them"},
   };
 }
 
 bool read_run_options(const Args& args, RunOptions* out, std::string* error) {
+  out->no_mmap = args.has("no-mmap");
   return args.get_int("threads", 0, &out->threads, error) && args.get_int("ctx", 0, &out->n_ctx, error);
 }
 

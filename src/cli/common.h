@@ -29,12 +29,15 @@ void finish_progress_line();
 bool interrupted();
 
 // Loads a model with a progress bar; returns the exit code (kExitOk on success).
-int load_model(const std::string& path, gptq_model** model);
+// `use_mmap` false reads the weights into memory, for file systems or
+// machines that evict mapped pages under pressure.
+int load_model(const std::string& path, gptq_model** model, bool use_mmap = true);
 
 // Options shared by commands that run the model.
 struct RunOptions {
   long long threads = 0;
   long long n_ctx = 0;
+  bool no_mmap = false;
 };
 std::vector<Option> run_options();
 bool read_run_options(const Args& args, RunOptions* out, std::string* error);
