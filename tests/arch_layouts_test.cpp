@@ -20,18 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using test::status_of;
+
 std::string arch_dir(const char* arch) { return test::shared_path(std::string("fixtures/archs/") + arch); }
 Json arch_config(const char* arch) { return load_json_file(arch_dir(arch) + "/config.json"); }
-
-gptq_status status_of(const std::function<void()>& action, std::string* message) {
-  try {
-    action();
-    return GPTQ_OK;
-  } catch (const Error& e) {
-    *message = e.what();
-    return e.status();
-  }
-}
 
 ModelConfig parse_edited(const char* arch, const std::function<void(Json&)>& edit) {
   Json config = arch_config(arch);

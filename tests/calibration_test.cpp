@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/error.h"
 #include "io/json_file.h"
 #include "quant/calibration.h"
 #include "test_util.h"
@@ -29,18 +28,6 @@ class CalibrationTest : public ::testing::Test {
     return path;
   }
 
-  // The status and message of a failing call.
-  template <typename F>
-  std::pair<gptq_status, std::string> failure_of(F&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return {e.status(), e.what()};
-    }
-    ADD_FAILURE() << "expected a failure";
-    return {GPTQ_OK, ""};
-  }
-
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string dir_;
 };
@@ -59,7 +46,8 @@ TEST_F(CalibrationTest, WindowsAreSeededSlicesOfTheTokenizedText) {
     ASSERT_EQ(window.size(), 32u);
     EXPECT_NE(std::search(all.begin(), all.end(), window.begin(), window.end()), all.end());
   }
-  EXPECT_EQ(failure_of([&] { calibration_windows(*tokenizer_, "too short", 4, 512, 0); }).first,
+  std::string message;
+  EXPECT_EQ(status_of([&] { calibration_windows(*tokenizer_, "too short", 4, 512, 0); }, &message),
             GPTQ_ERR_INVALID_ARGUMENT);
 }
 
@@ -94,8 +82,9 @@ TEST_F(CalibrationTest, BadJsonLinesNameTheLine) {
   };
   for (const Case& c : cases) {
     const std::string path = write("bad.jsonl", c.content);
-    const auto [status, message] = failure_of([&] { calibration_from_jsonl(*tokenizer_, path, 0, 16); });
-    EXPECT_EQ(status, GPTQ_ERR_FORMAT) << c.content;
+    std::string message;
+    EXPECT_EQ(status_of([&] { calibration_from_jsonl(*tokenizer_, path, 0, 16); }, &message), GPTQ_ERR_FORMAT)
+        << c.content;
     EXPECT_NE(message.find(c.message), std::string::npos) << message;
   }
 }

@@ -13,13 +13,7 @@ namespace {
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 gptq_status open_status(const std::string& dir, std::string* message) {
-  try {
-    Checkpoint::open(dir, true, "");
-    return GPTQ_OK;
-  } catch (const Error& e) {
-    *message = e.what();
-    return e.status();
-  }
+  return test::status_of([&] { Checkpoint::open(dir, true, ""); }, message);
 }
 
 TEST(Checkpoint, ReadsShardsThroughTheIndex) {

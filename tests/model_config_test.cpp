@@ -73,13 +73,7 @@ TEST(ModelConfig, Llama3ScalingKeepsHighAndDividesLowFrequencies) {
 }
 
 gptq_status parse_status(const Json& config, std::string* message) {
-  try {
-    parse_model_config(config, "config.json");
-    return GPTQ_OK;
-  } catch (const Error& e) {
-    *message = e.what();
-    return e.status();
-  }
+  return test::status_of([&] { parse_model_config(config, "config.json"); }, message);
 }
 
 TEST(ModelConfig, ClearErrors) {

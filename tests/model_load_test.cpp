@@ -27,13 +27,7 @@ void rewrite_fixture(const std::string& dir, const std::function<void(std::vecto
 }
 
 gptq_status load_status(const std::string& dir, std::string* message) {
-  try {
-    Model::load(dir, {});
-    return GPTQ_OK;
-  } catch (const Error& e) {
-    *message = e.what();
-    return e.status();
-  }
+  return test::status_of([&] { Model::load(dir, {}); }, message);
 }
 
 TEST(ModelLoad, ShardedCheckpointGivesTheSameLogits) {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/error.h"
+
 namespace gptq::test {
 
 std::string shared_dir() {
@@ -21,6 +23,16 @@ std::string source_dir() { return GPTQ_SOURCE_DIR; }
 bool path_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+gptq_status status_of(const std::function<void()>& action, std::string* message) {
+  try {
+    action();
+    return GPTQ_OK;
+  } catch (const Error& e) {
+    *message = e.what();
+    return e.status();
+  }
 }
 
 double relative_l2(std::span<const float> a, std::span<const float> b) {

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "gptq.h"
 
 namespace gptq::test {
 
@@ -21,6 +24,10 @@ double relative_l2(std::span<const float> a, std::span<const float> b);
 
 // Makes a fresh empty directory under the build tree's scratch area.
 std::string scratch_dir(const std::string& name);
+
+// Runs an internal call: GPTQ_OK, or the status of the gptq::Error it threw
+// with its message in *message.
+gptq_status status_of(const std::function<void()>& action, std::string* message);
 
 }  // namespace gptq::test
 

@@ -32,6 +32,10 @@ CalibrationSet calibration_windows(const Tokenizer& tokenizer, std::string_view 
 
 namespace {
 
+void require_positive_seqlen(int32_t seqlen) {
+  if (seqlen <= 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "seqlen must be positive");
+}
+
 // An empty text adds no sample, not a lone BOS.
 std::vector<int32_t> text_tokens(const Tokenizer& tokenizer, std::string_view text) {
   if (text.empty()) return {};
@@ -61,7 +65,7 @@ std::vector<int32_t> token_ids(const Json& ids, const std::string& where) {
 
 CalibrationSet calibration_from_texts(const Tokenizer& tokenizer, const std::vector<std::string>& texts,
                                       int32_t seqlen) {
-  if (seqlen <= 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "seqlen must be positive");
+  require_positive_seqlen(seqlen);
   CalibrationSet samples;
   for (const std::string& text : texts) add_sample(samples, text_tokens(tokenizer, text), seqlen);
   if (samples.empty()) fail(GPTQ_ERR_INVALID_ARGUMENT, "the calibration texts hold no tokens");
@@ -70,7 +74,7 @@ CalibrationSet calibration_from_texts(const Tokenizer& tokenizer, const std::vec
 
 CalibrationSet calibration_from_jsonl(const Tokenizer& tokenizer, const std::string& path, int32_t n_samples,
                                       int32_t seqlen) {
-  if (seqlen <= 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "seqlen must be positive");
+  require_positive_seqlen(seqlen);
   std::istringstream lines(read_text_file(path));
   CalibrationSet samples;
   std::string line;
