@@ -186,6 +186,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     }
   };
   if (!directory_exists(dir)) fail(GPTQ_ERR_NOT_FOUND, "model directory '", dir, "' does not exist");
+  // Before any weight is read: a device that is not there fails at once.
+  const DeviceId device = resolve_device(options.device);
   const std::string config_path = join_path(dir, "config.json");
   const Json config_json = load_json_file(config_path);
 
@@ -243,6 +245,10 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     model->embedding_scale_ =
         round_to_weight_type(std::sqrt(static_cast<float>(c.hidden_size)), model->embed_tokens_.type);
   }
+
+  const FloatType gpu_compute = options.gpu_compute.value_or(
+      model->embed_tokens_.type == cpu::WeightType::BF16 ? FloatType::BF16 : FloatType::F16);
+  model->placement_ = plan_placement(c.n_layers, device, options.n_gpu_layers, gpu_compute);
 
   if (Tokenizer::present(dir)) {
     model->tokenizer_ = Tokenizer::load(dir, config_json);

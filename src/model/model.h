@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/placement.h"
 #include "io/checkpoint.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "model/config.h"
@@ -27,6 +28,12 @@ struct LoadOptions {
   bool round_rope_to_weight_dtype = false;
   // Called with (fraction, stage); returns false to cancel.
   std::function<bool(float, const char*)> progress;
+  // Where the model runs (resolve_device's spelling), how many decoder
+  // layers go on a GPU (-1: all), and the GPU parts' activation type (null:
+  // bf16 for bf16 checkpoints, fp16 otherwise).
+  std::string device = "cpu";
+  int32_t n_gpu_layers = -1;
+  std::optional<FloatType> gpu_compute;
 };
 
 class Model {
@@ -66,6 +73,10 @@ class Model {
   int64_t parameter_count() const { return n_params_; }
   int64_t weight_bytes() const { return weight_bytes_; }
 
+  const Placement& placement() const { return placement_; }
+  // Weight bytes held on GPUs.
+  int64_t gpu_weight_bytes() const { return gpu_weight_bytes_; }
+
  private:
   Model() = default;
   void bind_layer(int64_t index, DecoderLayer& layer);
@@ -90,6 +101,8 @@ class Model {
   float embedding_scale_ = 1.0f;
   int64_t n_params_ = 0;
   int64_t weight_bytes_ = 0;
+  Placement placement_;
+  int64_t gpu_weight_bytes_ = 0;
   std::string source_config_;  // config.json as read, for saving
   std::string dropped_prefix_;  // the base-model prefix this checkpoint's names leave out, if they do
  public:

@@ -1,0 +1,12 @@
+// The GPU queries of a build without GPU support.
+#include "backend/device.h"
+
+namespace gptq::gpu {
+
+const char* runtime_name() { return ""; }
+int device_count() { return 0; }
+std::string device_description(int) { return ""; }
+std::string unavailable_reason() { return "this build of libgptq has no GPU support (built without CUDA or HIP)"; }
+std::string unsupported_reason(int) { return "this build of libgptq has no GPU support"; }
+
+}  // namespace gptq::gpu
