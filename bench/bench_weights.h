@@ -15,6 +15,7 @@
 
 namespace bench {
 
+using namespace gptq;
 using namespace gptq::cpu;
 
 inline std::vector<float> random_vector(size_t n, std::mt19937& rng) {
@@ -27,11 +28,11 @@ inline std::vector<float> random_vector(size_t n, std::mt19937& rng) {
 // A fp16 weight matrix with random values.
 struct Matrix {
   std::vector<uint16_t> data;
-  DenseWeights w;
+  DenseMatrix w;
   Matrix(int64_t n, int64_t k, std::mt19937& rng) : data(n * k) {
     std::uniform_real_distribution<float> dist(-0.05f, 0.05f);
     for (uint16_t& h : data) h = gptq::float_to_fp16(dist(rng));
-    w = DenseWeights{data.data(), WeightType::F16, n, k, k};
+    w = DenseMatrix{data.data(), FloatType::F16, n, k, k};
   }
 };
 

@@ -168,17 +168,17 @@ TEST(ArchLoad, Conv1DWeightsAreTransposedOnceInTheirDtype) {
   GPTQ_REQUIRE_PATH(arch_dir("gpt2"));
   auto model = Model::load(arch_dir("gpt2"), {});
   const Linear& c_attn = model->layers()[0].qkv_proj;
-  ASSERT_EQ(c_attn.weights.type, cpu::WeightType::F16);
+  ASSERT_EQ(c_attn.dense_weights().type, FloatType::F16);
   ASSERT_EQ(c_attn.out_features(), 384);
   ASSERT_EQ(c_attn.in_features(), 128);
   const TensorView& stored = model->checkpoint().require("transformer.h.0.attn.c_attn.weight");  // [in, out]
   for (auto [row, col] : {std::pair<int64_t, int64_t>{0, 0}, {5, 17}, {383, 127}, {200, 64}}) {
     uint16_t want, got;
     std::memcpy(&want, stored.data + 2 * (col * 384 + row), 2);
-    std::memcpy(&got, static_cast<const uint8_t*>(c_attn.weights.data) + 2 * (row * 128 + col), 2);
+    std::memcpy(&got, static_cast<const uint8_t*>(c_attn.dense_weights().data) + 2 * (row * 128 + col), 2);
     EXPECT_EQ(got, want) << row << "," << col;
   }
-  EXPECT_EQ(model->lm_head().weights.data, model->embed_tokens().data);  // tied to wte
+  EXPECT_EQ(model->lm_head().dense_weights().data, model->embed_tokens().data);  // tied to wte
 }
 
 TEST(ArchLoad, ClearErrorsNamingTheTensor) {

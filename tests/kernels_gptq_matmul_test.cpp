@@ -28,7 +28,7 @@ struct RowsCase {
 // and that nothing outside the outputs was written.
 void check_rows(Isa isa, ThreadPool& pool, const GptqLayer& layer, const cpu::PackedGptq& packed, const RowsCase& c,
                 std::mt19937& rng) {
-  const cpu::GptqSource w = layer.source();
+  const GptqSource w = layer.source();
   const int64_t M = c.M, K = w.in_features, N = w.out_features;
   SCOPED_TRACE(testing::Message() << layer.shape << " M=" << M << " bias=" << c.bias << " padded=" << c.padded);
   const int64_t ldx = c.padded ? K + 3 : K, ldy = c.padded ? N + 5 : N;

@@ -39,11 +39,11 @@ TEST_P(KernelsGptqMulti, MixedDenseAndGptqMatchSeparateCallsBitForBit) {
   std::vector<uint16_t> dense_a(100 * K), dense_b(50 * K);
   for (uint16_t& h : dense_a) h = float_to_fp16(std::uniform_real_distribution<float>(-1, 1)(rng));
   for (uint16_t& h : dense_b) h = float_to_fp16(std::uniform_real_distribution<float>(-1, 1)(rng));
-  const cpu::DenseWeights dense[] = {{dense_a.data(), cpu::WeightType::F16, 100, K, K},
-                                     {dense_b.data(), cpu::WeightType::F16, 50, K, K}};
+  const DenseMatrix dense[] = {{dense_a.data(), FloatType::F16, 100, K, K},
+                                     {dense_b.data(), FloatType::F16, 50, K, K}};
   struct Product {
     const cpu::PackedGptq* gptq;
-    const cpu::DenseWeights* dense;
+    const DenseMatrix* dense;
     int64_t N;
   };
   const Product products[] = {{&packed[0], nullptr, 256}, {nullptr, &dense[0], 100}, {&packed[1], nullptr, 64},

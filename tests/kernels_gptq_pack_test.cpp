@@ -15,10 +15,10 @@ namespace {
 
 // Packing `layer` after `spoil` changes it must fail with INVALID_ARGUMENT
 // and a message naming `what`.
-void expect_rejected(const GptqLayer& valid, const std::function<void(GptqLayer&, cpu::GptqSource&)>& spoil,
+void expect_rejected(const GptqLayer& valid, const std::function<void(GptqLayer&, GptqSource&)>& spoil,
                      const char* what) {
   GptqLayer layer = valid;
-  cpu::GptqSource source = layer.source();
+  GptqSource source = layer.source();
   spoil(layer, source);
   try {
     cpu::pack_gptq(source);
@@ -33,7 +33,7 @@ TEST(KernelsGptqPack, RejectsInconsistentSources) {
   std::mt19937 rng(21);
   const GptqLayer valid = random_gptq_layer({4, 40, 10, 32, true}, rng);  // 2 groups
   using L = GptqLayer&;
-  using S = cpu::GptqSource&;
+  using S = GptqSource&;
   expect_rejected(valid, [](L, S s) { s.bits = 5; }, "bits");
   expect_rejected(valid, [](L, S s) { s.bits = 3; }, "K * bits");  // 40 * 3 is not a multiple of 32
   expect_rejected(valid, [](L, S s) { s.in_features = 0; }, "in_features");

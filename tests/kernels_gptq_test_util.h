@@ -35,7 +35,7 @@ struct GptqLayer {
   std::vector<int32_t> qweight, zeros, g_idx;
   std::vector<uint16_t> scales;
 
-  cpu::GptqSource source() const {
+  GptqSource source() const {
     return {shape.bits, shape.K, shape.N, n_groups, qweight.data(), zeros.data(), scales.data(), g_idx.data()};
   }
 };
@@ -75,7 +75,7 @@ inline GptqLayer random_gptq_layer(const GptqShape& shape, std::mt19937& rng) {
 // sum_k |s| (q + z) |x|, plus the bias. magnitudes() is [N][K] of |s| (q + z).
 class GptqErrorBound {
  public:
-  explicit GptqErrorBound(const cpu::GptqSource& w) : K_(w.in_features), magnitude_(w.out_features * K_) {
+  explicit GptqErrorBound(const GptqSource& w) : K_(w.in_features), magnitude_(w.out_features * K_) {
     for (int64_t n = 0; n < w.out_features; ++n) {
       for (int64_t k = 0; k < K_; ++k) {
         const int64_t g = w.g_idx[k];

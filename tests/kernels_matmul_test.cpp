@@ -15,9 +15,7 @@
 namespace gptq::test {
 namespace {
 
-using cpu::DenseWeights;
 using cpu::Isa;
-using cpu::WeightType;
 
 constexpr float kSentinel = -12345.0f;
 
@@ -36,13 +34,13 @@ const Shape kShapes[] = {
     {6, 31, 15},   {12, 32, 16},  {25, 5, 9},      {16, 70, 200},  {32, 45, 130},  {40, 300, 64},
 };
 
-size_t element_bytes(WeightType type) { return type == WeightType::F32 ? 4 : 2; }
+size_t element_bytes(FloatType type) { return type == FloatType::F32 ? 4 : 2; }
 
 // A weight matrix in its own guarded buffer: NaN in the row padding, and
 // either ending right at an unreadable page or starting at an odd address.
 class Weights {
  public:
-  Weights(const std::vector<float>& values, int64_t N, int64_t K, WeightType type, bool padded, bool odd_start)
+  Weights(const std::vector<float>& values, int64_t N, int64_t K, FloatType type, bool padded, bool odd_start)
       : stride_(padded ? K + 5 : K),
         bytes_(static_cast<size_t>(std::max<int64_t>((N - 1) * stride_ + K, 0)) * element_bytes(type)),
         buffer_(bytes_ + (odd_start ? 1 : 0)) {
@@ -52,28 +50,28 @@ class Weights {
       for (int64_t k = 0; k < stride_ && n * stride_ + k < (N - 1) * stride_ + K; ++k) {
         const float f = k < K ? values[n * K + k] : std::numeric_limits<float>::quiet_NaN();
         uint8_t* p = data + (n * stride_ + k) * es;
-        if (type == WeightType::F32) {
+        if (type == FloatType::F32) {
           std::memcpy(p, &f, 4);
         } else {
-          const uint16_t h = type == WeightType::F16 ? float_to_fp16(f) : float_to_bf16(f);
+          const uint16_t h = type == FloatType::F16 ? float_to_fp16(f) : float_to_bf16(f);
           std::memcpy(p, &h, 2);
         }
       }
     }
-    w_ = DenseWeights{data, type, N, K, stride_};
+    w_ = DenseMatrix{data, type, N, K, stride_};
   }
-  const DenseWeights& get() const { return w_; }
+  const DenseMatrix& get() const { return w_; }
 
  private:
   int64_t stride_;
   size_t bytes_;
   GuardedBuffer buffer_;
-  DenseWeights w_;
+  DenseMatrix w_;
 };
 
 struct Case {
   Shape shape;
-  WeightType type;
+  FloatType type;
   bool bias, padded, odd_start;
 };
 
@@ -86,7 +84,7 @@ void check_case(Isa isa, ThreadPool& pool, const Case& c, std::mt19937& rng) {
                                   << " bias=" << c.bias << " padded=" << c.padded << " odd=" << c.odd_start);
   const int64_t ldx = c.padded ? K + 3 : K, ldy = c.padded ? N + 7 : N;
   const Weights weights(random_floats(N * K, rng), N, K, c.type, c.padded, c.odd_start);
-  const DenseWeights& w = weights.get();
+  const DenseMatrix& w = weights.get();
   GuardedBuffer x_buffer(static_cast<size_t>(std::max<int64_t>((M - 1) * ldx + K, 0)) * 4);
   float* x = reinterpret_cast<float*>(x_buffer.data());
   const std::vector<float> x_values = random_floats(M * ldx, rng);
@@ -124,7 +122,7 @@ TEST_P(KernelsMatmul, MatchesReferenceOnOddShapes) {
   ThreadPool pool(2);
   std::mt19937 rng(42);
   for (const Shape& shape : kShapes) {
-    for (WeightType type : {WeightType::F32, WeightType::F16, WeightType::BF16}) {
+    for (FloatType type : {FloatType::F32, FloatType::F16, FloatType::BF16}) {
       // Alternate the layout variants so every shape meets each of them
       // with some type.
       const int variant = int(type) + int(&shape - kShapes);
@@ -139,14 +137,14 @@ TEST_P(KernelsMatmul, MatchesReferenceOnOddShapes) {
 // quiets signalling ones), in a row that ends at an unreadable page.
 TEST_P(KernelsMatmul, RowToFloatConvertsEveryBitPatternExactly) {
   GPTQ_REQUIRE_ISA(GetParam());
-  for (WeightType type : {WeightType::F16, WeightType::BF16, WeightType::F32}) {
+  for (FloatType type : {FloatType::F16, FloatType::BF16, FloatType::F32}) {
     const int64_t n = 65536 + 7;  // + a partial vector
     GuardedBuffer buffer(n * element_bytes(type));
     for (int64_t i = 0; i < n; ++i) {
-      const uint32_t bits = type == WeightType::F32 ? static_cast<uint32_t>(i * 65537u) : static_cast<uint32_t>(i);
+      const uint32_t bits = type == FloatType::F32 ? static_cast<uint32_t>(i * 65537u) : static_cast<uint32_t>(i);
       std::memcpy(buffer.data() + i * element_bytes(type), &bits, element_bytes(type));
     }
-    const DenseWeights w{buffer.data(), type, 1, n, n};
+    const DenseMatrix w{buffer.data(), type, 1, n, n};
     std::vector<float> got(n), want(n);
     cpu::dense_row_to_float(GetParam(), w, 0, got.data());
     cpu::reference::dense_row_to_float(w, 0, want.data());
@@ -166,7 +164,7 @@ TEST_P(KernelsMatmul, EmptyProblemsWriteNothingOrBias) {
   ThreadPool pool(2);
   std::mt19937 rng(7);
   for (const Shape& shape : {Shape{0, 5, 5}, Shape{5, 0, 5}, Shape{5, 5, 0}, Shape{0, 0, 0}}) {
-    for (bool bias : {false, true}) check_case(GetParam(), pool, {shape, WeightType::F16, bias, true, false}, rng);
+    for (bool bias : {false, true}) check_case(GetParam(), pool, {shape, FloatType::F16, bias, true, false}, rng);
   }
 }
 
@@ -178,7 +176,7 @@ TEST_P(KernelsMatmul, ResultDoesNotDependOnThreadCount) {
                              Shape{7, 5, 513}, Shape{64, 40, 1000}}) {
     const auto [M, N, K] = shape;
     const std::vector<float> x = random_floats(M * K, rng), bias = random_floats(N, rng);
-    const Weights weights(random_floats(N * K, rng), N, K, WeightType::BF16, false, false);
+    const Weights weights(random_floats(N * K, rng), N, K, FloatType::BF16, false, false);
     std::vector<float> first(M * N);
     for (ThreadPool& pool : pools) {
       std::vector<float> y(M * N);
@@ -203,7 +201,7 @@ TEST(KernelsMatmulDispatch, ActiveIsaIsSupportedAndDefaultEntryPointMatches) {
   std::mt19937 rng(5);
   const int64_t M = 3, N = 70, K = 90;
   const std::vector<float> x = random_floats(M * K, rng);
-  const Weights weights(random_floats(N * K, rng), N, K, WeightType::F16, false, false);
+  const Weights weights(random_floats(N * K, rng), N, K, FloatType::F16, false, false);
   std::vector<float> a(M * N), b(M * N);
   cpu::matmul(pool, x.data(), K, M, weights.get(), nullptr, a.data(), N);
   cpu::matmul(active, pool, x.data(), K, M, weights.get(), nullptr, b.data(), N);
@@ -215,13 +213,13 @@ TEST(KernelsMatmulDispatch, MultiMatchesSeparateCallsBitForBit) {
   std::mt19937 rng(9);
   struct Product {
     int64_t N, K;
-    WeightType type;
+    FloatType type;
     bool bias;
   };
   // q/k/v-like products, plus degenerate ones mixed in.
-  const Product products[] = {{384, 96, WeightType::F16, false}, {128, 96, WeightType::BF16, true},
-                              {0, 96, WeightType::F16, false},   {40, 0, WeightType::F32, true},
-                              {77, 96, WeightType::F32, true},   {2000, 96, WeightType::F16, false}};
+  const Product products[] = {{384, 96, FloatType::F16, false}, {128, 96, FloatType::BF16, true},
+                              {0, 96, FloatType::F16, false},   {40, 0, FloatType::F32, true},
+                              {77, 96, FloatType::F32, true},   {2000, 96, FloatType::F16, false}};
   for (int64_t M : {1, 3, 40, 300}) {
     SCOPED_TRACE(testing::Message() << "M=" << M);
     const int64_t ldx = 101;
@@ -253,7 +251,7 @@ TEST(KernelsMatmulDispatch, UnsupportedIsaThrowsInsteadOfCrashing) {
     ThreadPool pool(1);
     float x = 1, y = 0;
     const float w = 1;
-    EXPECT_ANY_THROW(cpu::matmul(isa, pool, &x, 1, 1, DenseWeights{&w, WeightType::F32, 1, 1, 1}, nullptr, &y, 1));
+    EXPECT_ANY_THROW(cpu::matmul(isa, pool, &x, 1, 1, DenseMatrix{&w, FloatType::F32, 1, 1, 1}, nullptr, &y, 1));
   }
 }
 

@@ -108,8 +108,8 @@ TEST(ModelLoad, ReadsWithoutMmapToo) {
   LoadOptions options;
   options.use_mmap = false;
   auto model = Model::load(src, options);
-  EXPECT_EQ(model->weight_type(), cpu::WeightType::BF16);
-  EXPECT_EQ(model->lm_head().weights.data, model->embed_tokens().data);  // tied
+  EXPECT_EQ(model->weight_type(), FloatType::BF16);
+  EXPECT_EQ(model->lm_head().dense_weights().data, model->embed_tokens().data);  // tied
 }
 
 TEST(ModelLoad, ProgressCanCancel) {

@@ -128,7 +128,7 @@ void attention_tile(const AttentionProblem& p, const int32_t* tokens, int n_toke
 
   for (int32_t j0 = lo; j0 <= hi; j0 += BK) {
     const int jn = hi - j0 + 1 < BK ? hi - j0 + 1 : BK;
-    pack_b<V, WeightType::F32>(reinterpret_cast<const uint8_t*>(k_cache + int64_t{j0} * D), int64_t{D} * 4, jn, D,
+    pack_b<V, FloatType::F32>(reinterpret_cast<const uint8_t*>(k_cache + int64_t{j0} * D), int64_t{D} * 4, jn, D,
                                k_pack);
     for (int pi = 0; pi < panels; ++pi) {
       const int valid = rows - pi * MR < MR ? rows - pi * MR : MR;

@@ -25,23 +25,14 @@
 
 #include <cstdint>
 
+#include "core/dense_matrix.h"
 #include "core/thread_pool.h"
 
 namespace gptq::cpu {
 
-enum class WeightType : uint8_t { F32, F16, BF16 };
-
-struct DenseWeights {
-  const void* data = nullptr;
-  WeightType type = WeightType::F32;
-  int64_t n_rows = 0;      // N: output features
-  int64_t n_cols = 0;      // K: input features
-  int64_t row_stride = 0;  // elements from one row to the next (>= n_cols)
-};
-
 // y[m, n] = bias[n] + sum_k x[m, k] * W[n, k], for m < M and n < N.
 // bias may be null. x and y must not overlap.
-void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
+void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseMatrix& w, const float* bias,
             float* y, int64_t ldy);
 
 class PackedGptq;  // gptq_kernels.h
@@ -51,7 +42,7 @@ class PackedGptq;  // gptq_kernels.h
 // which in decode saves a thread hand-off per matrix; the results are the
 // same, bit for bit, as separate matmul() / matmul_gptq() calls.
 struct MatmulOutput {
-  DenseWeights w;               // ignored when gptq is set
+  DenseMatrix w;               // ignored when gptq is set
   const float* bias = nullptr;  // may be null
   float* y = nullptr;
   int64_t ldy = 0;
@@ -61,7 +52,7 @@ void matmul_multi(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, cons
                   int n_outputs);
 
 // Copies row `row` of `w` into fp32 (embedding lookup).
-void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
+void dense_row_to_float(const DenseMatrix& w, int64_t row, float* out);
 
 struct AttentionProblem {
   int32_t n_tokens = 0;
@@ -105,18 +96,18 @@ Isa resolve_isa(const char* requested, Isa best);
 // The kernels of one given ISA, whatever active_isa() says: for tests and
 // benchmarks, which compare every variant this machine can run. Throws
 // gptq::Error (GPTQ_ERR_UNSUPPORTED) when !isa_supported(isa).
-void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
+void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseMatrix& w,
             const float* bias, float* y, int64_t ldy);
 void matmul_multi(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const MatmulOutput* outputs,
                   int n_outputs);
 void attention(Isa isa, ThreadPool& pool, const AttentionProblem& problem);
-void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out);
+void dense_row_to_float(Isa isa, const DenseMatrix& w, int64_t row, float* out);
 
 // Reference implementations: straightforward loops, single-threaded.
 namespace reference {
-void matmul(const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias, float* y, int64_t ldy);
+void matmul(const float* x, int64_t ldx, int64_t M, const DenseMatrix& w, const float* bias, float* y, int64_t ldy);
 void attention(const AttentionProblem& problem);
-void dense_row_to_float(const DenseWeights& w, int64_t row, float* out);
+void dense_row_to_float(const DenseMatrix& w, int64_t row, float* out);
 }  // namespace reference
 
 }  // namespace gptq::cpu

@@ -94,7 +94,7 @@ MatmulArgs product_args(const float* x, int64_t ldx, int64_t M, const MatmulOutp
   if (out.gptq != nullptr) {
     const GptqLayout& layout = out.gptq->layout();
     args.gptq = &layout;
-    args.w = DenseWeights{nullptr, WeightType::F32, layout.n_cols, layout.k_rows, layout.k_rows};
+    args.w = DenseMatrix{nullptr, FloatType::F32, layout.n_cols, layout.k_rows, layout.k_rows};
   }
   return args;
 }
@@ -112,13 +112,13 @@ void run_multi(const KernelSet& ks, ThreadPool& pool, const float* x, int64_t ld
 
 }  // namespace
 
-void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias,
+void matmul(ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseMatrix& w, const float* bias,
             float* y, int64_t ldy) {
   const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
   run_matmul(active_set(), pool, &args, 1);
 }
 
-void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseWeights& w,
+void matmul(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t M, const DenseMatrix& w,
             const float* bias, float* y, int64_t ldy) {
   const MatmulArgs args{x, ldx, M, w, bias, y, ldy};
   run_matmul(kernel_set(isa), pool, &args, 1);
@@ -146,9 +146,9 @@ void matmul_gptq(Isa isa, ThreadPool& pool, const float* x, int64_t ldx, int64_t
   run_multi(kernel_set(isa), pool, x, ldx, M, &out, 1);
 }
 
-void dense_row_to_float(const DenseWeights& w, int64_t row, float* out) { active_set().row_to_float(w, row, out); }
+void dense_row_to_float(const DenseMatrix& w, int64_t row, float* out) { active_set().row_to_float(w, row, out); }
 
-void dense_row_to_float(Isa isa, const DenseWeights& w, int64_t row, float* out) {
+void dense_row_to_float(Isa isa, const DenseMatrix& w, int64_t row, float* out) {
   kernel_set(isa).row_to_float(w, row, out);
 }
 

@@ -83,7 +83,7 @@ void gemm_blocks(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int
 
 template <class V>
 void gemm(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
-  with_weight_type(args.w.type, [&]<WeightType T>() {
+  with_weight_type(args.w.type, [&]<FloatType T>() {
     constexpr int64_t esize = weight_bytes(T);
     const int64_t row_bytes = args.w.row_stride * esize;
     const uint8_t* w = static_cast<const uint8_t*>(args.w.data);

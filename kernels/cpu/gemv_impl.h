@@ -26,7 +26,7 @@ namespace {  // internal linkage: see kernel_set.h
 constexpr int64_t kPrefetchBytes = 8192;
 
 // R rows of W (from w) against MB rows of x; y points at y[0, first row].
-template <class V, WeightType T, int R, int MB>
+template <class V, FloatType T, int R, int MB>
 void gemv_tile(const float* x, int64_t ldx, const uint8_t* w, int64_t row_bytes, int64_t K, const float* bias,
                float* y, int64_t ldy) {
   using vec = typename V::vec;
@@ -64,7 +64,7 @@ void gemv_tile(const float* x, int64_t ldx, const uint8_t* w, int64_t row_bytes,
   }
 }
 
-template <class V, WeightType T, int R>
+template <class V, FloatType T, int R>
 void gemv_rows(const MatmulArgs& a, const uint8_t* w, int64_t row_bytes, int64_t n) {
   const uintptr_t ahead = reinterpret_cast<uintptr_t>(w) + kPrefetchBytes;
   for (int64_t offset = 0; offset < R * row_bytes; offset += 64) {
@@ -84,7 +84,7 @@ void gemv_rows(const MatmulArgs& a, const uint8_t* w, int64_t row_bytes, int64_t
   }
 }
 
-template <class V, WeightType T>
+template <class V, FloatType T>
 void gemv_typed(const MatmulArgs& a, int64_t n0, int64_t n1) {
   constexpr int R = V::kGemvRows;
   const int64_t row_bytes = a.w.row_stride * weight_bytes(T);
@@ -96,7 +96,7 @@ void gemv_typed(const MatmulArgs& a, int64_t n0, int64_t n1) {
 
 template <class V>
 void gemv(const MatmulArgs& args, int64_t n0, int64_t n1) {
-  with_weight_type(args.w.type, [&]<WeightType T>() { gemv_typed<V, T>(args, n0, n1); });
+  with_weight_type(args.w.type, [&]<FloatType T>() { gemv_typed<V, T>(args, n0, n1); });
 }
 
 }  // namespace

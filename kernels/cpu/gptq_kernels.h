@@ -18,31 +18,15 @@
 #include "core/thread_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/gptq_layout.h"
+#include "kernels/gptq_source.h"
 
 namespace gptq::cpu {
-
-// One quantized linear in the checkpoint's format (shared/docs/GPTQ_FORMAT.md),
-// borrowed for the repack: qweight [K*bits/32][N] (b-bit values in a
-// little-endian bit stream down each column), zeros [G][N] (true zero
-// points, 0..2^bits; v1 checkpoints give 2^bits), scales [G][N] fp16 bits,
-// g_idx [K] (group of each input column, 0..G-1).
-struct GptqSource {
-  int bits = 4;
-  int64_t in_features = 0;   // K
-  int64_t out_features = 0;  // N
-  int64_t n_groups = 0;      // G
-  const int32_t* qweight = nullptr;
-  const int32_t* zeros = nullptr;
-  const uint16_t* scales_fp16 = nullptr;
-  const int32_t* g_idx = nullptr;
-};
 
 // The repacked weights; immutable, shareable between threads.
 class PackedGptq {
  public:
   // Throws gptq::Error (GPTQ_ERR_INVALID_ARGUMENT) on an inconsistent
-  // source: bits not 2/3/4/8, K*bits not a multiple of 32, a zero point
-  // outside [0, 2^bits], a g_idx outside [0, G), a non-finite scale.
+  // source (validate_gptq_source).
   explicit PackedGptq(const GptqSource& source);
   PackedGptq(const PackedGptq&) = delete;
   PackedGptq& operator=(const PackedGptq&) = delete;

@@ -83,8 +83,8 @@ struct TileColumns {
   void load_header(int64_t offset, typename V::vec* scale, typename V::vec* scaled_neg_zero) const {
     for (int v = 0; v < NV; ++v) {
       const uint8_t* at = header + offset + 2 * v * V::W;
-      scale[v] = V::template load_weights<WeightType::F16>(at);
-      scaled_neg_zero[v] = V::mul(scale[v], V::template load_weights<WeightType::F16>(at + 2 * kPanelColumns));
+      scale[v] = V::template load_weights<FloatType::F16>(at);
+      scaled_neg_zero[v] = V::mul(scale[v], V::template load_weights<FloatType::F16>(at + 2 * kPanelColumns));
     }
   }
 };

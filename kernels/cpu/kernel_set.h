@@ -22,7 +22,7 @@ struct MatmulArgs {
   const float* x = nullptr;
   int64_t ldx = 0;
   int64_t M = 0;
-  DenseWeights w;
+  DenseMatrix w;
   const float* bias = nullptr;
   float* y = nullptr;
   int64_t ldy = 0;
@@ -64,7 +64,7 @@ struct KernelSet {
   void (*gptq_gemv)(const MatmulArgs& args, int64_t n0, int64_t n1, float* scratch);
   void (*gptq_gemm)(const MatmulArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
   // Row `row` of w converted to fp32 (embedding lookup).
-  void (*row_to_float)(const DenseWeights& w, int64_t row, float* out);
+  void (*row_to_float)(const DenseMatrix& w, int64_t row, float* out);
   // Attention for n_tokens tokens of one sequence, sorted by position
   // (token indices into the problem), and the query heads of kv head
   // `kv_head`. scratch holds attention_scratch_floats(rows, head_dim).

@@ -58,7 +58,7 @@ void fill_bias(const MatmulArgs& a) {
 
 int64_t weight_bytes(const MatmulArgs& a) {
   if (a.gptq != nullptr) return a.w.n_rows * a.w.n_cols * a.gptq->bits / 8;
-  return a.w.n_rows * a.w.n_cols * (a.w.type == WeightType::F32 ? 4 : 2);
+  return a.w.n_rows * a.w.n_cols * (a.w.type == FloatType::F32 ? 4 : 2);
 }
 
 // Decode: ranges of rows of W of at least kGemvBytesPerThread bytes, in

@@ -21,23 +21,23 @@
 namespace gptq::cpu {
 namespace {  // internal linkage: see kernel_set.h
 
-constexpr int64_t weight_bytes(WeightType type) { return type == WeightType::F32 ? 4 : 2; }
+constexpr int64_t weight_bytes(FloatType type) { return type == FloatType::F32 ? 4 : 2; }
 
 // Calls f.operator()<T>() for the run-time weight type, so kernels are
 // instantiated per type and the inner loops carry no type switch.
 template <class F>
-void with_weight_type(WeightType type, F&& f) {
+void with_weight_type(FloatType type, F&& f) {
   switch (type) {
-    case WeightType::F32: return f.template operator()<WeightType::F32>();
-    case WeightType::F16: return f.template operator()<WeightType::F16>();
-    case WeightType::BF16: return f.template operator()<WeightType::BF16>();
+    case FloatType::F32: return f.template operator()<FloatType::F32>();
+    case FloatType::F16: return f.template operator()<FloatType::F16>();
+    case FloatType::BF16: return f.template operator()<FloatType::BF16>();
   }
 }
 
 // One whole row of W in fp32.
 template <class V>
-void row_to_float(const DenseWeights& w, int64_t row, float* out) {
-  with_weight_type(w.type, [&]<WeightType T>() {
+void row_to_float(const DenseMatrix& w, int64_t row, float* out) {
+  with_weight_type(w.type, [&]<FloatType T>() {
     constexpr int64_t esize = weight_bytes(T);
     const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.row_stride * esize;
     int64_t k = 0;
@@ -51,7 +51,7 @@ void row_to_float(const DenseWeights& w, int64_t row, float* out) {
 
 // rows x kc block of W starting at `w` (row stride in bytes) into
 // ceil(rows / NR) panels of kc x NR floats.
-template <class V, WeightType T>
+template <class V, FloatType T>
 void pack_b(const uint8_t* w, int64_t row_bytes, int64_t rows, int64_t kc, float* out) {
   using vec = typename V::vec;
   constexpr int W = V::W, NR = V::W * V::kNV;

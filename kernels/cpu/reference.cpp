@@ -10,20 +10,20 @@
 namespace gptq::cpu {
 namespace {
 
-float weight_at(const DenseWeights& w, int64_t n, int64_t k) {
+float weight_at(const DenseMatrix& w, int64_t n, int64_t k) {
   const int64_t index = n * w.row_stride + k;
   switch (w.type) {
-    case WeightType::F32: {
+    case FloatType::F32: {
       float f;
       std::memcpy(&f, static_cast<const uint8_t*>(w.data) + 4 * index, 4);
       return f;
     }
-    case WeightType::F16: {
+    case FloatType::F16: {
       uint16_t h;
       std::memcpy(&h, static_cast<const uint8_t*>(w.data) + 2 * index, 2);
       return fp16_to_float(h);
     }
-    case WeightType::BF16: {
+    case FloatType::BF16: {
       uint16_t b;
       std::memcpy(&b, static_cast<const uint8_t*>(w.data) + 2 * index, 2);
       return bf16_to_float(b);
@@ -36,11 +36,11 @@ float weight_at(const DenseWeights& w, int64_t n, int64_t k) {
 
 namespace reference {
 
-void dense_row_to_float(const DenseWeights& w, int64_t row, float* out) {
+void dense_row_to_float(const DenseMatrix& w, int64_t row, float* out) {
   for (int64_t k = 0; k < w.n_cols; ++k) out[k] = weight_at(w, row, k);
 }
 
-void matmul(const float* x, int64_t ldx, int64_t M, const DenseWeights& w, const float* bias, float* y, int64_t ldy) {
+void matmul(const float* x, int64_t ldx, int64_t M, const DenseMatrix& w, const float* bias, float* y, int64_t ldy) {
   for (int64_t m = 0; m < M; ++m) {
     for (int64_t n = 0; n < w.n_rows; ++n) {
       float acc = 0.0f;

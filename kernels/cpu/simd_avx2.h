@@ -68,11 +68,11 @@ struct Avx2 {
     return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
   }
 
-  template <WeightType T>
+  template <FloatType T>
   static vec load_weights(const void* p) {
-    if constexpr (T == WeightType::F32) {
+    if constexpr (T == FloatType::F32) {
       return _mm256_loadu_ps(static_cast<const float*>(p));
-    } else if constexpr (T == WeightType::F16) {
+    } else if constexpr (T == FloatType::F16) {
       return _mm256_cvtph_ps(_mm_loadu_si128(static_cast<const __m128i*>(p)));
     } else {
       const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(static_cast<const __m128i*>(p)));
@@ -80,9 +80,9 @@ struct Avx2 {
     }
   }
   // The first n (< W) weights, rest zero, never reading past them.
-  template <WeightType T>
+  template <FloatType T>
   static vec load_weights(const void* p, int n) {
-    if constexpr (T == WeightType::F32) {
+    if constexpr (T == FloatType::F32) {
       return load_part(static_cast<const float*>(p), n);
     } else {
       alignas(16) uint16_t tail[8] = {};

@@ -60,11 +60,11 @@ struct Avx512 {
   static float reduce_max(vec v) { return _mm512_reduce_max_ps(v); }
 
   // W weights of type T from p (no alignment), converted to fp32.
-  template <WeightType T>
+  template <FloatType T>
   static vec load_weights(const void* p) {
-    if constexpr (T == WeightType::F32) {
+    if constexpr (T == FloatType::F32) {
       return _mm512_loadu_ps(p);
-    } else if constexpr (T == WeightType::F16) {
+    } else if constexpr (T == FloatType::F16) {
       return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
     } else {
       const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
@@ -73,12 +73,12 @@ struct Avx512 {
   }
   // The first n (< W) weights; the rest of the vector is zero and the bytes
   // past them are never read (the last row of a mapped file may end there).
-  template <WeightType T>
+  template <FloatType T>
   static vec load_weights(const void* p, int n) {
     const mask m = make_mask(n);
-    if constexpr (T == WeightType::F32) {
+    if constexpr (T == FloatType::F32) {
       return _mm512_maskz_loadu_ps(m, p);
-    } else if constexpr (T == WeightType::F16) {
+    } else if constexpr (T == FloatType::F16) {
       return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
     } else {
       const __m512i wide = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));

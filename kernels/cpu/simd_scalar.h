@@ -44,19 +44,19 @@ struct Scalar {
   static float reduce_add(vec v) { return v; }
   static float reduce_max(vec v) { return v; }
 
-  template <WeightType T>
+  template <FloatType T>
   static vec load_weights(const void* p) {
-    if constexpr (T == WeightType::F32) {
+    if constexpr (T == FloatType::F32) {
       float f;
       std::memcpy(&f, p, sizeof f);
       return f;
     } else {
       uint16_t h;
       std::memcpy(&h, p, sizeof h);
-      return T == WeightType::F16 ? fp16_to_float(h) : bf16_to_float(h);
+      return T == FloatType::F16 ? fp16_to_float(h) : bf16_to_float(h);
     }
   }
-  template <WeightType T>
+  template <FloatType T>
   static vec load_weights(const void* p, int n) {
     return n > 0 ? load_weights<T>(p) : 0.0f;
   }

@@ -18,11 +18,11 @@ gptq_model_params model_defaults() {
 constexpr size_t kModelParamsMinSize = sizeof(gptq_model_params);
 constexpr size_t kModelInfoMinSize = sizeof(gptq_model_info);
 
-int32_t dtype_code(cpu::WeightType type) {
+int32_t dtype_code(FloatType type) {
   switch (type) {
-    case cpu::WeightType::F32: return GPTQ_DTYPE_F32;
-    case cpu::WeightType::F16: return GPTQ_DTYPE_F16;
-    case cpu::WeightType::BF16: return GPTQ_DTYPE_BF16;
+    case FloatType::F32: return GPTQ_DTYPE_F32;
+    case FloatType::F16: return GPTQ_DTYPE_F16;
+    case FloatType::BF16: return GPTQ_DTYPE_BF16;
   }
   return GPTQ_DTYPE_F32;
 }

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "core/error.h"
-#include "runtime/ops.h"
 
 namespace gptq {
 
@@ -28,8 +27,6 @@ PerplexityResult perplexity_of_tokens(Context& context, std::span<const int32_t>
     fail(GPTQ_ERR_INVALID_ARGUMENT, "the text has ", tokens.size(), " tokens, fewer than one window of ", window);
   }
 
-  const int64_t vocab = model.config().vocab_size;
-  std::vector<float> logits(static_cast<size_t>(window) * vocab);
   std::vector<int32_t> input(window);
   std::vector<double> row_nll(window);
   PerplexityResult result;
@@ -42,12 +39,9 @@ PerplexityResult perplexity_of_tokens(Context& context, std::span<const int32_t>
     if (bos >= 0) input[n++] = bos;
     for (int64_t i = 0; i < text_per_window; ++i) input[n++] = text[i];
     context.clear(0);
-    context.eval(0, input, LogitsMode::All, logits.data());
     // Row t predicts token t + 1; BOS itself is never a target.
+    context.score(0, input, row_nll.data());
     const int32_t rows = window - 1;
-    context.pool().parallel_for(rows, 16, [&](int64_t r0, int64_t r1, int) {
-      for (int64_t r = r0; r < r1; ++r) row_nll[r] = negative_log_likelihood(&logits[r * vocab], vocab, input[r + 1]);
-    });
     for (int32_t r = 0; r < rows; ++r) total_nll += row_nll[r];
     result.n_scored += rows;
     if (options.progress && !options.progress(static_cast<float>(w + 1) / static_cast<float>(n_windows))) {

@@ -2,43 +2,39 @@
 
 #include <cstdio>
 
+#include "backend/prepare.h"
 #include "core/error.h"
 
 namespace gptq {
 
-void Linear::set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features) {
+Linear Linear::dense(std::string name, const DenseMatrix& weights, std::shared_ptr<const void> owner) {
+  Linear linear;
+  linear.name_ = std::move(name);
+  linear.in_features_ = weights.n_cols;
+  linear.out_features_ = weights.n_rows;
+  linear.dense_ = weights;
+  linear.owner_ = std::move(owner);
+  return linear;
+}
+
+Linear Linear::dense(std::string name, std::vector<float> values, int64_t out_features, int64_t in_features) {
   auto storage = std::make_shared<const std::vector<float>>(std::move(values));
-  const float* data = storage->data();
-  set_owned_weights(std::move(storage), data, cpu::WeightType::F32, out_features, in_features);
+  const DenseMatrix weights{storage->data(), FloatType::F32, out_features, in_features, in_features};
+  return dense(std::move(name), weights, std::move(storage));
 }
 
-void Linear::set_owned_weights(std::shared_ptr<const void> storage, const void* data, cpu::WeightType type,
-                               int64_t out_features, int64_t in_features) {
-  weights = {data, type, out_features, in_features, in_features};
-  owned = std::move(storage);
-}
-
-void Linear::set_packed(const QuantizedLinear& q) {
-  const cpu::GptqSource source{q.bits,          q.in_features,       q.out_features, q.n_groups,
-                               q.qweight.data(), q.zeros.data(), q.scales.data(),   q.g_idx.data()};
-  packed = cpu::pack_gptq(source);
-  weights = {nullptr, cpu::WeightType::F32, q.out_features, q.in_features, q.in_features};
-  owned.reset();
-}
-
-cpu::MatmulOutput Linear::output(float* y, int64_t ldy) const {
-  cpu::MatmulOutput out;
-  out.w = weights;
-  out.bias = bias_or_null();
-  out.y = y;
-  out.ldy = ldy;
-  out.gptq = packed.get();
-  return out;
+Linear Linear::quantized(std::string name, std::shared_ptr<const QuantizedLinear> weights) {
+  Linear linear;
+  linear.name_ = std::move(name);
+  linear.in_features_ = weights->in_features;
+  linear.out_features_ = weights->out_features;
+  linear.quantized_ = std::move(weights);
+  return linear;
 }
 
 int64_t Linear::weight_bytes() const {
-  if (packed) return packed->bytes();
-  return in_features() * out_features() * (weights.type == cpu::WeightType::F32 ? 4 : 2);
+  if (quantized_) return quantized_->packed_bytes();
+  return in_features_ * out_features_ * static_cast<int64_t>(float_type_size(dense_.type));
 }
 
 std::vector<LayerLinear> layer_linears(const ModelConfig& c) {
@@ -72,6 +68,21 @@ const LayerLinear& layer_linear_named(std::span<const LayerLinear> linears, std:
     if (name == linear.name) return linear;
   }
   fail(GPTQ_ERR_INTERNAL, "the architecture table names unknown module '", name, "'");
+}
+
+int64_t prepare_layer(DecoderLayer& layer, const ModelConfig& config, WeightPreparer& preparer) {
+  int64_t bytes = 0;
+  for (Norm* norm : {&layer.attn_norm, &layer.ffn_norm, &layer.q_norm, &layer.k_norm}) {
+    if (norm->weight.empty()) continue;
+    norm->prepared = preparer.norm(*norm);
+    if (norm->prepared) bytes += norm->prepared->device_bytes();
+  }
+  for (const LayerLinear& entry : layer_linears(config)) {
+    Linear& linear = layer.*entry.member;
+    linear.set_prepared(preparer.linear(linear));
+    bytes += linear.prepared()->device_bytes();
+  }
+  return bytes;
 }
 
 std::string layer_prefix(const ArchSpec& arch, int64_t layer) {

@@ -10,48 +10,68 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/cpu_kernels.h"
-#include "kernels/cpu/gptq_kernels.h"
+#include "core/dense_matrix.h"
 #include "model/config.h"
 #include "quant/quantized_linear.h"
 
 namespace gptq {
 
-struct Linear {
-  std::string name;           // module name, for messages
-  cpu::DenseWeights weights;  // [out_features, in_features]
-  std::vector<float> bias;    // empty when the module has none
-  // Weights held in memory rather than read from the mapped checkpoint
-  // (fp32 working copies, dequantized GPTQ weights, transposed Conv1D
-  // weights); `weights` points into it.
-  std::shared_ptr<const void> owned;
-  // Set when the layer is GPTQ-quantized: the weights in the CPU kernels'
-  // packed layout (then `weights` carries only the shape).
-  std::shared_ptr<const cpu::PackedGptq> packed;
-  // The GPTQ tensors themselves, kept only for a model the quantizer made
-  // (saving needs them); a loaded model's stay in its checkpoint.
-  std::shared_ptr<const QuantizedLinear> quantized;
+class PreparedWeights;
+class WeightPreparer;
 
-  // Makes this a GPTQ layer computed from packed weights.
-  void set_packed(const QuantizedLinear& source);
-  // What the kernels need to compute this layer's product into y.
-  cpu::MatmulOutput output(float* y, int64_t ldy) const;
+// One linear layer, y = x . W^T + bias, as the checkpoint gives it: dense
+// weights [out_features, in_features] (a view into the mapped checkpoint,
+// or held in memory), or GPTQ-quantized weights in the ecosystem's own
+// format, the single format libgptq owns them in. Each device computes from
+// a prepared form made from that source once, at placement
+// (backend/prepare.h): CPU panels, GPU tile layouts, converted copies.
+class Linear {
+ public:
+  Linear() = default;
+  // A view of dense weights, kept alive by `owner` when they are not the
+  // checkpoint's (which outlives the model's layers).
+  static Linear dense(std::string name, const DenseMatrix& weights, std::shared_ptr<const void> owner = nullptr);
+  // fp32 weights [out_features][in_features] held by the layer.
+  static Linear dense(std::string name, std::vector<float> values, int64_t out_features, int64_t in_features);
+  static Linear quantized(std::string name, std::shared_ptr<const QuantizedLinear> weights);
+
+  const std::string& name() const { return name_; }  // module name, for messages
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+  bool is_quantized() const { return quantized_ != nullptr; }
+  // The dense weights; only for !is_quantized().
+  const DenseMatrix& dense_weights() const { return dense_; }
+  // The GPTQ tensors; only for is_quantized().
+  const QuantizedLinear& gptq() const { return *quantized_; }
+  const std::shared_ptr<const QuantizedLinear>& gptq_shared() const { return quantized_; }
+
+  const std::vector<float>& bias() const { return bias_; }  // empty when the module has none
+  const float* bias_or_null() const { return bias_.empty() ? nullptr : bias_.data(); }
+  void set_bias(std::vector<float> bias) { bias_ = std::move(bias); }
+
+  // The form the device this layer was placed on computes from; set by
+  // the preparation step (null before it).
+  const PreparedWeights* prepared() const { return prepared_.get(); }
+  void set_prepared(std::shared_ptr<const PreparedWeights> prepared) { prepared_ = std::move(prepared); }
+
+  // Bytes of the weights as held (packed for GPTQ).
   int64_t weight_bytes() const;
 
-  // Points this layer at in-memory fp32 weights [out_features][in_features].
-  void set_owned_weights(std::vector<float> values, int64_t out_features, int64_t in_features);
-  // The same for weights of any type, kept alive by `storage`.
-  void set_owned_weights(std::shared_ptr<const void> storage, const void* data, cpu::WeightType type,
-                         int64_t out_features, int64_t in_features);
-
-  int64_t in_features() const { return weights.n_cols; }
-  int64_t out_features() const { return weights.n_rows; }
-  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+ private:
+  std::string name_;
+  int64_t in_features_ = 0, out_features_ = 0;
+  DenseMatrix dense_;
+  std::shared_ptr<const void> owner_;
+  std::shared_ptr<const QuantizedLinear> quantized_;
+  std::vector<float> bias_;
+  std::shared_ptr<const PreparedWeights> prepared_;
 };
 
 struct Norm {
   std::vector<float> weight;  // empty when the model has no such norm
   std::vector<float> bias;    // LayerNorm only
+  // The device's copy where it needs one (GPUs); the CPU reads the vectors.
+  std::shared_ptr<const PreparedWeights> prepared;
 };
 
 struct DecoderLayer {
@@ -84,6 +104,10 @@ std::vector<LayerLinear> layer_linears(const ModelConfig& config);
 
 // The entry called `name`; GPTQ_ERR_INTERNAL when the table names no such linear.
 const LayerLinear& layer_linear_named(std::span<const LayerLinear> linears, std::string_view name);
+
+// Gives every linear and norm of the layer its device form; returns the
+// device bytes they hold.
+int64_t prepare_layer(DecoderLayer& layer, const ModelConfig& config, WeightPreparer& preparer);
 
 // "model.layers.3." for layer 3.
 std::string layer_prefix(const ArchSpec& arch, int64_t layer);

@@ -1,8 +1,10 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "backend/prepare.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "core/log.h"
@@ -12,11 +14,11 @@
 namespace gptq {
 namespace {
 
-cpu::WeightType weight_type_of(const TensorView& t) {
+FloatType weight_type_of(const TensorView& t) {
   switch (t.dtype) {
-    case DType::F32: return cpu::WeightType::F32;
-    case DType::F16: return cpu::WeightType::F16;
-    case DType::BF16: return cpu::WeightType::BF16;
+    case DType::F32: return FloatType::F32;
+    case DType::F16: return FloatType::F16;
+    case DType::BF16: return FloatType::BF16;
     default:
       fail(GPTQ_ERR_FORMAT, "tensor '", t.name, "' in '", *t.file, "' has dtype ", dtype_name(t.dtype),
            "; weights must be F32, F16 or BF16");
@@ -33,10 +35,22 @@ void check_shape(const TensorView& t, std::initializer_list<int64_t> expected) {
   }
 }
 
-float round_to_weight_type(float value, cpu::WeightType type) {
-  if (type == cpu::WeightType::F16) return fp16_to_float(float_to_fp16(value));
-  if (type == cpu::WeightType::BF16) return bf16_to_float(float_to_bf16(value));
+float round_to_weight_type(float value, FloatType type) {
+  if (type == FloatType::F16) return fp16_to_float(float_to_fp16(value));
+  if (type == FloatType::BF16) return bf16_to_float(float_to_bf16(value));
   return value;
+}
+
+// What a layer's prepared forms hold on their device.
+int64_t layer_device_bytes(const DecoderLayer& layer, const std::vector<LayerLinear>& linears) {
+  int64_t bytes = 0;
+  for (const Norm* norm : {&layer.attn_norm, &layer.ffn_norm, &layer.q_norm, &layer.k_norm}) {
+    if (norm->prepared) bytes += norm->prepared->device_bytes();
+  }
+  for (const LayerLinear& entry : linears) {
+    if (const PreparedWeights* p = (layer.*entry.member).prepared()) bytes += p->device_bytes();
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -48,9 +62,9 @@ const Tokenizer& Model::require_tokenizer() const {
   return *tokenizer_;
 }
 
-cpu::DenseWeights Model::bind_matrix(const std::string& tensor, int64_t rows, int64_t cols) {
+DenseMatrix Model::bind_matrix(const std::string& tensor, int64_t rows, int64_t cols) {
   const TensorView& t = checkpoint_->require(tensor);
-  cpu::DenseWeights w;
+  DenseMatrix w;
   w.type = weight_type_of(t);
   check_shape(t, {rows, cols});
   w.data = t.data;
@@ -65,22 +79,21 @@ cpu::DenseWeights Model::bind_matrix(const std::string& tensor, int64_t rows, in
 Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias,
                           bool stored_transposed) {
   Linear linear;
-  linear.name = module;
   if (quant_config_ && has_gptq_tensors(*checkpoint_, module)) {
     // GPTQ packs every linear [in, out] the same way, Conv1D or not.
-    const GptqLinearTensors tensors = read_gptq_linear(*checkpoint_, module, in_features, out_features, *quant_config_);
-    linear.set_packed(quantized_linear_from_checkpoint(tensors, *quant_config_));
+    linear = Linear::quantized(module, std::make_shared<const QuantizedLinear>(read_quantized_linear(
+                                           checkpoint_, module, in_features, out_features, *quant_config_)));
     weight_bytes_ += linear.weight_bytes();
     n_params_ += in_features * out_features;
   } else if (stored_transposed) {
-    bind_transposed(linear, module + ".weight", out_features, in_features);
+    linear = bind_transposed(module, out_features, in_features);
   } else {
-    linear.weights = bind_matrix(module + ".weight", out_features, in_features);
+    linear = Linear::dense(module, bind_matrix(module + ".weight", out_features, in_features));
   }
   if (has_bias) {
     const TensorView& bias = checkpoint_->require(module + ".bias");
     check_shape(bias, {out_features});
-    linear.bias = tensor_to_float(bias);
+    linear.set_bias(tensor_to_float(bias));
     n_params_ += out_features;
   }
   return linear;
@@ -88,9 +101,9 @@ Linear Model::bind_linear(const std::string& module, int64_t in_features, int64_
 
 // A Conv1D weight is stored [in, out] (rows x cols transposed); the kernels
 // read [out, in], so it is transposed once here, keeping its dtype.
-void Model::bind_transposed(Linear& linear, const std::string& tensor, int64_t rows, int64_t cols) {
-  const TensorView& t = checkpoint_->require(tensor);
-  const cpu::WeightType type = weight_type_of(t);
+Linear Model::bind_transposed(const std::string& module, int64_t rows, int64_t cols) {
+  const TensorView& t = checkpoint_->require(module + ".weight");
+  const FloatType type = weight_type_of(t);
   check_shape(t, {cols, rows});
   const size_t element = dtype_size(t.dtype);
   auto storage = std::make_shared<std::vector<uint8_t>>(t.n_bytes);
@@ -99,10 +112,10 @@ void Model::bind_transposed(Linear& linear, const std::string& tensor, int64_t r
       std::memcpy(storage->data() + (r * cols + c) * element, t.data + (c * rows + r) * element, element);
     }
   }
-  const void* data = storage->data();
-  linear.set_owned_weights(std::move(storage), data, type, rows, cols);
   n_params_ += rows * cols;
   weight_bytes_ += static_cast<int64_t>(t.n_bytes);
+  const DenseMatrix weights{storage->data(), type, rows, cols, cols};
+  return Linear::dense(module, weights, std::move(storage));
 }
 
 Norm Model::bind_norm(const std::string& module, int64_t size, bool has_bias) {
@@ -175,8 +188,59 @@ std::unique_ptr<Model> Model::with_layers(const Model& base, std::vector<Decoder
   linear_stats(layers, &new_params, &new_bytes);
   model->n_params_ += new_params - old_params;
   model->weight_bytes_ += new_bytes - old_bytes;
+  // The new layers on the base's devices; embeddings and head keep theirs.
+  std::vector<std::pair<DeviceId, std::unique_ptr<WeightPreparer>>> preparers;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const DeviceId device = model->placement_.layers[l];
+    auto it = std::find_if(preparers.begin(), preparers.end(), [&](const auto& p) { return p.first == device; });
+    if (it == preparers.end()) {
+      preparers.emplace_back(device, make_preparer(device, model->placement_.gpu_compute));
+      it = preparers.end() - 1;
+    }
+    const int64_t bytes = prepare_layer(layers[l], model->config_, *it->second);
+    if (device.is_gpu()) model->gpu_weight_bytes_ += bytes - layer_device_bytes(base.layers_[l], linears);
+  }
+  for (auto& [device, p] : preparers) p->finish();
   model->layers_ = std::move(layers);
   return model;
+}
+
+void Model::prepare_weights(const std::function<void(float)>& progress) {
+  std::vector<std::pair<DeviceId, std::unique_ptr<WeightPreparer>>> preparers;
+  auto preparer = [&](DeviceId device) -> WeightPreparer& {
+    for (auto& [d, p] : preparers) {
+      if (d == device) return *p;
+    }
+    preparers.emplace_back(device, make_preparer(device, placement_.gpu_compute));
+    return *preparers.back().second;
+  };
+  int64_t gpu_bytes = 0;
+  auto count = [&](DeviceId device, const PreparedWeights* prepared) {
+    if (device.is_gpu() && prepared != nullptr) gpu_bytes += prepared->device_bytes();
+  };
+  WeightPreparer& embedding = preparer(placement_.embedding);
+  embed_tokens_prepared_ = embedding.table(embed_tokens_);
+  count(placement_.embedding, embed_tokens_prepared_.get());
+  if (position_embeddings_.data != nullptr) {
+    position_embeddings_prepared_ = embedding.table(position_embeddings_);
+    count(placement_.embedding, position_embeddings_prepared_.get());
+  }
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const int64_t bytes = prepare_layer(layers_[l], config_, preparer(placement_.layers[l]));
+    if (placement_.layers[l].is_gpu()) gpu_bytes += bytes;
+    if (progress) progress(static_cast<float>(l + 1) / static_cast<float>(layers_.size()));
+  }
+  WeightPreparer& head = preparer(placement_.head);
+  if (!final_norm_.weight.empty()) {
+    final_norm_.prepared = head.norm(final_norm_);
+    count(placement_.head, final_norm_.prepared.get());
+  }
+  lm_head_.set_prepared(head.linear(lm_head_));
+  // A tied head on the embedding's GPU shares its matrix, counted once.
+  const bool shared = config_.tie_word_embeddings && placement_.head == placement_.embedding;
+  if (!shared) count(placement_.head, lm_head_.prepared());
+  for (auto& [device, p] : preparers) p->finish();
+  gpu_weight_bytes_ = gpu_bytes;
 }
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
@@ -219,7 +283,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   model->layers_.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {
     model->bind_layer(i, model->layers_[i]);
-    report(0.5f + 0.4f * static_cast<float>(i + 1) / static_cast<float>(c.n_layers), "load");
+    report(0.5f + 0.3f * static_cast<float>(i + 1) / static_cast<float>(c.n_layers), "load");
   }
   if (c.final_norm) {
     model->final_norm_ =
@@ -227,8 +291,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   }
 
   if (c.tie_word_embeddings) {
-    model->lm_head_.name = arch.lm_head;
-    model->lm_head_.weights = model->embed_tokens_;
+    model->lm_head_ = Linear::dense(arch.lm_head, model->embed_tokens_);
   } else {
     model->lm_head_ = model->bind_linear(model->lm_head_module(), c.hidden_size, c.vocab_size, false, false);
   }
@@ -247,8 +310,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   }
 
   const FloatType gpu_compute = options.gpu_compute.value_or(
-      model->embed_tokens_.type == cpu::WeightType::BF16 ? FloatType::BF16 : FloatType::F16);
+      model->embed_tokens_.type == FloatType::BF16 ? FloatType::BF16 : FloatType::F16);
   model->placement_ = plan_placement(c.n_layers, device, options.n_gpu_layers, gpu_compute);
+  model->prepare_weights([&](float fraction) { report(0.8f + 0.2f * fraction, "load"); });
 
   if (Tokenizer::present(dir)) {
     model->tokenizer_ = Tokenizer::load(dir, config_json);

@@ -10,7 +10,7 @@
 
 #include "backend/placement.h"
 #include "io/checkpoint.h"
-#include "kernels/cpu/cpu_kernels.h"
+#include "core/dense_matrix.h"
 #include "model/config.h"
 #include "model/layer.h"
 #include "quant/quant_config.h"
@@ -59,16 +59,19 @@ class Model {
   std::string stored_name(std::string_view name) const;
   // The stored prefix of layer `layer`'s modules: "model.layers.3.".
   std::string layer_prefix(int64_t layer) const;
-  const cpu::DenseWeights& embed_tokens() const { return embed_tokens_; }
+  const DenseMatrix& embed_tokens() const { return embed_tokens_; }
   // Learned position table [max_position_embeddings + offset, hidden]; data is null without one.
-  const cpu::DenseWeights& position_embeddings() const { return position_embeddings_; }
+  const DenseMatrix& position_embeddings() const { return position_embeddings_; }
+  // Their device forms where the embedding's device needs them (null on the CPU).
+  const PreparedWeights* embed_tokens_prepared() const { return embed_tokens_prepared_.get(); }
+  const PreparedWeights* position_embeddings_prepared() const { return position_embeddings_prepared_.get(); }
   const std::vector<DecoderLayer>& layers() const { return layers_; }
   const Norm& final_norm() const { return final_norm_; }  // empty when config().final_norm is off
   const Linear& lm_head() const { return lm_head_; }
   const std::vector<float>& rope_inverse_frequencies() const { return rope_inv_freq_; }
   // Token embeddings are multiplied by it (gemma: sqrt(hidden_size) in the weights' dtype).
   float embedding_scale() const { return embedding_scale_; }
-  cpu::WeightType weight_type() const { return embed_tokens_.type; }
+  FloatType weight_type() const { return embed_tokens_.type; }
 
   int64_t parameter_count() const { return n_params_; }
   int64_t weight_bytes() const { return weight_bytes_; }
@@ -82,9 +85,11 @@ class Model {
   void bind_layer(int64_t index, DecoderLayer& layer);
   Linear bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias,
                      bool stored_transposed);
-  void bind_transposed(Linear& linear, const std::string& tensor, int64_t rows, int64_t cols);
+  Linear bind_transposed(const std::string& module, int64_t rows, int64_t cols);
+  // Makes every part's device form for the placement.
+  void prepare_weights(const std::function<void(float)>& progress);
   Norm bind_norm(const std::string& module, int64_t size, bool has_bias);
-  cpu::DenseWeights bind_matrix(const std::string& tensor, int64_t rows, int64_t cols);
+  DenseMatrix bind_matrix(const std::string& tensor, int64_t rows, int64_t cols);
   std::string lm_head_module() const;
 
   std::string dir_;
@@ -92,8 +97,9 @@ class Model {
   std::optional<QuantConfig> quant_config_;
   std::shared_ptr<const Checkpoint> checkpoint_;
   std::shared_ptr<const Tokenizer> tokenizer_;
-  cpu::DenseWeights embed_tokens_;
-  cpu::DenseWeights position_embeddings_;
+  DenseMatrix embed_tokens_;
+  DenseMatrix position_embeddings_;
+  std::shared_ptr<const PreparedWeights> embed_tokens_prepared_, position_embeddings_prepared_;
   std::vector<DecoderLayer> layers_;
   Norm final_norm_;
   Linear lm_head_;

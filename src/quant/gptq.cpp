@@ -163,7 +163,7 @@ QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int
       for (int64_t n = 0; n < N; ++n) err_t[n * count + b] = block_err[b * N + n];
     }
     delta.resize(rest * N);
-    const cpu::DenseWeights err_matrix{err_t.data(), cpu::WeightType::F32, N, count, count};
+    const DenseMatrix err_matrix{err_t.data(), FloatType::F32, N, count, count};
     cpu::matmul(pool, a.data(), count, rest, err_matrix, nullptr, delta.data(), N);
     pool.parallel_for(rest, 16, [&](int64_t j0, int64_t j1, int) {
       for (int64_t j = j0; j < j1; ++j) {

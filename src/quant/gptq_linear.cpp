@@ -3,10 +3,24 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "quant/pack.h"
 
 namespace gptq {
 namespace {
+
+// The module's tensors in the checkpoint, checked against the shapes the model expects.
+struct GptqLinearTensors {
+  std::string module;
+  int bits = 4;
+  int64_t in_features = 0;   // K
+  int64_t out_features = 0;  // N
+  int64_t n_groups = 0;      // G
+  const TensorView* qweight = nullptr;  // I32 [K*bits/32, N]
+  const TensorView* qzeros = nullptr;   // I32 [G, N*bits/32]
+  const TensorView* scales = nullptr;   // F16/BF16/F32 [G, N]
+  const TensorView* g_idx = nullptr;    // I32 [K], may be absent (then k / group_size)
+};
 
 void expect(const TensorView& t, DType dtype, std::initializer_list<int64_t> shape, const char* meaning) {
   const std::vector<int64_t> want(shape);
@@ -23,6 +37,8 @@ void expect(const TensorView& t, DType dtype, std::initializer_list<int64_t> sha
 bool has_gptq_tensors(const Checkpoint& checkpoint, const std::string& module) {
   return checkpoint.find(module + ".qweight") != nullptr;
 }
+
+namespace {
 
 GptqLinearTensors read_gptq_linear(const Checkpoint& checkpoint, const std::string& module, int64_t in_features,
                                    int64_t out_features, const QuantConfig& config) {
@@ -69,6 +85,7 @@ GptqLinearTensors read_gptq_linear(const Checkpoint& checkpoint, const std::stri
   return t;
 }
 
+// The group of every input column: g_idx, or k / group_size without one.
 std::vector<int32_t> group_index(const GptqLinearTensors& t, const QuantConfig& config) {
   std::vector<int32_t> groups(t.in_features);
   if (t.g_idx != nullptr) {
@@ -78,6 +95,36 @@ std::vector<int32_t> group_index(const GptqLinearTensors& t, const QuantConfig& 
     for (int64_t k = 0; k < t.in_features; ++k) groups[k] = static_cast<int32_t>(k / size);
   }
   return groups;
+}
+
+}  // namespace
+
+QuantizedLinear read_quantized_linear(const std::shared_ptr<const Checkpoint>& checkpoint, const std::string& module,
+                                      int64_t in_features, int64_t out_features, const QuantConfig& config) {
+  const GptqLinearTensors t = read_gptq_linear(*checkpoint, module, in_features, out_features, config);
+  QuantizedLinear q;
+  q.bits = t.bits;
+  q.group_size = config.group_size;
+  q.in_features = t.in_features;
+  q.out_features = t.out_features;
+  q.n_groups = t.n_groups;
+  if (reinterpret_cast<uintptr_t>(t.qweight->data) % alignof(int32_t) == 0) {
+    q.qweight = reinterpret_cast<const int32_t*>(t.qweight->data);
+    q.qweight_storage = checkpoint;
+  } else {
+    auto copy = std::make_shared<std::vector<int32_t>>(t.qweight->numel());
+    std::memcpy(copy->data(), t.qweight->data, t.qweight->n_bytes);
+    q.qweight = copy->data();
+    q.qweight_storage = std::move(copy);
+  }
+  std::vector<int32_t> stored_zeros(t.qzeros->numel());
+  std::memcpy(stored_zeros.data(), t.qzeros->data, t.qzeros->n_bytes);  // the mapped bytes may be unaligned
+  q.zeros = unpack_qzeros(stored_zeros.data(), t.n_groups, t.out_features, t.bits, config.format);
+  const std::vector<float> scales = tensor_to_float(*t.scales);
+  q.scales.resize(scales.size());
+  for (size_t i = 0; i < scales.size(); ++i) q.scales[i] = float_to_fp16(scales[i]);
+  q.g_idx = group_index(t, config);
+  return q;
 }
 
 }  // namespace gptq

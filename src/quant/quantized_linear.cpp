@@ -1,15 +1,17 @@
 #include "quant/quantized_linear.h"
 
-#include <cstring>
-
 #include "core/half.h"
 #include "quant/pack.h"
 
 namespace gptq {
 
+GptqSource QuantizedLinear::source() const {
+  return GptqSource{bits, in_features, out_features, n_groups, qweight, zeros.data(), scales.data(), g_idx.data()};
+}
+
 std::vector<float> QuantizedLinear::dequantize() const {
   const int64_t K = in_features, N = out_features;
-  const std::vector<uint8_t> q = unpack_qweight(qweight.data(), K, N, bits);
+  const std::vector<uint8_t> q = unpack_qweight(qweight, K, N, bits);
   std::vector<float> w(N * K);
   for (int64_t k = 0; k < K; ++k) {
     const int64_t g = g_idx[k];
@@ -21,27 +23,8 @@ std::vector<float> QuantizedLinear::dequantize() const {
 }
 
 int64_t QuantizedLinear::packed_bytes() const {
-  return static_cast<int64_t>(qweight.size() * 4 + packed_words(out_features, bits) * n_groups * 4 + scales.size() * 2 +
-                              g_idx.size() * 4);
-}
-
-QuantizedLinear quantized_linear_from_checkpoint(const GptqLinearTensors& t, const QuantConfig& config) {
-  QuantizedLinear q;
-  q.bits = t.bits;
-  q.group_size = config.group_size;
-  q.in_features = t.in_features;
-  q.out_features = t.out_features;
-  q.n_groups = t.n_groups;
-  q.qweight.resize(t.qweight->numel());
-  std::memcpy(q.qweight.data(), t.qweight->data, t.qweight->n_bytes);  // the mapped bytes may be unaligned
-  std::vector<int32_t> stored_zeros(t.qzeros->numel());
-  std::memcpy(stored_zeros.data(), t.qzeros->data, t.qzeros->n_bytes);
-  q.zeros = unpack_qzeros(stored_zeros.data(), t.n_groups, t.out_features, t.bits, config.format);
-  const std::vector<float> scales = tensor_to_float(*t.scales);
-  q.scales.resize(scales.size());
-  for (size_t i = 0; i < scales.size(); ++i) q.scales[i] = float_to_fp16(scales[i]);
-  q.g_idx = group_index(t, config);
-  return q;
+  return qweight_words() * 4 + packed_words(out_features, bits) * n_groups * 4 +
+         static_cast<int64_t>(scales.size()) * 2 + static_cast<int64_t>(g_idx.size()) * 4;
 }
 
 QuantizedLinear quantized_linear_from_matrix(const QuantizedMatrix& m, int group_size) {
@@ -55,7 +38,9 @@ QuantizedLinear quantized_linear_from_matrix(const QuantizedMatrix& m, int group
   std::vector<uint8_t> codes_kn(m.cols * m.rows);
   for (int64_t n = 0; n < m.rows; ++n)
     for (int64_t k = 0; k < m.cols; ++k) codes_kn[k * m.rows + n] = m.codes[n * m.cols + k];
-  q.qweight = pack_qweight(codes_kn, m.cols, m.rows, m.bits);
+  auto words = std::make_shared<const std::vector<int32_t>>(pack_qweight(codes_kn, m.cols, m.rows, m.bits));
+  q.qweight = words->data();
+  q.qweight_storage = std::move(words);
   q.zeros = m.zeros;
   q.scales.resize(m.scales.size());
   for (size_t i = 0; i < m.scales.size(); ++i) q.scales[i] = float_to_fp16(m.scales[i]);

@@ -5,28 +5,37 @@
 #include <cstring>
 #include <map>
 
+#include "backend/prepare.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "quant/gptq.h"
 #include "runtime/forward.h"
-#include "runtime/ops.h"
 
 namespace gptq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// `replacement` with `original`'s bias.
+Linear with_bias_of(const Linear& original, Linear replacement) {
+  replacement.set_bias(original.bias());
+  return replacement;
+}
+
 // The layer with every linear copied to fp32 in memory, so quantized
-// weights can replace them one by one.
-DecoderLayer working_copy(const DecoderLayer& layer, const std::vector<LayerLinear>& linears) {
+// weights can replace them one by one; computed on the CPU.
+DecoderLayer working_copy(const DecoderLayer& layer, const std::vector<LayerLinear>& linears, const ModelConfig& config,
+                          WeightPreparer& cpu) {
   DecoderLayer copy = layer;
   for (const LayerLinear& entry : linears) {
     Linear& linear = copy.*entry.member;
     const int64_t rows = linear.out_features(), cols = linear.in_features();
     std::vector<float> values(rows * cols);
-    for (int64_t r = 0; r < rows; ++r) cpu::dense_row_to_float(linear.weights, r, &values[r * cols]);
-    linear.set_owned_weights(std::move(values), rows, cols);
+    for (int64_t r = 0; r < rows; ++r) cpu::dense_row_to_float(linear.dense_weights(), r, &values[r * cols]);
+    linear = with_bias_of(linear, Linear::dense(linear.name(), std::move(values), rows, cols));
   }
+  prepare_layer(copy, config, cpu);
   return copy;
 }
 
@@ -37,33 +46,63 @@ bool skipped(const QuantizeOptions& options, const std::string& relative, const 
   return false;
 }
 
-// Runs one layer over each calibration sample in turn.
+// Runs one layer over each calibration sample in turn, on the CPU.
 class LayerRunner {
  public:
-  LayerRunner(const Model& model, int32_t max_len)
-      : forward_(model, max_len, max_len), cache_(model.config(), max_len, 1, 1) {}
+  LayerRunner(const Model& model, ThreadPool& pool, int32_t max_len)
+      : backends_(cpu_backends(pool)),
+        forward_(model, backends_, max_len, max_len),
+        cache_(make_kv_cache(model.config(), 1, max_len, 1, [&](int64_t) -> Backend& { return cpu(); })) {}
+
+  Backend& cpu() { return *backends_.all().front(); }
+
+  // Each sample's first-layer input.
+  void embed(const Model& model, const CalibrationSet& calibration, std::vector<std::vector<float>>& hidden) {
+    const int64_t H = model.config().hidden_size;
+    for (size_t s = 0; s < calibration.size(); ++s) {
+      const Batch batch = sample_batch(static_cast<int32_t>(calibration[s].size()), calibration[s].data());
+      hidden[s].resize(calibration[s].size() * H);
+      cpu().stage_batch(batch);
+      cpu().embed(model, Activations{hidden[s].data(), H, H, 4});
+    }
+  }
 
   // Runs `layer` on a copy of each sample's hidden states (or in place when
   // `update` is set), showing the taps to `observer`.
-  void run(ThreadPool& pool, const DecoderLayer& layer, std::vector<std::vector<float>>& hidden,
-           const std::vector<int32_t>& lengths, bool update, const LayerObserver* observer) {
+  void run(const DecoderLayer& layer, std::vector<std::vector<float>>& hidden, const std::vector<int32_t>& lengths,
+           int64_t hidden_size, bool update, const LayerObserver* observer) {
     for (size_t s = 0; s < hidden.size(); ++s) {
-      const int32_t n = lengths[s];
-      tokens_.assign(n, 0);
-      seq_.assign(n, 0);
-      pos_.resize(n);
-      for (int32_t i = 0; i < n; ++i) pos_[i] = i;
-      Batch batch{tokens_.data(), seq_.data(), pos_.data(), n, nullptr, 0};
+      const Batch batch = sample_batch(lengths[s], nullptr);
       float* rows = hidden[s].data();
       if (!update) {
         scratch_ = hidden[s];
         rows = scratch_.data();
       }
-      forward_.run_layer(pool, cache_, batch, layer, 0, rows, observer);
+      cpu().stage_batch(batch);
+      forward_.run_layer(cpu(), cache_, batch, layer, 0, Activations{rows, hidden_size, hidden_size, 4}, observer);
     }
   }
 
  private:
+  static BackendSet cpu_backends(ThreadPool& pool) {
+    BackendSet set;
+    BackendOptions options;
+    options.pool = &pool;
+    set.add(make_backend(kCpu, options));
+    return set;
+  }
+
+  // One sample as sequence 0 from position 0.
+  Batch sample_batch(int32_t n, const int32_t* tokens) {
+    tokens_.assign(n, 0);
+    if (tokens != nullptr) tokens_.assign(tokens, tokens + n);
+    seq_.assign(n, 0);
+    pos_.resize(n);
+    for (int32_t i = 0; i < n; ++i) pos_[i] = i;
+    return Batch{tokens_.data(), seq_.data(), pos_.data(), n, nullptr, 0};
+  }
+
+  BackendSet backends_;
   ForwardPass forward_;
   KvCache cache_;
   std::vector<int32_t> tokens_, seq_, pos_;
@@ -77,7 +116,7 @@ void accumulate_gram(ThreadPool& pool, const float* rows, int64_t n_rows, int64_
   for (int64_t r = 0; r < n_rows; ++r)
     for (int64_t c = 0; c < k; ++c) transposed[c * n_rows + r] = rows[r * stride + c];
   gram.resize(k * k);
-  const cpu::DenseWeights xt{transposed.data(), cpu::WeightType::F32, k, n_rows, n_rows};
+  const DenseMatrix xt{transposed.data(), FloatType::F32, k, n_rows, n_rows};
   cpu::matmul(pool, transposed.data(), n_rows, k, xt, nullptr, gram.data(), k);
   for (int64_t i = 0; i < k * k; ++i) sum[i] += gram[i];
 }
@@ -128,17 +167,10 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
   // Made before the samples are embedded: it refuses samples longer than a
   // learned position table.
   std::unique_ptr<LayerRunner> runner;
-  if (!options.rtn) runner = std::make_unique<LayerRunner>(model, max_len);
+  if (!options.rtn) runner = std::make_unique<LayerRunner>(model, pool, max_len);
   std::vector<std::vector<float>> hidden(calibration.size());
-  std::vector<float> scratch(c.hidden_size);
-  if (!options.rtn) {
-    for (size_t s = 0; s < calibration.size(); ++s) {
-      hidden[s].resize(calibration[s].size() * c.hidden_size);
-      for (size_t t = 0; t < calibration[s].size(); ++t) {
-        embed_token(model, calibration[s][t], static_cast<int32_t>(t), &hidden[s][t * c.hidden_size], scratch.data());
-      }
-    }
-  }
+  if (!options.rtn) runner->embed(model, calibration, hidden);
+  const std::unique_ptr<WeightPreparer> cpu = make_preparer(kCpu, FloatType::F32);
 
   QuantizeReport local_report;
   QuantizeReport& out = report != nullptr ? *report : local_report;
@@ -150,7 +182,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
 
   for (int64_t layer_index = 0; layer_index < c.n_layers; ++layer_index) {
     const DecoderLayer& source = model.layers()[layer_index];
-    DecoderLayer working = working_copy(source, linears);
+    DecoderLayer working = working_copy(source, linears, c, *cpu);
     DecoderLayer result = source;  // skipped modules stay as loaded
     const std::string prefix = model.layer_prefix(layer_index);
 
@@ -171,12 +203,14 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
           hessians.try_emplace(s->tap, std::vector<float>(k * k, 0.0f));
         }
         const LayerTap last_tap = hessians.rbegin()->first;
-        const LayerObserver observe = [&](LayerTap tap, const float* rows, int64_t n_rows, int64_t stride) {
+        const LayerObserver observe = [&](LayerTap tap, const Activations& rows, int64_t n_rows) {
           auto it = hessians.find(tap);
-          if (it != hessians.end()) accumulate_gram(pool, rows, n_rows, stride, widths[tap], transposed, gram, it->second);
+          if (it != hessians.end()) {
+            accumulate_gram(pool, rows.as<const float>(), n_rows, rows.stride, widths[tap], transposed, gram, it->second);
+          }
           return tap != last_tap;  // nothing later in the layer is needed
         };
-        runner->run(pool, working, hidden, lengths, /*update=*/false, &observe);
+        runner->run(working, hidden, lengths, c.hidden_size, /*update=*/false, &observe);
         // H = 2/n * sum x x^T over all tokens, n counting samples (AutoGPTQ's add_batch).
         for (auto& [tap, h] : hessians) {
           const float scale = static_cast<float>(2.0 / n_samples);
@@ -187,7 +221,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       for (const LayerLinear* s : todo) {
         const auto module_start = Clock::now();
         Linear& linear = working.*(s->member);
-        const float* w = static_cast<const float*>(linear.weights.data);  // fp32: a working copy
+        const float* w = static_cast<const float*>(linear.dense_weights().data);  // fp32: a working copy
         const QuantizedMatrix q =
             options.rtn ? rtn_quantize_matrix(pool, w, linear.out_features(), linear.in_features(), gptq_options)
                         : gptq_quantize_matrix(pool, w, linear.out_features(), linear.in_features(),
@@ -195,10 +229,11 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
         auto quantized = std::make_shared<const QuantizedLinear>(quantized_linear_from_matrix(q, qc.group_size));
         // The working layer goes on in fp32 (its later groups and the next
         // layer's inputs see the quantized weights); the result keeps them packed.
-        linear.set_owned_weights(quantized->dequantize(), linear.out_features(), linear.in_features());
+        linear = with_bias_of(linear, Linear::dense(linear.name(), quantized->dequantize(), linear.out_features(),
+                                                    linear.in_features()));
+        linear.set_prepared(cpu->linear(linear));
         Linear& kept = result.*(s->member);
-        kept.set_packed(*quantized);
-        kept.quantized = quantized;
+        kept = with_bias_of(kept, Linear::quantized(kept.name(), quantized));
 
         ModuleReport m;
         m.name = prefix + std::string(s->name);
@@ -214,7 +249,9 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       }
     }
     // The quantized layer produces the next layer's inputs.
-    if (!options.rtn && layer_index + 1 < c.n_layers) runner->run(pool, working, hidden, lengths, /*update=*/true, nullptr);
+    if (!options.rtn && layer_index + 1 < c.n_layers) {
+      runner->run(working, hidden, lengths, c.hidden_size, /*update=*/true, nullptr);
+    }
     quantized_layers.push_back(std::move(result));
   }
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -79,9 +79,7 @@ struct TensorSet {
   }
 };
 
-// Every GPTQ linear with its tensors: the quantizer's own, or those of the
-// checkpoint the model was loaded from (read again now, so a loaded model
-// need not hold them).
+// Every GPTQ linear with its tensors.
 std::vector<std::pair<std::string, std::shared_ptr<const QuantizedLinear>>> quantized_modules(const Model& model) {
   std::vector<std::pair<std::string, std::shared_ptr<const QuantizedLinear>>> modules;
   const std::vector<LayerLinear> linears = layer_linears(model.config());
@@ -89,14 +87,7 @@ std::vector<std::pair<std::string, std::shared_ptr<const QuantizedLinear>>> quan
     const std::string prefix = model.layer_prefix(static_cast<int64_t>(i));
     for (const LayerLinear& entry : linears) {
       const Linear& linear = model.layers()[i].*entry.member;
-      if (!linear.packed) continue;
-      std::shared_ptr<const QuantizedLinear> q = linear.quantized;
-      if (!q) {
-        const GptqLinearTensors tensors = read_gptq_linear(model.checkpoint(), prefix + entry.name, linear.in_features(),
-                                                           linear.out_features(), *model.quant_config());
-        q = std::make_shared<const QuantizedLinear>(quantized_linear_from_checkpoint(tensors, *model.quant_config()));
-      }
-      modules.emplace_back(prefix + entry.name, std::move(q));
+      if (linear.is_quantized()) modules.emplace_back(prefix + entry.name, linear.gptq_shared());
     }
   }
   return modules;
@@ -168,7 +159,7 @@ void save_model(const Model& model, const std::string& dir, const SaveOptions& o
   }
   for (const auto& [name, q] : modules) {
     const int64_t K = q->in_features, N = q->out_features, G = q->n_groups;
-    set.add_ints(name + ".qweight", {K * q->bits / 32, N}, q->qweight);
+    set.tensors.push_back({name + ".qweight", DType::I32, {K * q->bits / 32, N}, q->qweight});
     set.add_ints(name + ".qzeros", {G, packed_words(N, q->bits)}, pack_qzeros(q->zeros, G, N, q->bits, options.format));
     set.add_halves(name + ".scales", {G, N}, q->scales);
     set.add_ints(name + ".g_idx", {K}, q->g_idx);

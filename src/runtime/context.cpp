@@ -23,15 +23,41 @@ ContextOptions resolve_context_options(const Model& model, ContextOptions o) {
   return o;
 }
 
+namespace {
+
+BackendSet make_backends(const Model& model, const ContextOptions& options, ThreadPool& pool) {
+  const Placement& placement = model.placement();
+  BackendOptions backend_options;
+  backend_options.pool = &pool;
+  backend_options.gpu_compute = placement.gpu_compute;
+  backend_options.gpu_kv = options.kv_type.value_or(placement.gpu_compute);
+  backend_options.max_tokens = options.n_batch;
+  std::vector<DeviceId> devices{placement.embedding, placement.head};
+  devices.insert(devices.end(), placement.layers.begin(), placement.layers.end());
+  BackendSet backends;
+  std::vector<DeviceId> made;
+  for (DeviceId device : devices) {
+    if (std::find(made.begin(), made.end(), device) != made.end()) continue;
+    backends.add(make_backend(device, backend_options));
+    made.push_back(device);
+  }
+  return backends;
+}
+
+}  // namespace
+
 Context::Context(const Model& model, const ContextOptions& options)
     : model_(model),
       pool_(options.n_threads),
-      cache_(model.config(), options.n_ctx, options.n_seq_max),
-      forward_(model, options.n_batch, options.n_ctx) {
+      backends_(make_backends(model, options, pool_)),
+      cache_(make_kv_cache(model.config(), model.config().n_layers, options.n_ctx, options.n_seq_max,
+                           [&](int64_t l) -> Backend& { return backends_.on(model.placement().layers[l]); })),
+      forward_(model, backends_, options.n_batch, options.n_ctx) {
   batch_tokens_.resize(options.n_batch);
   batch_seq_.resize(options.n_batch);
   batch_pos_.resize(options.n_batch);
   batch_logit_rows_.resize(options.n_batch);
+  batch_targets_.resize(options.n_batch);
 }
 
 void Context::clear(int32_t seq) {
@@ -83,9 +109,9 @@ void Context::eval(int32_t seq, std::span<const int32_t> tokens, LogitsMode mode
       }
     }
     Batch batch{batch_tokens_.data(), batch_seq_.data(), batch_pos_.data(), n, batch_logit_rows_.data(), n_rows};
-    float* out = mode == LogitsMode::All ? logits + start * vocab : logits;
-    forward_.run(pool_, cache_, batch, out);
+    forward_.run(cache_, batch);
     cache_.set_length(seq, base_pos + n);
+    if (n_rows > 0) forward_.copy_logits(n_rows, mode == LogitsMode::All ? logits + start * vocab : logits);
   }
 }
 
@@ -125,10 +151,36 @@ void Context::eval_sequences(std::span<const SequenceInput> inputs, float* last_
       }
     }
     Batch batch{batch_tokens_.data(), batch_seq_.data(), batch_pos_.data(), n, batch_logit_rows_.data(), n_rows};
-    forward_.run(pool_, cache_, batch, batch_logits_.data());
+    forward_.run(cache_, batch);
+    if (n_rows > 0) forward_.copy_logits(n_rows, batch_logits_.data());
     for (int32_t r = 0; r < n_rows; ++r) {
       std::memcpy(last_logits + row_owner[r] * vocab, batch_logits_.data() + r * vocab, vocab * sizeof(float));
     }
+  }
+}
+
+void Context::score(int32_t seq, std::span<const int32_t> tokens, double* nll) {
+  check_room(seq, tokens.size());
+  check_tokens(tokens);
+  const int32_t n_batch = forward_.max_tokens();
+  for (size_t start = 0; start < tokens.size(); start += n_batch) {
+    const int32_t n = static_cast<int32_t>(std::min<size_t>(n_batch, tokens.size() - start));
+    const int32_t base_pos = cache_.length(seq);
+    int32_t n_rows = 0;
+    for (int32_t i = 0; i < n; ++i) {
+      batch_tokens_[i] = tokens[start + i];
+      batch_seq_[i] = seq;
+      batch_pos_[i] = base_pos + i;
+      if (start + i + 1 < tokens.size()) {
+        batch_logit_rows_[n_rows] = i;
+        batch_targets_[n_rows++] = tokens[start + i + 1];
+      }
+    }
+    Batch batch{batch_tokens_.data(), batch_seq_.data(), batch_pos_.data(), n, batch_logit_rows_.data(), n_rows,
+                batch_targets_.data()};
+    forward_.run(cache_, batch);
+    cache_.set_length(seq, base_pos + n);
+    if (n_rows > 0) forward_.score_logits(n_rows, nll + start);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct ContextOptions {
   int32_t n_seq_max = 1;
   int32_t n_batch = 512;
   int32_t n_threads = 0;  // 0: physical cores
+  // The KV cache of GPU layers (null: their compute type); CPU layers keep fp32.
+  std::optional<FloatType> kv_type;
 };
 
 enum class LogitsMode { None, Last, All };
@@ -52,15 +55,20 @@ class Context {
   // (inputs.size() x vocab_size). Every input needs at least one token.
   void eval_sequences(std::span<const SequenceInput> inputs, float* last_logits);
 
+  // Appends tokens to one sequence and writes nll[i] = -log p(tokens[i + 1])
+  // for i < tokens.size() - 1, computed where the logits are (perplexity).
+  void score(int32_t seq, std::span<const int32_t> tokens, double* nll);
+
  private:
   void check_room(int32_t seq, size_t n_tokens) const;
   void check_tokens(std::span<const int32_t> tokens) const;
 
   const Model& model_;
   ThreadPool pool_;
+  BackendSet backends_;
   KvCache cache_;
   ForwardPass forward_;
-  std::vector<int32_t> batch_tokens_, batch_seq_, batch_pos_, batch_logit_rows_;
+  std::vector<int32_t> batch_tokens_, batch_seq_, batch_pos_, batch_logit_rows_, batch_targets_;
   std::vector<float> batch_logits_;
 };
 

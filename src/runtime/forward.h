@@ -1,79 +1,92 @@
 // One forward pass of the decoder over a batch of tokens that may belong to
-// several sequences at different positions (batched prefill, batched decode).
-// Reads the architecture description; holds scratch buffers sized for the
-// largest batch.
+// several sequences at different positions (batched prefill, batched
+// decode), written once over the architecture description in terms of the
+// backend ops (backend/backend.h). Each part runs on the device the model's
+// placement gives it; the residual stream crosses devices at layer
+// boundaries. Holds scratch on every device, sized for the largest batch.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "backend/backend.h"
 #include "model/model.h"
 #include "model/rope.h"
 #include "runtime/kv_cache.h"
 
 namespace gptq {
 
-struct Batch {
-  const int32_t* tokens = nullptr;
-  const int32_t* seq = nullptr;
-  const int32_t* pos = nullptr;  // position in its sequence; earlier positions are in the cache
-  int32_t n_tokens = 0;
-  // Batch rows whose logits are wanted, in output order.
-  const int32_t* logit_rows = nullptr;
-  int32_t n_logit_rows = 0;
+// The backends of one context: one per device its model's placement uses.
+class BackendSet {
+ public:
+  void add(std::unique_ptr<Backend> backend) { backends_.push_back(std::move(backend)); }
+  Backend& on(DeviceId device) const;
+  const std::vector<std::unique_ptr<Backend>>& all() const { return backends_; }
+
+ private:
+  std::vector<std::unique_ptr<Backend>> backends_;
 };
 
-// Sees the inputs of a layer's linears at each LayerTap (rows of the batch);
-// returning false stops the layer there, since calibration often needs only
-// a prefix of it.
-using LayerObserver = std::function<bool(LayerTap tap, const float* rows, int64_t n_rows, int64_t row_stride)>;
+// Sees the inputs of a layer's linears at each LayerTap (rows of the batch,
+// on the backend that runs the layer); returning false stops the layer
+// there, since calibration often needs only a prefix of it.
+using LayerObserver = std::function<bool(LayerTap tap, const Activations& rows, int64_t n_rows)>;
 
 class ForwardPass {
  public:
-  ForwardPass(const Model& model, int32_t max_tokens, int32_t n_ctx);
+  ForwardPass(const Model& model, const BackendSet& backends, int32_t max_tokens, int32_t n_ctx);
 
-  // Runs the batch, stores its keys/values in `cache`, and writes
-  // n_logit_rows x vocab_size logits. Inputs are trusted (checked by Context).
-  void run(ThreadPool& pool, KvCache& cache, const Batch& batch, float* logits);
+  // Runs the batch and stores its keys/values in `cache`; the logits of the
+  // batch's logit rows are then on the head's device, for copy_logits or
+  // score_logits. Inputs are trusted (checked by Context).
+  void run(KvCache& cache, const Batch& batch);
+  // n_logit_rows x vocab_size fp32 logits of the last run, to host.
+  void copy_logits(int32_t n_logit_rows, float* logits);
+  // -log p(target) of each logit row of the last run (Batch::targets).
+  void score_logits(int32_t n_logit_rows, double* nll);
 
-  // Runs one decoder layer (any weights with the model's shapes) over
-  // `hidden` ([n_tokens, hidden_size], updated in place), using layer
-  // `cache_layer` of `cache`. Returns false when the observer stopped it.
-  bool run_layer(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer, int64_t cache_layer,
-                 float* hidden, const LayerObserver* observer);
+  // Runs one decoder layer (any weights with the model's shapes, prepared
+  // for backend's device) over `hidden` ([n_tokens, hidden_size] on that
+  // device, updated in place), using layer `cache_layer` of `cache`. The
+  // batch must be staged on the backend. Returns false when the observer
+  // stopped it.
+  bool run_layer(Backend& backend, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
+                 int64_t cache_layer, Activations hidden, const LayerObserver* observer);
 
   int32_t max_tokens() const { return max_tokens_; }
 
  private:
+  // Scratch on one device, row-major with one row per batch token.
+  struct Workspace {
+    Activations hidden;    // residual stream [T, hidden]
+    Activations normed;    // [T, hidden]
+    Activations qkv;       // [T, qkv_dim], fused projections only
+    Activations q, k, v;   // [T, q_dim], [T, kv_dim], [T, kv_dim]
+    Activations attn;      // [T, q_dim]
+    Activations gate, up;  // [T, intermediate] (FusedGated: gate holds [gate | up])
+    Activations attn_out, mlp_out;  // [T, hidden]: each block's addition to the residual
+    Activations logits;    // [T, vocab], on the head's device only
+  };
+
+  Workspace& workspace(const Backend& backend);
   // Each block reads `hidden` and writes what it adds to the residual stream to `out`.
-  bool attention_block(ThreadPool& pool, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
-                       int64_t cache_layer, const float* hidden, float* out, const LayerObserver* observer);
-  bool mlp_block(ThreadPool& pool, const Batch& batch, const DecoderLayer& layer, const float* hidden, float* out,
-                 const LayerObserver* observer);
-  // The input of a block: its norm of `hidden` (in normed_), or `hidden` itself when the norms come after.
-  const float* block_input(ThreadPool& pool, int64_t rows, const float* hidden, const Norm& norm);
-  // hidden += delta, then the norm when it comes after the block.
-  void add_to_residual(ThreadPool& pool, int64_t rows, float* hidden, const float* delta, const Norm& norm);
-  void project_qkv(ThreadPool& pool, const DecoderLayer& layer, const float* input, int64_t rows);
-  void matmul(ThreadPool& pool, const Linear& linear, const float* x, int64_t ldx, int64_t rows, float* y,
-              int64_t ldy);
-  template <typename RowFn>
-  void for_each_row(ThreadPool& pool, int64_t rows, RowFn&& fn);
+  bool attention_block(Backend& backend, Workspace& ws, KvCache& cache, int64_t rows, const DecoderLayer& layer,
+                       int64_t cache_layer, Activations hidden, Activations out, const LayerObserver* observer);
+  bool mlp_block(Backend& backend, Workspace& ws, int64_t rows, const DecoderLayer& layer, Activations hidden,
+                 Activations out, const LayerObserver* observer);
+  // The input of a block: its norm of `hidden` (in ws.normed), or `hidden` itself when the norms come after.
+  Activations block_input(Backend& backend, Workspace& ws, int64_t rows, Activations hidden, const Norm& norm);
+  void enqueue(const Batch& batch, KvCache& cache);
 
   const Model& model_;
   const ModelConfig& config_;
+  const BackendSet& backends_;
   int32_t max_tokens_;
   RopeTable rope_;
-  // Scratch, row-major with one row per batch token.
-  std::vector<float> hidden_;  // residual stream [T, hidden]
-  std::vector<float> normed_;  // [T, hidden]
-  std::vector<float> qkv_;     // [T, qkv_dim], fused projections only
-  std::vector<float> q_, k_, v_;  // [T, q_dim], [T, kv_dim], [T, kv_dim]
-  std::vector<float> attn_;    // [T, q_dim]
-  std::vector<float> gate_, up_;  // [T, intermediate]
-  std::vector<float> attn_out_, mlp_out_;  // [T, hidden]: each block's addition to the residual
+  AttentionShape shape_;
+  std::vector<std::pair<const Backend*, Workspace>> workspaces_;
 };
 
 }  // namespace gptq

@@ -1,9 +1,11 @@
-#include "runtime/ops.h"
+#include "backend/cpu/row_ops.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
+
+#include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq {
 

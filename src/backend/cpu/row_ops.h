@@ -1,5 +1,5 @@
-// Row-wise element operations of the forward pass. They are a small share
-// of the time next to the matmuls, so plain loops the compiler vectorises.
+// Row-wise element operations of the CPU backend. They are a small share of
+// the time next to the matmuls, so plain loops the compiler vectorises.
 #pragma once
 
 #include <cstdint>

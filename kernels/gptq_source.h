@@ -1,0 +1,33 @@
+// One GPTQ-quantized linear in the checkpoint's format
+// (shared/docs/GPTQ_FORMAT.md), borrowed by a device's one-time repack into
+// its own layout (kernels/cpu/gptq_layout.h, kernels/cuda/gptq_layout.h):
+//   qweight [K*bits/32][N] int32: b-bit values in a little-endian bit stream
+//           down each column (along K);
+//   zeros   [G][N] int32: true zero points, 0..2^bits (v1 checkpoints,
+//           which store zero - 1, give 2^bits for a stored -1);
+//   scales  [G][N] fp16 bits;
+//   g_idx   [K] int32: the group of each input column, 0..G-1.
+#pragma once
+
+#include <cstdint>
+
+namespace gptq {
+
+struct GptqSource {
+  int bits = 4;
+  int64_t in_features = 0;   // K
+  int64_t out_features = 0;  // N
+  int64_t n_groups = 0;      // G
+  const int32_t* qweight = nullptr;
+  const int32_t* zeros = nullptr;
+  const uint16_t* scales_fp16 = nullptr;
+  const int32_t* g_idx = nullptr;
+};
+
+// Checks what every repack relies on; throws gptq::Error
+// (GPTQ_ERR_INVALID_ARGUMENT) naming the first inconsistency: bits not
+// 2/3/4/8, K*bits not a multiple of 32, a zero point outside [0, 2^bits],
+// a g_idx outside [0, G), a non-finite scale.
+void validate_gptq_source(const GptqSource& source);
+
+}  // namespace gptq

@@ -1,0 +1,234 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include <cstring>
+#include <list>
+#include <new>
+#include <vector>
+
+#include "backend/cpu/row_ops.h"
+#include "core/error.h"
+#include "model/model.h"
+#include "model/rope.h"
+
+namespace gptq::cpu {
+
+CpuLinear::CpuLinear(const Linear& linear) {
+  if (linear.is_quantized()) packed_ = pack_gptq(linear.gptq().source());
+  else dense_ = linear.dense_weights();
+}
+
+int64_t CpuLinear::device_bytes() const {
+  if (packed_) return packed_->bytes();
+  return dense_.n_rows * dense_.n_cols * static_cast<int64_t>(float_type_size(dense_.type));
+}
+
+MatmulOutput CpuLinear::output(const Linear& linear, float* y, int64_t ldy) const {
+  MatmulOutput out;
+  out.w = packed_ ? DenseMatrix{nullptr, FloatType::F32, linear.out_features(), linear.in_features(), 0} : dense_;
+  out.gptq = packed_.get();
+  out.bias = linear.bias_or_null();
+  out.y = y;
+  out.ldy = ldy;
+  return out;
+}
+
+namespace {
+
+const CpuLinear& prepared_of(const Linear& linear) {
+  if (linear.prepared() == nullptr) fail(GPTQ_ERR_INTERNAL, "linear '", linear.name(), "' was never prepared");
+  return static_cast<const CpuLinear&>(*linear.prepared());
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(ThreadPool& pool) : pool_(pool) {}
+
+  DeviceId device() const override { return kCpu; }
+  FloatType activation_type() const override { return FloatType::F32; }
+
+  Activations allocate_activations(int64_t rows, int64_t cols) override {
+    std::vector<float>& buffer = buffers_.emplace_back(static_cast<size_t>(rows * cols));
+    return {buffer.data(), cols, cols, 4};
+  }
+
+  // Uninitialised memory: positions never written are never touched, so a
+  // large n_ctx costs address space, not resident memory.
+  KvLayer allocate_kv_layer(int64_t n_kv_heads, int64_t head_dim, int32_t n_ctx, int32_t n_seq) override {
+    KvLayer layer;
+    layer.head_stride = int64_t{n_ctx} * head_dim;
+    layer.seq_stride = layer.head_stride * n_kv_heads;
+    const int64_t n = layer.seq_stride * n_seq;
+    std::unique_ptr<float[]> keys(new (std::nothrow) float[n]);
+    std::unique_ptr<float[]> values(new (std::nothrow) float[n]);
+    if (!keys || !values) {
+      fail(GPTQ_ERR_OUT_OF_MEMORY, "cannot allocate a KV cache layer of ", 2 * n * 4 / (1 << 20), " MiB (n_ctx ",
+           n_ctx, ", n_seq_max ", n_seq, ")");
+    }
+    layer.keys = keys.get();
+    layer.values = values.get();
+    kv_.push_back(std::move(keys));
+    kv_.push_back(std::move(values));
+    return layer;
+  }
+
+  void stage_batch(const Batch& batch) override { batch_ = batch; }
+
+  void embed(const Model& model, Activations out) override {
+    const int64_t H = model.config().hidden_size;
+    for_each_row(batch_.n_tokens, [&](int64_t t) {
+      float* scratch = row_scratch(H);
+      embed_token(model, batch_.tokens[t], batch_.pos[t], row(out, t), scratch);
+    });
+  }
+
+  void norm(Activations x, Activations out, int64_t rows, const Norm& norm, NormKind kind, float eps) override {
+    for_each_row(rows, [&](int64_t t) { norm_row(row(x, t), row(out, t), x.cols, norm, kind, eps); });
+  }
+
+  void add_residual(Activations hidden, int64_t rows, Activations a, Activations b, const Norm* post_norm,
+                    NormKind kind, float eps) override {
+    for_each_row(rows, [&](int64_t t) {
+      float* h = row(hidden, t);
+      add_row(h, row(a, t), hidden.cols);
+      if (b.data != nullptr) add_row(h, row(b, t), hidden.cols);
+      if (post_norm != nullptr) norm_row(h, h, hidden.cols, *post_norm, kind, eps);
+    });
+  }
+
+  void matmul(Activations x, int64_t rows, std::span<const LinearOutput> outputs) override {
+    MatmulOutput outs[4];
+    if (outputs.size() > std::size(outs)) fail(GPTQ_ERR_INTERNAL, "more than 4 products of one input");
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Linear& linear = *outputs[i].linear;
+      outs[i] = prepared_of(linear).output(linear, outputs[i].y.as<float>(), outputs[i].y.stride);
+    }
+    matmul_multi(pool_, x.as<float>(), x.stride, rows, outs, static_cast<int>(outputs.size()));
+  }
+
+  void split_qkv(Activations qkv, int64_t rows, QkvLayout layout, const AttentionShape& shape, Activations q,
+                 Activations k, Activations v) override {
+    for_each_row(rows, [&](int64_t t) {
+      split_qkv_row(row(qkv, t), layout, shape.n_heads, shape.n_kv_heads, shape.head_dim, row(q, t), row(k, t),
+                    row(v, t));
+    });
+  }
+
+  void rotate_and_store(Activations q, Activations k, Activations v, int64_t rows, const AttentionShape& shape,
+                        const RotaryInputs& rotary, KvLayer& cache) override {
+    const int64_t head_dim = shape.head_dim;
+    float* k_cache = static_cast<float*>(cache.keys);
+    float* v_cache = static_cast<float*>(cache.values);
+    for_each_row(rows, [&](int64_t t) {
+      float* q_row = row(q, t);
+      float* k_row = row(k, t);
+      if (rotary.q_norm != nullptr) norm_heads(q_row, shape.n_heads, head_dim, *rotary.q_norm, rotary.norm_eps);
+      if (rotary.k_norm != nullptr) norm_heads(k_row, shape.n_kv_heads, head_dim, *rotary.k_norm, rotary.norm_eps);
+      const int32_t pos = batch_.pos[t];
+      if (rotary.rope != nullptr) {
+        apply_rope(q_row, shape.n_heads, head_dim, *rotary.rope, pos, rotary.style);
+        apply_rope(k_row, shape.n_kv_heads, head_dim, *rotary.rope, pos, rotary.style);
+      }
+      const int64_t base = batch_.seq[t] * cache.seq_stride + int64_t{pos} * head_dim;
+      const float* v_row = row(v, t);
+      for (int64_t g = 0; g < shape.n_kv_heads; ++g) {
+        std::memcpy(k_cache + base + g * cache.head_stride, k_row + g * head_dim, head_dim * sizeof(float));
+        std::memcpy(v_cache + base + g * cache.head_stride, v_row + g * head_dim, head_dim * sizeof(float));
+      }
+    });
+  }
+
+  void attention(Activations q, int64_t rows, const KvLayer& cache, const AttentionShape& shape,
+                 Activations out) override {
+    AttentionProblem problem;
+    problem.n_tokens = static_cast<int32_t>(rows);
+    problem.n_heads = shape.n_heads;
+    problem.n_kv_heads = shape.n_kv_heads;
+    problem.head_dim = shape.head_dim;
+    problem.q = q.as<float>();
+    problem.q_stride = q.stride;
+    problem.out = out.as<float>();
+    problem.out_stride = out.stride;
+    problem.seq = batch_.seq;
+    problem.pos = batch_.pos;
+    problem.k = static_cast<const float*>(cache.keys);
+    problem.v = static_cast<const float*>(cache.values);
+    problem.seq_stride = cache.seq_stride;
+    problem.head_stride = cache.head_stride;
+    problem.window = shape.window;
+    problem.scale = shape.scale;
+    cpu::attention(pool_, problem);
+  }
+
+  void activate(Activations gate, Activations up, int64_t rows, int64_t n, Activation activation) override {
+    for_each_row(rows, [&](int64_t t) {
+      activate_row(row(gate, t), up.data != nullptr ? row(up, t) : nullptr, n, activation);
+    });
+  }
+
+  void gather_logit_rows(Activations x, Activations out) override {
+    for (int32_t r = 0; r < batch_.n_logit_rows; ++r) {
+      std::memcpy(row(out, r), row(x, batch_.logit_rows[r]), x.cols * sizeof(float));
+    }
+  }
+
+  void copy_to_host(Activations x, int64_t rows, float* host) override {
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(host + r * x.cols, row(x, r), x.cols * sizeof(float));
+  }
+
+  void score_to_host(Activations logits, int64_t rows, double* out) override {
+    pool_.parallel_for(rows, 16, [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r) out[r] = negative_log_likelihood(row(logits, r), logits.cols, batch_.targets[r]);
+    });
+  }
+
+  void copy_from(Backend& source, Activations src, Activations dst, int64_t rows) override {
+    if (dst.stride != dst.cols) fail(GPTQ_ERR_INTERNAL, "copy_from needs contiguous destination rows");
+    source.copy_to_host(src, rows, dst.as<float>());
+  }
+
+  void synchronize() override {}
+
+ private:
+  static float* row(Activations a, int64_t r) { return a.as<float>() + r * a.stride; }
+
+  // A per-thread row buffer for ops that need one (embedding positions).
+  static float* row_scratch(int64_t n) {
+    thread_local std::vector<float> scratch;
+    if (static_cast<int64_t>(scratch.size()) < n) scratch.resize(n);
+    return scratch.data();
+  }
+
+  // Row-wise work is cheap: one token's rows run on the calling thread, a
+  // prefill's rows are spread over the pool.
+  template <typename RowFn>
+  void for_each_row(int64_t rows, RowFn&& fn) {
+    if (rows <= 4) {
+      for (int64_t r = 0; r < rows; ++r) fn(r);
+      return;
+    }
+    pool_.parallel_for(rows, 8, [&](int64_t begin, int64_t end, int) {
+      for (int64_t r = begin; r < end; ++r) fn(r);
+    });
+  }
+
+  ThreadPool& pool_;
+  Batch batch_;
+  std::list<std::vector<float>> buffers_;
+  std::vector<std::unique_ptr<float[]>> kv_;
+};
+
+class CpuPreparer final : public WeightPreparer {
+ public:
+  std::shared_ptr<const PreparedWeights> linear(const Linear& linear) override {
+    return std::make_shared<const CpuLinear>(linear);
+  }
+  std::shared_ptr<const PreparedWeights> norm(const Norm&) override { return nullptr; }
+  std::shared_ptr<const PreparedWeights> table(const DenseMatrix&) override { return nullptr; }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool) { return std::make_unique<CpuBackend>(pool); }
+std::unique_ptr<WeightPreparer> make_cpu_preparer() { return std::make_unique<CpuPreparer>(); }
+
+}  // namespace gptq::cpu
