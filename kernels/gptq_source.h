@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace gptq {
 
@@ -29,5 +30,18 @@ struct GptqSource {
 // 2/3/4/8, K*bits not a multiple of 32, a zero point outside [0, 2^bits],
 // a g_idx outside [0, G), a non-finite scale.
 void validate_gptq_source(const GptqSource& source);
+
+// All of qweight as one byte per value, [K][N].
+std::vector<uint8_t> unpack_gptq_codes(const GptqSource& source);
+
+// The order in which a repack lays out K: input columns sorted by group,
+// stably (act-order checkpoints come out grouped), each group one segment
+// padded with zero rows to a multiple of `row_multiple`.
+struct GptqSegmentPlan {
+  std::vector<int32_t> group, units;  // per segment: its group, its rows / row_multiple
+  std::vector<int32_t> rows;          // per laid-out row: its input column, or -1 (padding)
+  bool identity = true;               // rows[r] == r for every r (and no padding)
+};
+GptqSegmentPlan plan_gptq_segments(const GptqSource& source, int64_t row_multiple);
 
 }  // namespace gptq

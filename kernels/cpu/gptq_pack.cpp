@@ -15,24 +15,6 @@
 namespace gptq::cpu {
 namespace {
 
-// All of qweight as one byte per value, [K][N].
-std::vector<uint8_t> unpack_values(const GptqSource& s) {
-  const int64_t K = s.in_features, N = s.out_features;
-  const uint32_t mask = (1u << s.bits) - 1u;
-  std::vector<uint8_t> q(static_cast<size_t>(K * N));
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t bit = k * s.bits, word = bit >> 5;
-    const int shift = static_cast<int>(bit & 31);
-    const uint32_t* row = reinterpret_cast<const uint32_t*>(s.qweight) + word * N;
-    for (int64_t n = 0; n < N; ++n) {
-      uint64_t v = row[n] >> shift;
-      if (shift + s.bits > 32) v |= static_cast<uint64_t>(row[n + N]) << (32 - shift);
-      q[k * N + n] = static_cast<uint8_t>(v & mask);
-    }
-  }
-  return q;
-}
-
 // The words of one column of one unit from its unit_values(BITS) values
 // (the inverse of unit_value in gptq_unpack_impl.h).
 template <int BITS>
@@ -69,40 +51,8 @@ void pack_units(const std::vector<uint8_t>& q, int64_t N, int64_t n0, int64_t u0
   }
 }
 
-// The packed order of K: input columns sorted by group, stably, each
-// group one segment padded to whole units.
-struct SegmentPlan {
-  std::vector<int32_t> group, units;  // per segment
-  std::vector<int32_t> rows;          // per packed row: input column, or -1
-  bool identity = true;               // rows[r] == r for every r
-};
-
-SegmentPlan plan_segments(const GptqSource& s) {
-  const int64_t K = s.in_features, values = unit_values(s.bits);
-  std::vector<int32_t> order(static_cast<size_t>(K));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return s.g_idx[a] < s.g_idx[b]; });
-  SegmentPlan plan;
-  for (int64_t i = 0; i < K;) {
-    const int32_t group = s.g_idx[order[i]];
-    int64_t end = i;
-    while (end < K && s.g_idx[order[end]] == group) ++end;
-    const int64_t units = (end - i + values - 1) / values;
-    plan.group.push_back(group);
-    plan.units.push_back(static_cast<int32_t>(units));
-    for (int64_t j = i; j < end; ++j) {
-      plan.identity = plan.identity && order[j] == static_cast<int32_t>(plan.rows.size());
-      plan.rows.push_back(order[j]);
-    }
-    plan.identity = plan.identity && end - i == units * values;
-    plan.rows.resize(plan.rows.size() + static_cast<size_t>(units * values - (end - i)), -1);
-    i = end;
-  }
-  return plan;
-}
-
 // One panel's stream: per segment, the header, then the units.
-void write_panel(const GptqSource& s, const std::vector<uint8_t>& q, const SegmentPlan& plan,
+void write_panel(const GptqSource& s, const std::vector<uint8_t>& q, const GptqSegmentPlan& plan,
                  const std::vector<int32_t>& first_unit, int64_t panel, uint8_t* out) {
   const int64_t N = s.out_features, n0 = panel * kPanelColumns;
   const auto source_row = [&](int64_t r) { return plan.rows[r]; };
@@ -127,7 +77,7 @@ void PackedGptq::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
 PackedGptq::PackedGptq(const GptqSource& s) : in_features_(s.in_features) {
   validate_gptq_source(s);
-  SegmentPlan plan = plan_segments(s);
+  GptqSegmentPlan plan = plan_gptq_segments(s, unit_values(s.bits));
   segment_units_ = plan.units;
   segment_first_unit_.assign(1, 0);
   for (int32_t units : segment_units_) segment_first_unit_.push_back(segment_first_unit_.back() + units);
@@ -140,7 +90,7 @@ PackedGptq::PackedGptq(const GptqSource& s) : in_features_(s.in_features) {
   layout_.panel_bytes = layout_.n_segments * kHeaderBytes + int64_t{segment_first_unit_.back()} * unit_bytes(s.bits);
   data_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, static_cast<size_t>(layout_.n_panels * layout_.panel_bytes))));
   if (!data_) throw std::bad_alloc();
-  const std::vector<uint8_t> q = unpack_values(s);
+  const std::vector<uint8_t> q = unpack_gptq_codes(s);
   for (int64_t p = 0; p < layout_.n_panels; ++p) {
     write_panel(s, q, plan, segment_first_unit_, p, data_.get() + p * layout_.panel_bytes);
   }
