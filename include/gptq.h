@@ -81,6 +81,7 @@ typedef enum gptq_status {
     GPTQ_ERR_BUFFER_TOO_SMALL = -7, /* the size needed is returned beside it */
     GPTQ_ERR_CANCELLED = -8,        /* a progress callback asked to stop */
     GPTQ_ERR_CONTEXT_FULL = -9,     /* the KV cache has no room left */
+    GPTQ_ERR_DEVICE = -10,          /* the GPU failed (a fault, a lost device): the message says how */
     GPTQ_ERR_INTERNAL = -99         /* a bug in libgptq: please report it */
 } gptq_status;
 

@@ -50,6 +50,7 @@
 #define cudaMemcpy hipMemcpy
 #define cudaMemcpyAsync hipMemcpyAsync
 #define cudaMemsetAsync hipMemsetAsync
+#define cudaMemset hipMemset
 #define cudaStreamCreateWithFlags hipStreamCreateWithFlags
 #define cudaStreamDestroy hipStreamDestroy
 #define cudaStreamSynchronize hipStreamSynchronize
@@ -69,6 +70,8 @@
 #if defined(__HIPCC__)
 #define __shfl_xor_sync(mask, ...) __shfl_xor(__VA_ARGS__)
 #define __shfl_sync(mask, ...) __shfl(__VA_ARGS__)
+// Used only in blocks of one warp, where the two are the same.
+#define __syncwarp() __syncthreads()
 #endif
 typedef hip_bfloat16 gpu_bf16;
 #else

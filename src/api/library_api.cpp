@@ -38,6 +38,7 @@ const char* gptq_status_name(gptq_status status) {
     case GPTQ_ERR_BUFFER_TOO_SMALL: return "GPTQ_ERR_BUFFER_TOO_SMALL";
     case GPTQ_ERR_CANCELLED: return "GPTQ_ERR_CANCELLED";
     case GPTQ_ERR_CONTEXT_FULL: return "GPTQ_ERR_CONTEXT_FULL";
+    case GPTQ_ERR_DEVICE: return "GPTQ_ERR_DEVICE";
     case GPTQ_ERR_INTERNAL: return "GPTQ_ERR_INTERNAL";
   }
   return "GPTQ_ERR_UNKNOWN";

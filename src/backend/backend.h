@@ -121,6 +121,9 @@ class Backend {
   // One layer of KV cache for n_seq sequences of n_ctx positions.
   virtual KvLayer allocate_kv_layer(int64_t n_kv_heads, int64_t head_dim, int32_t n_ctx, int32_t n_seq) = 0;
 
+  // The rotary table of the contexts' positions, given once before any step.
+  virtual void set_rope_table(const RopeTable& table) {}
+
   // Puts the batch on the device (one copy); the ops below read it there.
   virtual void stage_batch(const Batch& batch) = 0;
 
@@ -164,16 +167,21 @@ class Backend {
   // replay one recorded under `key` (the caller's name for a step's shape)
   // with a new batch staged: try_replay returns true when it did.
   // Otherwise the caller enqueues the step between begin_recording and
-  // end_recording, which records it and runs it.
+  // end_recording, which records it and runs it; end_recording returns
+  // false when the step could not be recorded (nothing ran: the caller
+  // enqueues it again, unrecorded).
   virtual bool records_steps() const { return false; }
   virtual bool try_replay(uint64_t key, const Batch& batch) { return false; }
   virtual void begin_recording() {}
-  virtual void end_recording(uint64_t key) {}
+  virtual bool end_recording(uint64_t key) { return false; }
+  // Drops a recording an error interrupted.
+  virtual void abort_recording() {}
 };
 
 // Options a context gives the backends it makes.
 struct BackendOptions {
   class ThreadPool* pool = nullptr;  // the CPU backend's workers
+  const Model* model = nullptr;      // sizes the GPU backends' scratch
   FloatType gpu_compute = FloatType::F16;
   FloatType gpu_kv = FloatType::F16;
   int32_t max_tokens = 0;  // largest batch

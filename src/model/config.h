@@ -6,12 +6,11 @@
 #include <cstdint>
 #include <string>
 
+#include "core/activation.h"
 #include "io/json_file.h"
 #include "model/arch.h"
 
 namespace gptq {
-
-enum class Activation : unsigned char { Silu, GeluErf, GeluTanh, Relu };
 
 struct RopeConfig {
   std::string type = "default";  // default, linear, llama3, dynamic, yarn

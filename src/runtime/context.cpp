@@ -29,6 +29,7 @@ BackendSet make_backends(const Model& model, const ContextOptions& options, Thre
   const Placement& placement = model.placement();
   BackendOptions backend_options;
   backend_options.pool = &pool;
+  backend_options.model = &model;
   backend_options.gpu_compute = placement.gpu_compute;
   backend_options.gpu_kv = options.kv_type.value_or(placement.gpu_compute);
   backend_options.max_tokens = options.n_batch;

@@ -43,6 +43,7 @@ ForwardPass::ForwardPass(const Model& model, const BackendSet& backends, int32_t
     ws.attn_out = b.allocate_activations(t, H);
     ws.mlp_out = b.allocate_activations(t, H);
     if (b.device() == model.placement().head) ws.logits = b.allocate_activations(t, config_.vocab_size);
+    if (arch.positions == PositionKind::Rotary) b.set_rope_table(rope_);
     workspaces_.emplace_back(&b, ws);
   }
 }
@@ -201,9 +202,13 @@ void ForwardPass::run(KvCache& cache, const Batch& batch) {
     const uint64_t key = static_cast<uint64_t>(batch.n_tokens) | static_cast<uint64_t>(batch.n_logit_rows) << 32;
     if (only->try_replay(key, batch)) return;
     only->begin_recording();
-    enqueue(batch, cache);
-    only->end_recording(key);
-    return;
+    try {
+      enqueue(batch, cache);
+    } catch (...) {
+      only->abort_recording();
+      throw;
+    }
+    if (only->end_recording(key)) return;
   }
   enqueue(batch, cache);
 }

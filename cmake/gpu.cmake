@@ -1,0 +1,59 @@
+# The GPU backend's sources and libraries (included by the top-level
+# CMakeLists.txt after gptq_objects is defined).
+#
+# CUDA: kernels/cuda/*.cu through nvcc for sm_80 (mma.sync) and sm_90a
+# (Hopper), the host side (src/backend/cuda) through the C++ compiler
+# against the CUDA runtime, float GEMMs through cuBLAS.
+#
+# HIP: the same .cu files through Debian's hipcc (clang 15, ROCm 5.2) for
+# gfx90a (CDNA2) and gfx1030 (RDNA2; ROCm 5.2's device libraries stop
+# before gfx1100), the host side through the C++ compiler against HIP, float
+# GEMMs through hipBLAS when it is found, else the library's own kernel.
+set(GPTQ_GPU_LIBRARIES "")
+if(GPTQ_CUDA)
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES "80;90a")
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  target_sources(gptq_objects PRIVATE ${GPTQ_GPU_HOST_SOURCES} ${GPTQ_GPU_KERNEL_SOURCES})
+  target_compile_definitions(gptq_objects PRIVATE GPTQ_WITH_GPU=1 GPTQ_WITH_CUBLAS=1)
+  # CMake 3.25 knows no CUDA_STANDARD 20; the flag is given directly.
+  target_compile_options(gptq_objects PRIVATE
+    $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr -Xcompiler=-fPIC -Xcompiler=-fvisibility=hidden>)
+  target_link_libraries(gptq_objects PUBLIC CUDA::cudart CUDA::cublas)
+  set(GPTQ_GPU_LIBRARIES CUDA::cudart CUDA::cublas)
+elseif(GPTQ_HIP)
+  find_program(GPTQ_HIPCC hipcc REQUIRED)
+  find_library(GPTQ_AMDHIP64 amdhip64 REQUIRED)
+  find_library(GPTQ_HIPBLAS hipblas)
+  set(GPTQ_HIP_ARCHITECTURES "gfx90a;gfx1030" CACHE STRING "AMD GPU targets")
+  list(TRANSFORM GPTQ_HIP_ARCHITECTURES PREPEND "--offload-arch=" OUTPUT_VARIABLE GPTQ_HIP_ARCH_FLAGS)
+  set(GPTQ_HIP_DEFINES -DGPTQ_WITH_GPU=1 -DGPTQ_BUILDING_LIBRARY)
+  if(GPTQ_HIPBLAS)
+    list(APPEND GPTQ_HIP_DEFINES -DGPTQ_WITH_HIPBLAS=1)
+  endif()
+  set(GPTQ_HIP_OBJECTS "")
+  foreach(source ${GPTQ_GPU_KERNEL_SOURCES})
+    get_filename_component(name ${source} NAME_WE)
+    set(object ${CMAKE_CURRENT_BINARY_DIR}/hip/${name}.o)
+    add_custom_command(OUTPUT ${object}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/hip
+      COMMAND ${GPTQ_HIPCC} -std=c++20 -x hip ${GPTQ_HIP_ARCH_FLAGS} -fPIC -O3 -fvisibility=hidden
+              ${GPTQ_HIP_DEFINES} -I${CMAKE_CURRENT_SOURCE_DIR}/src -I${CMAKE_CURRENT_SOURCE_DIR}
+              -I${CMAKE_CURRENT_SOURCE_DIR}/include -MD -MF ${object}.d -c ${source} -o ${object}
+      DEPENDS ${source} DEPFILE ${object}.d VERBATIM
+      COMMENT "hipcc ${name}.cu")
+    list(APPEND GPTQ_HIP_OBJECTS ${object})
+  endforeach()
+  target_sources(gptq_objects PRIVATE ${GPTQ_GPU_HOST_SOURCES} ${GPTQ_HIP_OBJECTS})
+  target_compile_definitions(gptq_objects PRIVATE GPTQ_WITH_GPU=1 GPTQ_BUILD_HIP=1 __HIP_PLATFORM_AMD__=1)
+  if(GPTQ_HIPBLAS)
+    target_compile_definitions(gptq_objects PRIVATE GPTQ_WITH_HIPBLAS=1)
+  endif()
+  set(GPTQ_GPU_LIBRARIES ${GPTQ_AMDHIP64})
+  if(GPTQ_HIPBLAS)
+    list(APPEND GPTQ_GPU_LIBRARIES ${GPTQ_HIPBLAS})
+  endif()
+  target_link_libraries(gptq_objects PUBLIC ${GPTQ_GPU_LIBRARIES})
+endif()

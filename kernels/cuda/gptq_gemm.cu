@@ -1,0 +1,657 @@
+// GPTQ GEMM kernels over the layout of gptq_layout.h (see gptq_gemm.h for
+// what each is for). Per lane and k16 step, `bits` 32-bit words of a tile
+// become the eight n8 fragments of B: each pair of values is masked into
+// the mantissa of an fp16/bf16 exponent pattern (no int-to-float
+// conversion), the pattern plus the zero point is subtracted (exactly), and
+// the difference scaled: w = (q - z) * s rounded once.
+#include <algorithm>
+#include <type_traits>
+
+#include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/gptq_gemm.h"
+
+namespace gptq::gpu {
+namespace {
+
+constexpr int kSmallWarps = 4;
+constexpr int kPrefillWarps = 4;
+constexpr int kPrefillRows = 32;  // two m16 tiles per warp
+constexpr int kSimtRows = 4;
+
+// 128 bits of weights that are read once: keep them out of L1.
+__device__ __forceinline__ uint4 load_stream(const uint4* p) {
+#if defined(GPTQ_GPU_CUDA) && defined(__CUDA_ARCH__)
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+#else
+  return *p;
+#endif
+}
+
+// The exponent pattern the dequantization ORs in, which (magic + zero)
+// takes back out (gptq_repack.cpp's zero_magic).
+template <typename T, int BITS>
+__device__ __forceinline__ constexpr int zero_magic_device() {
+  if constexpr (std::is_same_v<T, __half>) return 1024;
+  else if constexpr (std::is_same_v<T, gpu_bf16>) return BITS == 8 ? 0 : 128;
+  else return 0;
+}
+
+// A float another block wrote through L2 (split-K partial sums).
+__device__ __forceinline__ float load_coherent(const float* p) {
+#if GPTQ_GPU_CUDA
+  return __ldcg(p);
+#else
+  return __atomic_load_n(p, __ATOMIC_RELAXED);
+#endif
+}
+
+// Both values of pair p of pair word j of a step (w: the step's words),
+// still in their bit positions 0.. and 16...
+template <int BITS>
+__device__ __forceinline__ uint32_t pair_bits_of(const uint32_t* w, int j, int p) {
+  constexpr int pb = pair_bits(BITS);
+  constexpr uint32_t mask = ((1u << pb) - 1u) * 0x00010001u;
+  uint32_t v = (w[j] >> (p * pb)) & mask;
+  if constexpr (BITS == 3) v |= ((w[2] >> (8 * j + p)) & 0x00010001u) << 2;
+  return v;
+}
+
+// Per lane, its 8 columns' scale and (magic + zero) for one group of a strip.
+template <typename T>
+struct GroupParams {
+  T scale[kFragments];
+  T zero[kFragments];
+};
+
+template <typename T>
+__device__ __forceinline__ void load_group(const GptqTiles& w, int group, int nt, int lane, GroupParams<T>& g) {
+  const int64_t at = ((int64_t{group} * w.n_tiles() + nt) * 8 + lane / 4) * 8;
+  const T* s = static_cast<const T*>(w.scales) + at;
+  const T* z = static_cast<const T*>(w.zero_bias) + at;
+#pragma unroll
+  for (int f = 0; f < kFragments; ++f) {
+    g.scale[f] = s[f];
+    g.zero[f] = z[f];
+  }
+}
+
+#if GPTQ_HAS_MMA
+
+template <typename T>
+__device__ __forceinline__ uint32_t duplicate(T v) {
+  uint16_t bits;
+  __builtin_memcpy(&bits, &v, 2);
+  return uint32_t{bits} * 0x00010001u;
+}
+
+// (q - z) * s for both values of a pair, as one register of two T.
+template <typename T, int BITS>
+__device__ __forceinline__ uint32_t dequant_pair(uint32_t v, uint32_t zero2, uint32_t scale2) {
+  uint32_t out;
+  if constexpr (std::is_same_v<T, __half>) {
+    uint32_t h = v | 0x64006400u;  // (1024 + q) per half
+    const __half2 d = __hmul2(__hsub2(*reinterpret_cast<__half2*>(&h), *reinterpret_cast<__half2*>(&zero2)),
+                              *reinterpret_cast<__half2*>(&scale2));
+    out = *reinterpret_cast<const uint32_t*>(&d);
+  } else if constexpr (BITS != 8) {
+    uint32_t h = v | 0x43004300u;  // (128 + q) per half
+    const __nv_bfloat162 d =
+        __hmul2(__hsub2(*reinterpret_cast<__nv_bfloat162*>(&h), *reinterpret_cast<__nv_bfloat162*>(&zero2)),
+                *reinterpret_cast<__nv_bfloat162*>(&scale2));
+    out = *reinterpret_cast<const uint32_t*>(&d);
+  } else {
+    // 8-bit codes do not fit bf16's 7-bit mantissa: through fp32 (z <= 256 is exact in bf16).
+    const __nv_bfloat162 z = *reinterpret_cast<__nv_bfloat162*>(&zero2);
+    const __nv_bfloat162 s = *reinterpret_cast<__nv_bfloat162*>(&scale2);
+    const float lo = __uint_as_float(0x4B000000u | (v & 0xffffu)) - 8388608.0f;
+    const float hi = __uint_as_float(0x4B000000u | (v >> 16)) - 8388608.0f;
+    const __nv_bfloat162 d = __floats2bfloat162_rn((lo - __low2float(z)) * __low2float(s),
+                                                   (hi - __high2float(z)) * __high2float(s));
+    out = *reinterpret_cast<const uint32_t*>(&d);
+  }
+  return out;
+}
+
+template <typename T>
+__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  if constexpr (std::is_same_v<T, __half>) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+}
+
+// The eight B fragments of one k16 step.
+template <typename T, int BITS>
+__device__ __forceinline__ void step_fragments(const uint32_t* step, const uint32_t (&scale2)[kFragments],
+                                               const uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
+#pragma unroll
+  for (int j = 0; j < pair_words(BITS); ++j) {
+#pragma unroll
+    for (int p = 0; p < pairs_per_word(BITS); ++p) {
+      const int f = pair_fragment(BITS, j, p), r = pair_register(BITS, p);
+      b[f][r] = dequant_pair<T, BITS>(pair_bits_of<BITS>(step, j, p), zero2[f], scale2[f]);
+    }
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void pairs_of(const GroupParams<T>& g, uint32_t (&scale2)[kFragments],
+                                         uint32_t (&zero2)[kFragments]) {
+#pragma unroll
+  for (int f = 0; f < kFragments; ++f) {
+    scale2[f] = duplicate(g.scale[f]);
+    zero2[f] = duplicate(g.zero[f]);
+  }
+}
+
+__device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row, int k, int m) {
+  return row < m ? *reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k) : 0u;
+}
+
+#endif  // GPTQ_HAS_MMA
+
+// Which output and column strip a flat strip index belongs to.
+__device__ __forceinline__ int output_of(const GptqGemmArgs& a, int& strip) {
+  int o = 0;
+  while (o + 1 < a.n_outputs && strip >= a.outputs[o].w.n_tiles()) {
+    strip -= a.outputs[o].w.n_tiles();
+    ++o;
+  }
+  return o;
+}
+
+// Where an output's workspace rows and counters start.
+__device__ __forceinline__ void scratch_of(const GptqGemmArgs& a, int o, int64_t& ws_offset, int64_t& counter_offset) {
+  ws_offset = 0;
+  counter_offset = 0;
+  for (int i = 0; i < o; ++i) {
+    ws_offset += int64_t{kSmallM} * a.outputs[i].w.n_padded;
+    counter_offset += int64_t{kSmallM / kSimtRows} * a.outputs[i].w.n_tiles();
+  }
+}
+
+// The block's sum (red[0], ROWS x 64 floats) goes to y: directly, or through
+// the workspace when K is split over `splits` blocks, the last of which
+// writes y and clears what it used.
+template <typename T, int ROWS>
+__device__ void finish_strip(const GptqGemmArgs& a, int o, int nt, int m_block, int splits, const float* red) {
+  const GptqGemmOutput& out = a.outputs[o];
+  const int m0 = m_block * ROWS;
+  const int rows = min(ROWS, a.m - m0);
+  const T* bias = static_cast<const T*>(out.bias);
+  T* y = static_cast<T*>(out.y);
+  if (splits == 1) {
+    for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
+      const int r = e / kTileN, n = nt * kTileN + e % kTileN;
+      if (r >= rows || n >= out.w.n) continue;
+      float v = red[e];
+      if (bias != nullptr) v += to_float(bias[n]);
+      y[(m0 + r) * out.ld_y + n] = from_float<T>(v);
+    }
+    return;
+  }
+  int64_t ws_offset, counter_offset;
+  scratch_of(a, o, ws_offset, counter_offset);
+  float* ws = a.workspace + ws_offset;
+  for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
+    const int r = e / kTileN, n = nt * kTileN + e % kTileN;
+    if (r < rows && n < out.w.n) atomicAdd(&ws[(m0 + r) * out.w.n_padded + n], red[e]);
+  }
+  __threadfence();
+  __syncthreads();
+  __shared__ int last;
+  if (threadIdx.x == 0) {
+    int* counter = a.counters + counter_offset + int64_t{m_block} * out.w.n_tiles() + nt;
+    last = atomicAdd(counter, 1) == splits - 1;
+    if (last) *counter = 0;
+  }
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
+    const int r = e / kTileN, n = nt * kTileN + e % kTileN;
+    if (r >= rows || n >= out.w.n) continue;
+    float* slot = &ws[(m0 + r) * out.w.n_padded + n];
+    float v = load_coherent(slot);
+    *slot = 0.0f;
+    if (bias != nullptr) v += to_float(bias[n]);
+    y[(m0 + r) * out.ld_y + n] = from_float<T>(v);
+  }
+}
+
+// Small M: block = (output strip, K split, m block); its warps take the
+// split's k tiles in turn; each warp's partial sums meet in shared memory.
+template <typename T, int BITS, bool kMma>
+__global__ void __launch_bounds__(kSmallWarps * 32) small_m_kernel(const GptqGemmArgs a, int splits) {
+  constexpr int ROWS = kMma ? kSmallM : kSimtRows;
+  __shared__ float red[kSmallWarps][ROWS * kTileN];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int strip = blockIdx.x / splits;
+  const int split = blockIdx.x % splits;
+  const int o = output_of(a, strip);
+  const int nt = strip;
+  const GptqTiles& w = a.outputs[o].w;
+  const int m_block = blockIdx.y, m0 = m_block * ROWS;
+  const int k_tiles = w.k_tiles();
+  const int kt_begin = static_cast<int>(int64_t{split} * k_tiles / splits);
+  const int kt_end = static_cast<int>(int64_t{split + 1} * k_tiles / splits);
+  const uint4* tiles = static_cast<const uint4*>(w.weights) + int64_t{nt} * k_tiles * (BITS * 32);
+
+  if constexpr (kMma) {
+#if GPTQ_HAS_MMA
+    float acc[kFragments][4] = {};
+    int current_group = -1;
+    uint32_t scale2[kFragments], zero2[kFragments];
+    for (int kt = kt_begin + warp; kt < kt_end; kt += kSmallWarps) {
+      uint32_t words[4 * BITS];
+      const uint4* tile = tiles + int64_t{kt} * (BITS * 32);
+#pragma unroll
+      for (int u = 0; u < BITS; ++u) {
+        const uint4 q = load_stream(tile + u * 32 + lane);
+        words[4 * u] = q.x;
+        words[4 * u + 1] = q.y;
+        words[4 * u + 2] = q.z;
+        words[4 * u + 3] = q.w;
+      }
+#pragma unroll
+      for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        const int group = w.block_group[kt * kStepsPerTile + ks];
+        if (group != current_group) {
+          GroupParams<T> g;
+          load_group(w, group, nt, lane, g);
+          pairs_of(g, scale2, zero2);
+          current_group = group;
+        }
+        const int k = kt * kTileK + ks * kStepK + 2 * (lane % 4);
+        const int r0 = m0 + lane / 4;
+        const uint32_t afrag[4] = {load_pair(a.x, a.ld_x, r0, k, a.m), load_pair(a.x, a.ld_x, r0 + 8, k, a.m),
+                                   load_pair(a.x, a.ld_x, r0, k + 8, a.m), load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m)};
+        uint32_t b[kFragments][2];
+        step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+#pragma unroll
+        for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[f], afrag, b[f]);
+      }
+    }
+    // C fragment: rows lane/4 (+8), columns 8f + 2(lane%4) (+1).
+#pragma unroll
+    for (int f = 0; f < kFragments; ++f) {
+      const int col = 8 * f + 2 * (lane % 4), row = lane / 4;
+      red[warp][row * kTileN + col] = acc[f][0];
+      red[warp][row * kTileN + col + 1] = acc[f][1];
+      red[warp][(row + 8) * kTileN + col] = acc[f][2];
+      red[warp][(row + 8) * kTileN + col + 1] = acc[f][3];
+    }
+#endif
+  } else {
+    float acc[ROWS][kFragments] = {};
+    const T* x = static_cast<const T*>(a.x);
+    int current_group = -1;
+    float scale[kFragments], zero[kFragments];
+    const float magic = static_cast<float>(zero_magic_device<T, BITS>());
+    for (int kt = kt_begin + warp; kt < kt_end; kt += kSmallWarps) {
+      uint32_t words[4 * BITS];
+      const uint4* tile = tiles + int64_t{kt} * (BITS * 32);
+#pragma unroll
+      for (int u = 0; u < BITS; ++u) {
+        const uint4 q = load_stream(tile + u * 32 + lane);
+        words[4 * u] = q.x;
+        words[4 * u + 1] = q.y;
+        words[4 * u + 2] = q.z;
+        words[4 * u + 3] = q.w;
+      }
+#pragma unroll
+      for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        const int group = w.block_group[kt * kStepsPerTile + ks];
+        if (group != current_group) {
+          GroupParams<T> g;
+          load_group(w, group, nt, lane, g);
+#pragma unroll
+          for (int f = 0; f < kFragments; ++f) {
+            scale[f] = to_float(g.scale[f]);
+            zero[f] = to_float(g.zero[f]) - magic;
+          }
+          current_group = group;
+        }
+        const uint32_t* step = words + ks * BITS;
+        // This lane's four k of the step, for every row.
+        float xv[ROWS][4];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int k = kt * kTileK + fragment_k(lane, ks, i / 2, i % 2);
+            xv[r][i] = m0 + r < a.m ? to_float(x[(m0 + r) * a.ld_x + k]) : 0.0f;
+          }
+        }
+#pragma unroll
+        for (int j = 0; j < pair_words(BITS); ++j) {
+#pragma unroll
+          for (int p = 0; p < pairs_per_word(BITS); ++p) {
+            const int f = pair_fragment(BITS, j, p), reg = pair_register(BITS, p);
+            const uint32_t v = pair_bits_of<BITS>(step, j, p);
+            const float w0 = (static_cast<float>(v & 0xffffu) - zero[f]) * scale[f];
+            const float w1 = (static_cast<float>(v >> 16) - zero[f]) * scale[f];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) acc[r][f] += w0 * xv[r][2 * reg] + w1 * xv[r][2 * reg + 1];
+          }
+        }
+      }
+    }
+    // The four lanes of a column group hold parts of the same sums.
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+      for (int f = 0; f < kFragments; ++f) {
+        float v = acc[r][f];
+        v += __shfl_xor_sync(0xffffffffu, v, 1, GPTQ_WARP);
+        v += __shfl_xor_sync(0xffffffffu, v, 2, GPTQ_WARP);
+        if (lane % 4 == 0) red[warp][r * kTileN + fragment_n(lane, f)] = v;
+      }
+    }
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
+    float sum = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kSmallWarps; ++i) sum += red[i][e];
+    red[0][e] = sum;
+  }
+  __syncthreads();
+  finish_strip<T, ROWS>(a, o, nt, m_block, splits, red[0]);
+}
+
+#if GPTQ_HAS_MMA
+
+__device__ __forceinline__ uint32_t shared_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// Rows of x staged as [kPrefillRows][64] with 16-byte chunks XOR-swizzled
+// by row, so ldmatrix reads them without bank conflicts.
+__device__ __forceinline__ int swizzled(int row, int chunk) { return row * kTileK + ((chunk ^ (row % 8)) * 8); }
+
+template <typename T>
+__device__ __forceinline__ void stage_x_tile(const GptqGemmArgs& a, int m0, int kt, T* tile) {
+  const T* x = static_cast<const T*>(a.x);
+  for (int c = threadIdx.x; c < kPrefillRows * 8; c += blockDim.x) {
+    const int row = c / 8, chunk = c % 8;
+    const bool valid = m0 + row < a.m;
+    const T* src = valid ? x + (m0 + row) * a.ld_x + kt * kTileK + chunk * 8 : x;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(tile + swizzled(row, chunk))),
+                 "l"(src), "r"(valid ? 16 : 0));
+  }
+  asm volatile("cp.async.commit_group;\n" ::);
+}
+
+#endif  // GPTQ_HAS_MMA
+
+// Prefill: block = 32 rows x 4 column strips (one per warp, across the
+// outputs); x tiles double-buffered in shared memory, each warp's weights
+// one tile ahead in registers.
+template <typename T, int BITS>
+__global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqGemmArgs a, int total_strips) {
+#if GPTQ_HAS_MMA
+  __shared__ __align__(128) T x_tile[2][kPrefillRows * kTileK];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int strip = blockIdx.x * kPrefillWarps + warp;
+  const bool active = strip < total_strips;
+  if (!active) strip = total_strips - 1;
+  const int o = output_of(a, strip);
+  const int nt = strip;
+  const GptqGemmOutput& out = a.outputs[o];
+  const GptqTiles& w = out.w;
+  const int m0 = blockIdx.y * kPrefillRows;
+  const int k_tiles = w.k_tiles();
+  const uint4* tiles = static_cast<const uint4*>(w.weights) + int64_t{nt} * k_tiles * (BITS * 32);
+
+  float acc[2][kFragments][4] = {};
+  uint32_t words[4 * BITS], next[4 * BITS];
+  auto load_tile = [&](int kt, uint32_t* dst) {
+    const uint4* tile = tiles + int64_t{kt} * (BITS * 32);
+#pragma unroll
+    for (int u = 0; u < BITS; ++u) {
+      const uint4 q = load_stream(tile + u * 32 + lane);
+      dst[4 * u] = q.x;
+      dst[4 * u + 1] = q.y;
+      dst[4 * u + 2] = q.z;
+      dst[4 * u + 3] = q.w;
+    }
+  };
+  stage_x_tile(a, m0, 0, x_tile[0]);
+  load_tile(0, words);
+  int current_group = -1;
+  uint32_t scale2[kFragments], zero2[kFragments];
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    const bool more = kt + 1 < k_tiles;
+    if (more) {
+      stage_x_tile(a, m0, kt + 1, x_tile[(kt + 1) & 1]);
+      load_tile(kt + 1, next);
+      asm volatile("cp.async.wait_group 1;\n" ::);
+    } else {
+      asm volatile("cp.async.wait_group 0;\n" ::);
+    }
+    __syncthreads();
+    const T* xt = x_tile[kt & 1];
+#pragma unroll
+    for (int ks = 0; ks < kStepsPerTile; ++ks) {
+      const int group = w.block_group[kt * kStepsPerTile + ks];
+      if (group != current_group) {
+        GroupParams<T> g;
+        load_group(w, group, nt, lane, g);
+        pairs_of(g, scale2, zero2);
+        current_group = group;
+      }
+      uint32_t b[kFragments][2];
+      step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+#pragma unroll
+      for (int mt = 0; mt < 2; ++mt) {
+        uint32_t afrag[4];
+        const int row = mt * 16 + lane % 16, chunk = 2 * ks + lane / 16;
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(afrag[0]), "=r"(afrag[1]), "=r"(afrag[2]), "=r"(afrag[3])
+                     : "r"(shared_address(xt + swizzled(row, chunk))));
+#pragma unroll
+        for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[mt][f], afrag, b[f]);
+      }
+    }
+    __syncthreads();
+    if (more) {
+#pragma unroll
+      for (int i = 0; i < 4 * BITS; ++i) words[i] = next[i];
+    }
+  }
+  if (!active) return;
+  const T* bias = static_cast<const T*>(out.bias);
+  T* y = static_cast<T*>(out.y);
+#pragma unroll
+  for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+    for (int f = 0; f < kFragments; ++f) {
+      const int n = nt * kTileN + 8 * f + 2 * (lane % 4);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int m = m0 + mt * 16 + lane / 4 + 8 * h;
+        if (m >= a.m) continue;
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          if (n + c >= w.n) continue;
+          float v = acc[mt][f][2 * h + c];
+          if (bias != nullptr) v += to_float(bias[n + c]);
+          y[m * out.ld_y + n + c] = from_float<T>(v);
+        }
+      }
+    }
+  }
+#endif
+}
+
+// One warp per tile: its 64 x 64 dequantized weights through shared memory
+// to coalesced rows of out.
+template <typename T, int BITS>
+__global__ void dequantize_kernel(const GptqTiles w, int first_tile, T* out, int64_t ld_out) {
+  __shared__ T tile_out[kTileK][kTileN + 2];
+  const int lane = threadIdx.x;
+  const int nt = first_tile + blockIdx.x, kt = blockIdx.y;
+  const uint4* tile = static_cast<const uint4*>(w.weights) + (int64_t{nt} * w.k_tiles() + kt) * (BITS * 32);
+  uint32_t words[4 * BITS];
+#pragma unroll
+  for (int u = 0; u < BITS; ++u) {
+    const uint4 q = tile[u * 32 + lane];
+    words[4 * u] = q.x;
+    words[4 * u + 1] = q.y;
+    words[4 * u + 2] = q.z;
+    words[4 * u + 3] = q.w;
+  }
+  const float magic = static_cast<float>(zero_magic_device<T, BITS>());
+#pragma unroll
+  for (int ks = 0; ks < kStepsPerTile; ++ks) {
+    GroupParams<T> g;
+    load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
+#pragma unroll
+    for (int j = 0; j < pair_words(BITS); ++j) {
+#pragma unroll
+      for (int p = 0; p < pairs_per_word(BITS); ++p) {
+        const int f = pair_fragment(BITS, j, p), r = pair_register(BITS, p);
+        const uint32_t v = pair_bits_of<BITS>(words + ks * BITS, j, p);
+        const int n = fragment_n(lane, f);
+        T lo, hi;
+#if GPTQ_HAS_MMA
+        if constexpr (!std::is_same_v<T, float>) {
+          const uint32_t d = dequant_pair<T, BITS>(v, duplicate(g.zero[f]), duplicate(g.scale[f]));
+          __builtin_memcpy(&lo, &d, 2);
+          __builtin_memcpy(&hi, reinterpret_cast<const char*>(&d) + 2, 2);
+        } else
+#endif
+        {
+          const float s = to_float(g.scale[f]), z = to_float(g.zero[f]) - magic;
+          lo = from_float<T>((static_cast<float>(v & 0xffffu) - z) * s);
+          hi = from_float<T>((static_cast<float>(v >> 16) - z) * s);
+        }
+        tile_out[fragment_k(lane, ks, r, 0)][n] = lo;
+        tile_out[fragment_k(lane, ks, r, 1)][n] = hi;
+      }
+    }
+  }
+  __syncwarp();
+  T* dst = out + int64_t{kt} * kTileK * ld_out + int64_t{blockIdx.x} * kTileN;
+  for (int row = 0; row < kTileK; ++row) {
+    dst[row * ld_out + lane] = tile_out[row][lane];
+    dst[row * ld_out + lane + 32] = tile_out[row][lane + 32];
+  }
+}
+
+template <typename F>
+void with_bits(int bits, F&& f) {
+  switch (bits) {
+    case 2: f.template operator()<2>(); break;
+    case 3: f.template operator()<3>(); break;
+    case 4: f.template operator()<4>(); break;
+    case 8: f.template operator()<8>(); break;
+  }
+}
+
+int total_strips(const GptqGemmArgs& a) {
+  int total = 0;
+  for (int o = 0; o < a.n_outputs; ++o) total += a.outputs[o].w.n_tiles();
+  return total;
+}
+
+// K splits that give every SM a few blocks, each warp at least one tile.
+int choose_splits(const GptqGemmArgs& a, int m_blocks) {
+  const int strips = total_strips(a) * m_blocks;
+  const int k_tiles = a.outputs[0].w.k_tiles();
+  const int target = 4 * a.sm_count;
+  int splits = (target + strips - 1) / strips;
+  splits = std::min(splits, std::max(1, k_tiles / kSmallWarps));
+  return std::max(1, std::min(splits, k_tiles));
+}
+
+}  // namespace
+
+GptqKernel choose_gptq_kernel(FloatType type, int32_t m) {
+#if GPTQ_GPU_HIP
+  return GptqKernel::Simt;
+#else
+  if (type == FloatType::F32) return GptqKernel::Simt;
+  return m <= kSmallM ? GptqKernel::SmallM : GptqKernel::Prefill;
+#endif
+}
+
+int64_t gptq_workspace_floats(const GptqGemmArgs& a) {
+  int64_t n = 0;
+  for (int o = 0; o < a.n_outputs; ++o) n += int64_t{kSmallM} * a.outputs[o].w.n_padded;
+  return n;
+}
+
+int64_t gptq_counters(const GptqGemmArgs& a) {
+  int64_t n = 0;
+  for (int o = 0; o < a.n_outputs; ++o) n += int64_t{kSmallM / kSimtRows} * a.outputs[o].w.n_tiles();
+  return n;
+}
+
+cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel kernel, cudaStream_t stream) {
+  if (a.m == 0 || a.n_outputs == 0) return cudaSuccess;
+  if (kernel == GptqKernel::Auto) kernel = choose_gptq_kernel(type, a.m);
+  const int bits = a.outputs[0].w.bits;
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8) return cudaErrorInvalidValue;
+  if ((kernel == GptqKernel::SmallM || kernel == GptqKernel::Prefill) && type == FloatType::F32) {
+    return cudaErrorInvalidValue;
+  }
+  if (kernel == GptqKernel::SmallM && a.m > kSmallM) return cudaErrorInvalidValue;
+  cudaError_t status = cudaSuccess;
+  with_float_type(type, [&]<typename T>() {
+    with_bits(bits, [&]<int BITS>() {
+      if (kernel == GptqKernel::Simt) {
+        const int m_blocks = (a.m + kSimtRows - 1) / kSimtRows;
+        // Only up to 16 rows have workspace: more rows never split K.
+        const int splits = a.m <= kSmallM ? choose_splits(a, m_blocks) : 1;
+        const dim3 grid(total_strips(a) * splits, m_blocks);
+        small_m_kernel<T, BITS, false><<<grid, kSmallWarps * 32, 0, stream>>>(a, splits);
+        return;
+      }
+#if !GPTQ_GPU_HIP
+      if constexpr (!std::is_same_v<T, float>) {
+        if (kernel == GptqKernel::SmallM) {
+          const int splits = choose_splits(a, 1);
+          const dim3 grid(total_strips(a) * splits, 1);
+          small_m_kernel<T, BITS, true><<<grid, kSmallWarps * 32, 0, stream>>>(a, splits);
+        } else {
+          const int strips = total_strips(a);
+          const dim3 grid((strips + kPrefillWarps - 1) / kPrefillWarps, (a.m + kPrefillRows - 1) / kPrefillRows);
+          prefill_kernel<T, BITS><<<grid, kPrefillWarps * 32, 0, stream>>>(a, strips);
+        }
+      }
+#else
+      status = cudaErrorInvalidValue;
+#endif
+    });
+  });
+  if (status != cudaSuccess) return status;
+  return cudaGetLastError();
+}
+
+cudaError_t launch_gptq_dequantize(FloatType type, const GptqTiles& w, int32_t first_tile, int32_t n_tiles, void* out,
+                                   int64_t ld_out, cudaStream_t stream) {
+  if (n_tiles == 0) return cudaSuccess;
+  with_float_type(type, [&]<typename T>() {
+    with_bits(w.bits, [&]<int BITS>() {
+      dequantize_kernel<T, BITS><<<dim3(n_tiles, w.k_tiles()), 32, 0, stream>>>(w, first_tile, static_cast<T*>(out), ld_out);
+    });
+  });
+  return cudaGetLastError();
+}
+
+}  // namespace gptq::gpu

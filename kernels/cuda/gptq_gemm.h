@@ -1,0 +1,72 @@
+// y = x . W^T + bias for GPTQ-quantized W in the GPU layout
+// (gptq_layout.h), on the device.
+//
+// Data: x is [M][K'] row-major in the compute type, its columns in the
+// layout's row order (gather it with launch_gather_columns when the layout
+// has a row_source; x may be read in place otherwise, with ld_x a multiple
+// of 8 and x 16-byte aligned for the prefill kernel); y is [M][N] (ld_y),
+// bias [N], both in the compute type. fp32 accumulation everywhere.
+//
+// Kernels, chosen per call by M and type:
+//  - small-M (M <= 16, fp16/bf16): the tensor cores on an m16 tile, warps
+//    and blocks splitting K so every SM streams weights; partial sums meet
+//    in an fp32 workspace and the last block of a column strip finishes it
+//    (one launch, the workspace left zeroed for the next).
+//  - prefill (M > 16, fp16/bf16): 32-row x 256-column blocks, x staged in
+//    shared memory by cp.async and read by ldmatrix, weights streamed into
+//    fragment registers, no split.
+//  - SIMT (fp32, HIP, or on request): the small-M kernel's structure with
+//    fp32 FMAs instead of the tensor cores, 4 rows per block, any M.
+// Several outputs of the same x (q, k, v; gate, up) run as one launch.
+// Minimum GPU for the tensor-core kernels: sm_80.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "kernels/cuda/gptq_layout.h"
+#include "kernels/cuda/portability.h"
+
+namespace gptq::gpu {
+
+constexpr int kMaxGemmOutputs = 3;
+constexpr int kSmallM = 16;
+
+struct GptqGemmOutput {
+  GptqTiles w;
+  void* y = nullptr;
+  int64_t ld_y = 0;
+  const void* bias = nullptr;  // compute type, or null
+};
+
+struct GptqGemmArgs {
+  const void* x = nullptr;
+  int64_t ld_x = 0;
+  int32_t m = 0;
+  GptqGemmOutput outputs[kMaxGemmOutputs];
+  int32_t n_outputs = 0;  // all with the same bits, K' and row order
+  // Zeroed device memory of at least gptq_workspace_floats / _counters for
+  // these outputs, left zeroed.
+  float* workspace = nullptr;
+  int32_t* counters = nullptr;
+  int32_t sm_count = 132;
+};
+
+enum class GptqKernel : uint8_t { Auto, SmallM, Prefill, Simt };
+
+// The kernel Auto picks for these rows and type.
+GptqKernel choose_gptq_kernel(FloatType type, int32_t m);
+
+int64_t gptq_workspace_floats(const GptqGemmArgs& args);
+int64_t gptq_counters(const GptqGemmArgs& args);
+
+cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& args, GptqKernel kernel, cudaStream_t stream);
+
+// The dequantized weights of column strips [first_tile, first_tile +
+// n_tiles) as a dense [K'][n_tiles * 64] matrix (ld_out elements per row),
+// rounded as the tensor-core kernels round them: for cuBLAS at large M,
+// and for tests.
+cudaError_t launch_gptq_dequantize(FloatType type, const GptqTiles& w, int32_t first_tile, int32_t n_tiles, void* out,
+                                   int64_t ld_out, cudaStream_t stream);
+
+}  // namespace gptq::gpu
