@@ -1,4 +1,5 @@
 // Contexts and direct evaluation of token ids.
+#include "api/abi_sizes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 
@@ -16,8 +17,6 @@ gptq_context_params context_defaults() {
   p.n_threads = 0;
   return p;
 }
-
-constexpr size_t kContextParamsMinSize = sizeof(gptq_context_params);
 
 }  // namespace
 

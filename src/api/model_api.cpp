@@ -1,4 +1,5 @@
 // Loading models and asking about them.
+#include "api/abi_sizes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 
@@ -13,10 +14,6 @@ gptq_model_params model_defaults() {
   p.use_mmap = 1;
   return p;
 }
-
-// The layout of the first release; see read_params.
-constexpr size_t kModelParamsMinSize = sizeof(gptq_model_params);
-constexpr size_t kModelInfoMinSize = sizeof(gptq_model_info);
 
 int32_t dtype_code(cpu::WeightType type) {
   switch (type) {

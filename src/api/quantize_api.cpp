@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "api/abi_sizes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 #include "io/mapped_file.h"
@@ -38,9 +39,6 @@ gptq_save_params save_defaults() {
   p.format = GPTQ_FORMAT_GPTQ;
   return p;
 }
-
-constexpr size_t kQuantizeParamsMinSize = sizeof(gptq_quantize_params);
-constexpr size_t kSaveParamsMinSize = sizeof(gptq_save_params);
 
 void publish(gptq_calibration** out, CalibrationSet samples) {
   auto handle = std::make_unique<gptq_calibration>();
