@@ -241,6 +241,8 @@ TEST_F(AbiFirstRelease, ModelParamsAreAcceptedAndLaterFieldsDefault) {
   info.struct_size = sizeof info;
   EXPECT_EQ(gptq_model_get_info(model, &info), GPTQ_OK);
   EXPECT_EQ(info.n_layers, 6);
+  EXPECT_STREQ(info.device, "cpu") << "an old caller has no device field: the default, the CPU";
+  EXPECT_EQ(info.n_gpu_layers, 0);
   gptq_model_free(model);
 
   // The end of the last 0.1.0 field, without the tail padding, is enough too.

@@ -161,9 +161,9 @@ gptq_status gptq_quantize(const gptq_model* model, const gptq_calibration* calib
     if (p.n_threads < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "n_threads is negative");
     ThreadPool pool(p.n_threads > 0 ? p.n_threads : default_thread_count());
     static const CalibrationSet kNone;
-    auto handle = std::make_unique<gptq_model>();
-    handle->impl = quantize_model(pool, source, calibration != nullptr ? calibration->samples : kNone, options, nullptr);
-    *out_model = handle.release();
+    *out_model = std::make_unique<gptq_model>(
+                     quantize_model(pool, source, calibration != nullptr ? calibration->samples : kNone, options, nullptr))
+                     .release();
   });
 }
 

@@ -19,6 +19,7 @@ struct ContextOptions {
   int32_t n_seq_max = 1;
   int32_t n_batch = 512;
   int32_t n_threads = 0;  // 0: physical cores
+  std::optional<FloatType> kv_type;  // KV cache of GPU layers; null: the model's GPU compute type
 };
 
 enum class LogitsMode { None, Last, All };
