@@ -186,7 +186,19 @@ New* as_current(Old* old) {
 
 std::string tinydoc() { return gptq::test::shared_path("models/tinydoc-llama-13m"); }
 
-bool mentions_struct_size() { return std::string(gptq_last_error()).find("struct_size") != std::string::npos; }
+// Where the last 0.1.0 field of an old struct ends: the smallest struct_size accepted.
+#define END_OF_FIELD(type, field) (offsetof(type, field) + sizeof(type::field))
+
+// One byte short of the first release's layout is refused, naming
+// struct_size; `struct_size` is put back afterwards.
+template <typename Call>
+void expect_refused_one_byte_short(uint32_t& struct_size, size_t first_release_end, Call&& call) {
+  const uint32_t kept = struct_size;
+  struct_size = static_cast<uint32_t>(first_release_end - 1);
+  EXPECT_EQ(call(), GPTQ_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gptq_last_error()).find("struct_size"), std::string::npos) << gptq_last_error();
+  struct_size = kept;
+}
 
 class AbiFirstRelease : public ::testing::Test {
  protected:
@@ -246,15 +258,15 @@ TEST_F(AbiFirstRelease, ModelParamsAreAcceptedAndLaterFieldsDefault) {
   gptq_model_free(model);
 
   // The end of the last 0.1.0 field, without the tail padding, is enough too.
-  old.value.struct_size = offsetof(v0_1_0::model_params, round_rope_to_weight_dtype) + sizeof(int32_t);
+  const size_t end = END_OF_FIELD(v0_1_0::model_params, round_rope_to_weight_dtype);
+  old.value.struct_size = static_cast<uint32_t>(end);
   ASSERT_EQ(gptq_model_load(tinydoc().c_str(), as_current<gptq_model_params>(&old.value), &model), GPTQ_OK)
       << gptq_last_error();
   gptq_model_free(model);
 
-  old.value.struct_size -= 1;
-  EXPECT_EQ(gptq_model_load(tinydoc().c_str(), as_current<gptq_model_params>(&old.value), &model),
-            GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(old.value.struct_size, end, [&] {
+    return gptq_model_load(tinydoc().c_str(), as_current<gptq_model_params>(&old.value), &model);
+  });
   EXPECT_EQ(model, nullptr);
 }
 
@@ -267,10 +279,8 @@ TEST_F(AbiFirstRelease, ModelInfoIsFilledOnlyAsFarAsItReaches) {
   EXPECT_EQ(old.value.n_layers, 6);
   EXPECT_STREQ(old.value.quant_format, "");
 
-  Guarded<v0_1_0::model_info> short_one;
-  short_one.value.struct_size = offsetof(v0_1_0::model_info, quant_format) + sizeof(const char*) - 1;
-  EXPECT_EQ(gptq_model_get_info(model_, as_current<gptq_model_info>(&short_one.value)), GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(old.value.struct_size, END_OF_FIELD(v0_1_0::model_info, quant_format),
+                                [&] { return gptq_model_get_info(model_, as_current<gptq_model_info>(&old.value)); });
 }
 
 TEST_F(AbiFirstRelease, ContextParamsAreAccepted) {
@@ -285,9 +295,9 @@ TEST_F(AbiFirstRelease, ContextParamsAreAccepted) {
   EXPECT_EQ(gptq_context_n_threads(context), 1);
   gptq_context_free(context);
 
-  old.value.struct_size = sizeof(v0_1_0::context_params) - 1;
-  EXPECT_EQ(gptq_context_new(model_, as_current<gptq_context_params>(&old.value), &context), GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(old.value.struct_size, END_OF_FIELD(v0_1_0::context_params, n_threads), [&] {
+    return gptq_context_new(model_, as_current<gptq_context_params>(&old.value), &context);
+  });
 }
 
 TEST_F(AbiFirstRelease, GenerateParamsAndTimingsAreAccepted) {
@@ -308,14 +318,14 @@ TEST_F(AbiFirstRelease, GenerateParamsAndTimingsAreAccepted) {
   EXPECT_EQ(timings.value.struct_size, sizeof(v0_1_0::timings));
   EXPECT_EQ(timings.value.generated_tokens, 3);
   EXPECT_TRUE(timings.canary_intact());
-  timings.value.struct_size = sizeof(v0_1_0::timings) - 1;
-  EXPECT_EQ(gptq_generation_timings(generation, as_current<gptq_timings>(&timings.value)), GPTQ_ERR_INVALID_ARGUMENT);
+  expect_refused_one_byte_short(
+      timings.value.struct_size, END_OF_FIELD(v0_1_0::timings, generated_tokens_per_second),
+      [&] { return gptq_generation_timings(generation, as_current<gptq_timings>(&timings.value)); });
   gptq_generation_free(generation);
 
-  old.value.struct_size = sizeof(v0_1_0::generate_params) - 1;
-  EXPECT_EQ(gptq_generate(context_, "x", as_current<gptq_generate_params>(&old.value), &generation),
-            GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(old.value.struct_size, END_OF_FIELD(v0_1_0::generate_params, user_data), [&] {
+    return gptq_generate(context_, "x", as_current<gptq_generate_params>(&old.value), &generation);
+  });
 }
 
 TEST_F(AbiFirstRelease, StreamEventsAreFilledOnlyAsFarAsTheyReach) {
@@ -338,16 +348,17 @@ TEST_F(AbiFirstRelease, StreamEventsAreFilledOnlyAsFarAsTheyReach) {
 
   // Without the tail padding: the library writes no byte past `finished`.
   Guarded<v0_1_0::stream_event> tight;
-  tight.value.struct_size = offsetof(v0_1_0::stream_event, finished) + sizeof(int32_t);
+  const size_t end = END_OF_FIELD(v0_1_0::stream_event, finished);
+  tight.value.struct_size = static_cast<uint32_t>(end);
   ASSERT_EQ(gptq_stream_next(stream, as_current<gptq_stream_event>(&tight.value), &done), GPTQ_OK)
       << gptq_last_error();
   EXPECT_EQ(tight.value.finished, 1);
   const auto* bytes = reinterpret_cast<const unsigned char*>(&tight.value);
   for (size_t i = tight.value.struct_size; i < sizeof(v0_1_0::stream_event); ++i) EXPECT_EQ(bytes[i], kCanary) << i;
 
-  tight.value.struct_size -= 1;
-  EXPECT_EQ(gptq_stream_next(stream, as_current<gptq_stream_event>(&tight.value), &done), GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(tight.value.struct_size, end, [&] {
+    return gptq_stream_next(stream, as_current<gptq_stream_event>(&tight.value), &done);
+  });
   gptq_stream_free(stream);
 }
 
@@ -373,16 +384,14 @@ TEST_F(AbiFirstRelease, QuantizeAndSaveParamsAreAccepted) {
       << gptq_last_error();
   EXPECT_TRUE(gptq::test::path_exists(dir + "/model.safetensors"));
 
-  save.value.struct_size = sizeof(v0_1_0::save_params) - 1;
-  EXPECT_EQ(gptq_model_save(quantized, (dir + "-again").c_str(), as_current<gptq_save_params>(&save.value)),
-            GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(save.value.struct_size, END_OF_FIELD(v0_1_0::save_params, max_shard_bytes), [&] {
+    return gptq_model_save(quantized, (dir + "-again").c_str(), as_current<gptq_save_params>(&save.value));
+  });
   gptq_model_free(quantized);
 
-  old.value.struct_size = sizeof(v0_1_0::quantize_params) - 1;
-  EXPECT_EQ(gptq_quantize(model_, nullptr, as_current<gptq_quantize_params>(&old.value), &quantized),
-            GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  expect_refused_one_byte_short(
+      old.value.struct_size, END_OF_FIELD(v0_1_0::quantize_params, progress_user_data),
+      [&] { return gptq_quantize(model_, nullptr, as_current<gptq_quantize_params>(&old.value), &quantized); });
 }
 
 TEST_F(AbiFirstRelease, PerplexityParamsAndResultAreAccepted) {
@@ -402,16 +411,14 @@ TEST_F(AbiFirstRelease, PerplexityParamsAndResultAreAccepted) {
   EXPECT_GT(result.value.perplexity, 1.0);
   EXPECT_TRUE(result.canary_intact());
 
-  result.value.struct_size = sizeof(v0_1_0::perplexity_result) - 1;
-  EXPECT_EQ(gptq_perplexity(context_, text.data(), text.size(), as_current<gptq_perplexity_params>(&old.value),
-                            as_current<gptq_perplexity_result>(&result.value)),
-            GPTQ_ERR_INVALID_ARGUMENT);
-  result.value.struct_size = sizeof(v0_1_0::perplexity_result);
-  old.value.struct_size = sizeof(v0_1_0::perplexity_params) - 1;
-  EXPECT_EQ(gptq_perplexity(context_, text.data(), text.size(), as_current<gptq_perplexity_params>(&old.value),
-                            as_current<gptq_perplexity_result>(&result.value)),
-            GPTQ_ERR_INVALID_ARGUMENT);
-  EXPECT_TRUE(mentions_struct_size()) << gptq_last_error();
+  auto run = [&] {
+    return gptq_perplexity(context_, text.data(), text.size(), as_current<gptq_perplexity_params>(&old.value),
+                           as_current<gptq_perplexity_result>(&result.value));
+  };
+  expect_refused_one_byte_short(result.value.struct_size, END_OF_FIELD(v0_1_0::perplexity_result, tokens_per_second),
+                                run);
+  expect_refused_one_byte_short(old.value.struct_size, END_OF_FIELD(v0_1_0::perplexity_params, progress_user_data),
+                                run);
 }
 
 }  // namespace
