@@ -124,14 +124,22 @@ typedef int32_t (*gptq_progress_fn)(float fraction, const char *stage, void *use
 enum {
     GPTQ_FEATURE_AVX2 = 1u << 0,     /* CPU kernels for AVX2+FMA+F16C available and usable */
     GPTQ_FEATURE_AVX512 = 1u << 1,   /* CPU kernels for AVX-512 available and usable */
+    /* The GPU flags say what the library was built with, not that a GPU is
+     * there: gptq_device_count() tells whether one is usable. */
     GPTQ_FEATURE_CUDA = 1u << 8,     /* built with CUDA support */
     GPTQ_FEATURE_HIP = 1u << 9       /* built with ROCm HIP support */
 };
 /* A bit set of GPTQ_FEATURE_* for this build on this machine. */
 GPTQ_API uint32_t gptq_features(void);
-/* A one-line description of the build and of the CPU kernels chosen, e.g.
- * "libgptq 0.1.0 cpu=avx512 threads=2". Static storage. */
+/* A one-line description of the build, the CPU kernels chosen and the GPUs,
+ * e.g. "libgptq 0.1.0 cpu=avx512 threads=2 cuda=no gpu=none (why)" or
+ * "... cuda=yes gpus=[0: NVIDIA H200, sm_90, 139.8 GiB]". Static storage. */
 GPTQ_API const char *gptq_system_info(void);
+/* GPUs this build can use: 0 without GPU support, a driver or a device. */
+GPTQ_API int32_t gptq_device_count(void);
+/* A description of GPU `index` ("NVIDIA H200, sm_90, 139.8 GiB"), or NULL
+ * when out of range. Static storage. */
+GPTQ_API const char *gptq_device_name(int32_t index);
 
 /* ------------------------------------------------------------------------
  * Model
@@ -141,6 +149,7 @@ typedef struct gptq_model gptq_model;
 typedef struct gptq_context gptq_context;
 
 typedef enum gptq_dtype {
+    GPTQ_DTYPE_AUTO = -1,   /* in params: let the library choose */
     GPTQ_DTYPE_F32 = 0,
     GPTQ_DTYPE_F16 = 1,
     GPTQ_DTYPE_BF16 = 2
@@ -159,6 +168,18 @@ typedef struct gptq_model_params {
      * Default 0: exact frequencies, as transformers in fp32, vLLM and
      * llama.cpp use. */
     int32_t round_rope_to_weight_dtype;
+    /* Where the model runs: "cpu" (default), "cuda" (the first GPU),
+     * "cuda:N", or "auto" (the first usable GPU, else the CPU). A HIP build
+     * names AMD GPUs "cuda" too. NULL: "cpu". A GPU that is not there fails
+     * the load with GPTQ_ERR_UNSUPPORTED and the reason. */
+    const char *device;
+    /* With a GPU device: the decoder layers placed on it (the last ones,
+     * with their KV cache, plus the head); the rest stay on the CPU.
+     * -1 (default): all; 0: none. Ignored for the CPU. */
+    int32_t n_gpu_layers;
+    /* Activation type of the GPU parts: GPTQ_DTYPE_AUTO (default: bf16 for
+     * bf16 checkpoints, fp16 otherwise), F16, BF16, or F32 for parity runs. */
+    int32_t compute_dtype;
 } gptq_model_params;
 
 /* Fills `params` (of `struct_size` bytes, normally sizeof *params) with
@@ -203,6 +224,12 @@ typedef struct gptq_model_info {
     int32_t quant_sym;
     int32_t quant_static_groups;
     const char *quant_format;    /* "gptq", "gptq_v2", or "" for a float model */
+    /* Placement. */
+    const char *device;          /* "cpu", "cuda:0", or "cuda:0+cpu" for a split */
+    const char *placement;       /* every part: "embedding=cpu layers[0-9]=cpu layers[10-31]=cuda:0 head=cuda:0" */
+    int32_t n_gpu_layers;        /* decoder layers on a GPU */
+    int32_t compute_dtype;       /* gptq_dtype of the GPU parts' activations; GPTQ_DTYPE_F32 when all is on the CPU */
+    int64_t gpu_weight_bytes;    /* weight bytes held on GPUs */
 } gptq_model_info;
 
 /* Fills `info` (info->struct_size must be set). The strings are owned by
@@ -269,6 +296,9 @@ typedef struct gptq_context_params {
     int32_t n_batch;
     /* Worker threads, the caller's included. 0: one per physical core. */
     int32_t n_threads;
+    /* KV cache type of the layers on a GPU: GPTQ_DTYPE_AUTO (default: the
+     * model's compute_dtype), F16, BF16 or F32. CPU layers keep fp32. */
+    int32_t kv_dtype;
 } gptq_context_params;
 
 GPTQ_API void gptq_context_default_params(gptq_context_params *params, size_t struct_size);

@@ -4,6 +4,10 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -15,9 +19,10 @@ struct Outcome {
   std::string out;
 };
 
-Outcome run_command(const std::string& command) {
+// `with_stderr`: the messages too, after stdout's lines as they come.
+Outcome run_command(const std::string& command, bool with_stderr = false) {
   Outcome r;
-  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
+  FILE* pipe = popen((command + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
   if (pipe == nullptr) return r;
   std::array<char, 4096> buffer;
   size_t n;
@@ -56,6 +61,91 @@ TEST(Cli, InspectJson) {
   EXPECT_EQ(j["architecture"], "llama");
   EXPECT_EQ(j["n_layers"], 6);
   EXPECT_TRUE(j["quantization"].is_null());
+  EXPECT_EQ(j["device"], "cpu");
+  EXPECT_EQ(j["placement"], "embedding=cpu layers[0-5]=cpu head=cpu");
+  EXPECT_EQ(j["n_gpu_layers"], 0);
+  EXPECT_EQ(j["compute_dtype"], "float32");
+  EXPECT_EQ(j["gpu_weight_bytes"], 0);
+}
+
+// Every command that loads a model, with what else it needs, on `device`.
+std::vector<std::string> model_commands(const std::string& device, const std::string& scratch) {
+  const std::string model = " --model " + tinydoc() + " --device " + device;
+  return {
+      gptq() + " inspect " + tinydoc() + " --device " + device,
+      gptq() + " generate" + model + " --prompt 'The history' --max-new-tokens 2",
+      gptq() + " perplexity" + model + " --file " + gptq::test::shared_path("data/wikitext-2/test.txt") +
+          " --ctx 64 --max-windows 1",
+      gptq() + " quantize" + model + " --rtn --out " + scratch + "/rtn-" + device,
+  };
+}
+
+TEST(Cli, UnavailableDeviceExitsWithOneAndSaysWhy) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  if (gptq_device_count() > 0) GTEST_SKIP() << "a GPU is usable here: " << gptq_device_name(0);
+  const std::string scratch = gptq::test::scratch_dir("cli-device");
+  for (const std::string& command : model_commands("cuda", scratch)) {
+    const Outcome r = run_command(command, true);
+    EXPECT_EQ(r.exit_code, 1) << command << "\n" << r.out;
+    EXPECT_NE(r.out.find("gptq: error: device 'cuda' is not available: "), std::string::npos) << command << "\n" << r.out;
+    EXPECT_NE(r.out.find("GPTQ_ERR_UNSUPPORTED"), std::string::npos) << r.out;
+  }
+  EXPECT_FALSE(gptq::test::path_exists(scratch + "/rtn-cuda"));
+}
+
+TEST(Cli, ExplicitCpuDeviceOptionsRun) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  const std::string scratch = gptq::test::scratch_dir("cli-cpu");
+  for (const std::string& command : model_commands("cpu", scratch)) {
+    // Ignored on the CPU, but accepted everywhere the device is.
+    const std::string with_gpu_settings = command + " --n-gpu-layers 2 --compute-dtype bf16";
+    const Outcome r = run_command(with_gpu_settings, true);
+    EXPECT_EQ(r.exit_code, 0) << with_gpu_settings << "\n" << r.out;
+  }
+  const Outcome r = run_command(gptq() + " generate --model " + tinydoc() +
+                                " --prompt 'The history' --max-new-tokens 2 --kv-dtype f16 --json");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["results"][0]["tokens"].size(), 2u);
+}
+
+TEST(Cli, BadDeviceValuesAreUsageErrors) {
+  const std::string model = " --model " + tinydoc();
+  const std::string generate = gptq() + " generate" + model + " --prompt hi";
+  const std::string perplexity = gptq() + " perplexity" + model + " --file x.txt";
+  const std::string inspect = gptq() + " inspect " + tinydoc();
+  const std::string quantize = gptq() + " quantize" + model + " --out x --rtn";
+  const std::pair<std::string, std::string> cases[] = {
+      {generate + " --compute-dtype f8", "--compute-dtype must be auto, f16, bf16 or f32, not 'f8'"},
+      {generate + " --kv-dtype int4", "--kv-dtype must be auto, f16, bf16 or f32, not 'int4'"},
+      {generate + " --n-gpu-layers -2", "--n-gpu-layers must be -1"},
+      {generate + " --n-gpu-layers many", "--n-gpu-layers expects an integer"},
+      {generate + " --device", "--device needs a value"},
+      {perplexity + " --kv-dtype F16", "--kv-dtype must be"},
+      {perplexity + " --compute-dtype half", "--compute-dtype must be"},
+      {inspect + " --n-gpu-layers -3", "--n-gpu-layers must be -1"},
+      {inspect + " --kv-dtype f16", "unknown option --kv-dtype"},  // no context, no KV cache
+      {quantize + " --compute-dtype fp16", "--compute-dtype must be"},
+  };
+  for (const auto& [command, message] : cases) {
+    const Outcome r = run_command(command, true);
+    EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << command << "\n" << r.out;
+  }
+}
+
+TEST(Cli, GpuDeviceRuns) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  if (gptq_device_count() == 0) GTEST_SKIP() << "no usable GPU (" << gptq_system_info() << ")";
+  const Outcome inspected = run_command(gptq() + " inspect " + tinydoc() + " --device cuda --n-gpu-layers 2 --json");
+  ASSERT_EQ(inspected.exit_code, 0);
+  const auto info = nlohmann::json::parse(inspected.out);
+  EXPECT_EQ(info["device"], "cuda:0+cpu");
+  EXPECT_EQ(info["n_gpu_layers"], 2);
+  EXPECT_GT(info["gpu_weight_bytes"].get<double>(), 0.0);
+  const Outcome generated = run_command(gptq() + " generate --model " + tinydoc() +
+                                        " --device cuda --prompt 'The history of the city' --max-new-tokens 4 --json");
+  ASSERT_EQ(generated.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(generated.out)["results"][0]["tokens"].size(), 4u);
 }
 
 TEST(Cli, GenerateJsonAndStreaming) {

@@ -43,14 +43,17 @@ var (
 	FormatGPTQ   = CheckpointFormat(raw.GPTQ_V1)
 	FormatGPTQv2 = CheckpointFormat(raw.GPTQ_V2)
 
+	DtypeAuto = Dtype(raw.AUTO) // in options: let the library choose
 	DtypeF32  = Dtype(raw.F32)
 	DtypeF16  = Dtype(raw.F16)
 	DtypeBF16 = Dtype(raw.BF16)
 
 	FeatureAVX2   = Feature(raw.FEATURE_AVX2)
 	FeatureAVX512 = Feature(raw.FEATURE_AVX512)
-	FeatureCUDA   = Feature(raw.FEATURE_CUDA)
-	FeatureHIP    = Feature(raw.FEATURE_HIP)
+	// FeatureCUDA and FeatureHIP say what the library was built with;
+	// DeviceCount tells whether a GPU is usable.
+	FeatureCUDA = Feature(raw.FEATURE_CUDA)
+	FeatureHIP  = Feature(raw.FEATURE_HIP)
 )
 
 // Version is the loaded library's version as MAJOR*10000 + MINOR*100 + PATCH.
@@ -62,8 +65,18 @@ func VersionString() string { return raw.Version_string() }
 // Features is the set of Feature bits for this build on this machine.
 func Features() Feature { return Feature(raw.Features()) }
 
-// SystemInfo is one line on the build and the CPU kernels in use.
+// SystemInfo is one line on the build, the CPU kernels in use and the GPUs.
 func SystemInfo() string { return raw.System_info() }
+
+// DeviceCount is the number of GPUs this build can use: 0 without GPU
+// support, a driver or a device.
+func DeviceCount() int { return int(raw.Device_count()) }
+
+// DeviceName describes GPU index (the device "cuda:index"), e.g.
+// "NVIDIA H200, sm_90, 139.8 GiB"; an index out of range is an error.
+func DeviceName(index int) (string, error) {
+	return call(func() string { return raw.Device_name(index) })
+}
 
 var logger struct {
 	sync.Mutex

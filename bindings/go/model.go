@@ -36,6 +36,11 @@ type ModelInfo struct {
 	QuantSym              bool
 	QuantStaticGroups     bool
 	QuantFormat           string // "gptq", "gptq_v2" or ""
+	Device                string // "cpu", "cuda:0", or "cuda:0+cpu" for a split
+	Placement             string // every part: "embedding=cpu layers[0-3]=cpu layers[4-5]=cuda:0 head=cuda:0"
+	NGpuLayers            int    // decoder layers on a GPU
+	ComputeDtype          Dtype  // of the GPU parts' activations; DtypeF32 when all is on the CPU
+	GpuWeightBytes        int64  // weight bytes held on GPUs
 }
 
 func newModel(m raw.Struct_SS_gptq_model, err error) (*Model, error) {

@@ -16,6 +16,15 @@ import (
 type ModelOptions struct {
 	UseMmap                bool // map the safetensors files instead of reading them
 	RoundRopeToWeightDtype bool // round the rotary frequencies as transformers does in fp16/bf16
+	// Device is where the model runs: "cpu" (the default), "cuda" (the
+	// first GPU), "cuda:N", or "auto" (the first usable GPU, else the CPU).
+	Device string
+	// NGpuLayers are the decoder layers on the GPU (the last ones, plus the
+	// head); -1: all, 0: none.
+	NGpuLayers int
+	// ComputeDtype is the GPU parts' activation type; DtypeAuto: bf16 for
+	// bf16 checkpoints, fp16 otherwise.
+	ComputeDtype Dtype
 	// Progress is called while loading; returning false cancels.
 	Progress func(fraction float64, stage string) bool `gptq:"-"`
 }
@@ -26,6 +35,9 @@ type ContextOptions struct {
 	NSeqMax  int // sequences at once: the largest batch
 	NBatch   int // most tokens per model step
 	NThreads int // worker threads; 0: one per physical core
+	// KvDtype is the KV cache type of GPU layers; DtypeAuto: the model's
+	// compute type (CPU layers keep fp32).
+	KvDtype Dtype
 }
 
 // GenerateOptions are the sampling settings of a generation.

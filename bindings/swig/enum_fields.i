@@ -12,3 +12,6 @@ static void STRUCT##_##FIELD##_set(STRUCT *s, ENUM value) { s->ORIGINAL = (int32
 GPTQB_ENUM_FIELD(gptq_quantize_params, gptq_quant_method, method, quant_method)
 GPTQB_ENUM_FIELD(gptq_save_params, gptq_checkpoint_format, format, checkpoint_format)
 GPTQB_ENUM_FIELD(gptq_model_info, gptq_dtype, weight_dtype, weight_type)
+GPTQB_ENUM_FIELD(gptq_model_params, gptq_dtype, compute_dtype, compute_dtype_enum)
+GPTQB_ENUM_FIELD(gptq_context_params, gptq_dtype, kv_dtype, kv_dtype_enum)
+GPTQB_ENUM_FIELD(gptq_model_info, gptq_dtype, compute_dtype, compute_dtype_enum)

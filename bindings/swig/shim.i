@@ -39,6 +39,14 @@ const char *gptqb_version_string(void) { return gptq_version_string(); }
 int64_t gptqb_features(void) { return gptq_features(); }
 const char *gptqb_system_info(void) { return gptq_system_info(); }
 const char *gptqb_status_name(int32_t status) { return gptq_status_name((gptq_status)status); }
+int32_t gptqb_device_count(void) { return gptq_device_count(); }
+const char *gptqb_device_name(int32_t index) {
+    const char *name = gptq_device_name(index);
+    if (name == NULL)
+        gptqb_fail(GPTQ_ERR_INVALID_ARGUMENT, "GPU index %d is out of range (%d GPUs)", index,
+                   gptq_device_count());
+    return name;
+}
 
 /* id 0 removes the callback. */
 void gptqb_log_set(int64_t id, int32_t min_level) {
@@ -98,6 +106,8 @@ gptq_model_info *gptqb_model_info(const gptq_model *model) {
     info->tokenizer = gptqb_strdup(info->tokenizer ? info->tokenizer : "");
     info->rope_type = gptqb_strdup(info->rope_type ? info->rope_type : "");
     info->quant_format = gptqb_strdup(info->quant_format ? info->quant_format : "");
+    info->device = gptqb_strdup(info->device ? info->device : "");
+    info->placement = gptqb_strdup(info->placement ? info->placement : "");
     return info;
 }
 

@@ -40,6 +40,17 @@
 %ignore gptq_quantize_params::method;
 %ignore gptq_save_params::format;
 %ignore gptq_model_info::weight_dtype;
+%ignore gptq_model_params::compute_dtype;
+%ignore gptq_context_params::kv_dtype;
+%ignore gptq_model_info::compute_dtype;
+/* Their replacements take the original's name in the languages (an
+ * %extend member of the same C name would fall under the %ignore too). */
+%rename(ComputeDtype) gptq_model_params::compute_dtype_enum;
+%rename(KvDtype) gptq_context_params::kv_dtype_enum;
+%rename(ComputeDtype) gptq_model_info::compute_dtype_enum;
+/* A string the params object owns: see the %extend below. */
+%ignore gptq_model_params::device;
+%rename(Device) gptq_model_params::owned_device;
 /* Java has no unsigned 64-bit type; the seed's bits pass through as they are. */
 %apply int64_t { uint64_t seed };
 
@@ -49,6 +60,8 @@
 %immutable gptq_model_info::tokenizer;
 %immutable gptq_model_info::rope_type;
 %immutable gptq_model_info::quant_format;
+%immutable gptq_model_info::device;
+%immutable gptq_model_info::placement;
 %immutable gptq_stream_event::text;
 %nodefaultctor gptq_model_info;
 %nodefaultctor gptq_timings;
@@ -71,6 +84,31 @@ GPTQB_PARAMS(gptq_save_params, gptq_save_default_params)
 GPTQB_PARAMS(gptq_perplexity_params, gptq_perplexity_default_params)
 GPTQB_PARAMS(gptq_generate_params, gptq_generate_default_params)
 GPTQB_PARAMS(gptq_quantize_params, gptq_quantize_default_params)
+
+/* The device string belongs to the params object (SWIG's own setter would
+ * keep the language's temporary buffer or leak a copy); reading it gives
+ * "cpu" for the NULL that means "cpu". */
+%extend gptq_model_params {
+    const char *owned_device;
+    ~gptq_model_params() {
+        free((char *)$self->device);
+        free($self);
+    }
+}
+%{
+static const char *gptq_model_params_owned_device_get(gptq_model_params *p) {
+    return p->device != NULL ? p->device : "cpu";
+}
+static void gptq_model_params_owned_device_set(gptq_model_params *p, const char *device) {
+    char *copy = NULL;
+    if (device != NULL && (copy = gptqb_strdup(device)) == NULL) {
+        gptqb_fail(GPTQ_ERR_OUT_OF_MEMORY, "out of memory");
+        return;
+    }
+    free((char *)p->device);
+    p->device = copy;
+}
+%}
 
 /* The string arrays these two point at belong to the params object. */
 %extend gptq_generate_params {
@@ -112,6 +150,8 @@ GPTQB_PARAMS(gptq_quantize_params, gptq_quantize_default_params)
         free((char *)$self->tokenizer);
         free((char *)$self->rope_type);
         free((char *)$self->quant_format);
+        free((char *)$self->device);
+        free((char *)$self->placement);
         free($self);
     }
 }

@@ -1,4 +1,6 @@
 // Contexts and direct evaluation of token ids.
+#include "api/abi_sizes.h"
+#include "api/dtypes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 
@@ -14,10 +16,9 @@ gptq_context_params context_defaults() {
   p.n_seq_max = 1;
   p.n_batch = 512;
   p.n_threads = 0;
+  p.kv_dtype = GPTQ_DTYPE_AUTO;
   return p;
 }
-
-constexpr size_t kContextParamsMinSize = sizeof(gptq_context_params);
 
 }  // namespace
 
@@ -38,6 +39,7 @@ gptq_status gptq_context_new(const gptq_model* model, const gptq_context_params*
     options.n_seq_max = p.n_seq_max;
     options.n_batch = p.n_batch;
     options.n_threads = p.n_threads;
+    options.kv_type = float_type_param(p.kv_dtype, "kv_dtype");
     auto handle = std::make_unique<gptq_context>();
     handle->impl = std::make_unique<Context>(m, resolve_context_options(m, options));
     *out_context = handle.release();

@@ -1,4 +1,5 @@
 // Perplexity through the C API.
+#include "api/abi_sizes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 #include "eval/perplexity.h"
@@ -17,9 +18,6 @@ gptq_perplexity_params perplexity_defaults() {
   p.max_windows = 0;
   return p;
 }
-
-constexpr size_t kPerplexityParamsMinSize = sizeof(gptq_perplexity_params);
-constexpr size_t kPerplexityResultMinSize = sizeof(gptq_perplexity_result);
 
 void run_perplexity(gptq_context* context, std::string_view text, const gptq_perplexity_params* params,
                     gptq_perplexity_result* result) {

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "api/abi_sizes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 
@@ -25,9 +26,6 @@ gptq_generate_params generate_defaults() {
   p.stop_on_eos = 1;
   return p;
 }
-
-constexpr size_t kGenerateParamsMinSize = sizeof(gptq_generate_params);
-constexpr size_t kTimingsMinSize = sizeof(gptq_timings);
 
 GenerateOptions to_options(const gptq_generate_params& p) {
   GenerateOptions o;
@@ -65,8 +63,6 @@ std::vector<std::string> prompt_texts(const char* const* prompts, size_t n_promp
   }
   return texts;
 }
-
-constexpr size_t kStreamEventMinSize = sizeof(gptq_stream_event);
 
 const SequenceResult* entry(const gptq_generation* generation, size_t index) {
   if (generation == nullptr || index >= generation->result.sequences.size()) return nullptr;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "generate/generator.h"
@@ -10,7 +11,14 @@
 #include "runtime/context.h"
 
 struct gptq_model {
+  explicit gptq_model(std::unique_ptr<gptq::Model> model)
+      : impl(std::move(model)), device(impl->placement().summary()), placement(impl->placement().describe()) {}
+
   std::unique_ptr<gptq::Model> impl;
+  // gptq_model_info's placement strings, which the model must own; it is
+  // immutable, so they are made once.
+  std::string device;
+  std::string placement;
 };
 
 struct gptq_context {

@@ -1,10 +1,12 @@
 // Version, errors, logging and capabilities.
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/guard.h"
+#include "backend/device.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
-#include "kernels/cpu/cpu_kernels.h"
 
 namespace gptq::api {
 namespace {
@@ -17,6 +19,42 @@ void clear_last_error() { t_last_error.clear(); }
 }  // namespace gptq::api
 
 using namespace gptq;
+
+namespace {
+
+// The GPU queries ask a driver; nothing they throw may cross the C boundary.
+template <typename T, typename Query>
+T or_fallback(Query&& query, T fallback) noexcept {
+  try {
+    return query();
+  } catch (...) {
+    return fallback;
+  }
+}
+
+// Built once: the strings must stay valid for the caller forever.
+const std::vector<std::string>& device_descriptions() {
+  static const std::vector<std::string> descriptions = or_fallback(
+      [] {
+        std::vector<std::string> all;
+        for (int i = 0; i < gpu::device_count(); ++i) all.push_back(gpu::device_description(i));
+        return all;
+      },
+      std::vector<std::string>());
+  return descriptions;
+}
+
+std::string gpu_summary() {
+  const std::string_view runtime = gpu::runtime_name();
+  std::string out = runtime.empty() ? "cuda=no" : str_cat(runtime, "=yes");
+  const std::vector<std::string>& gpus = device_descriptions();
+  if (gpus.empty()) return str_cat(out, " gpu=none (", gpu::unavailable_reason(), ")");
+  out += " gpus=[";
+  for (size_t i = 0; i < gpus.size(); ++i) out += str_cat(i > 0 ? "; " : "", i, ": ", gpus[i]);
+  return out + "]";
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -50,16 +88,31 @@ void gptq_log_set(gptq_log_fn callback, void* user_data, int32_t min_level) {
 
 uint32_t gptq_features(void) {
   uint32_t features = 0;
-  const cpu::Isa isa = cpu::active_isa();
-  if (isa >= cpu::Isa::Avx2) features |= GPTQ_FEATURE_AVX2;
-  if (isa >= cpu::Isa::Avx512) features |= GPTQ_FEATURE_AVX512;
+  const CpuKernels cpu = cpu_kernels();
+  if (cpu.avx2) features |= GPTQ_FEATURE_AVX2;
+  if (cpu.avx512) features |= GPTQ_FEATURE_AVX512;
+  const std::string_view runtime = gpu::runtime_name();
+  if (runtime == "cuda") features |= GPTQ_FEATURE_CUDA;
+  if (runtime == "hip") features |= GPTQ_FEATURE_HIP;
   return features;
 }
 
 const char* gptq_system_info(void) {
-  static const std::string info = str_cat("libgptq ", GPTQ_VERSION_STRING, " cpu=", cpu::isa_name(cpu::active_isa()),
-                                          " threads=", default_thread_count(), " cuda=no");
+  static const std::string info = or_fallback(
+      [] {
+        return str_cat("libgptq ", GPTQ_VERSION_STRING, " cpu=", cpu_kernels().isa,
+                       " threads=", default_thread_count(), " ", gpu_summary());
+      },
+      std::string("libgptq " GPTQ_VERSION_STRING));
   return info.c_str();
+}
+
+int32_t gptq_device_count(void) { return static_cast<int32_t>(device_descriptions().size()); }
+
+const char* gptq_device_name(int32_t index) {
+  const std::vector<std::string>& gpus = device_descriptions();
+  if (index < 0 || static_cast<size_t>(index) >= gpus.size()) return nullptr;
+  return gpus[static_cast<size_t>(index)].c_str();
 }
 
 }  // extern "C"

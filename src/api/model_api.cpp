@@ -1,4 +1,6 @@
 // Loading models and asking about them.
+#include "api/abi_sizes.h"
+#include "api/dtypes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 
@@ -11,20 +13,23 @@ gptq_model_params model_defaults() {
   gptq_model_params p{};
   p.struct_size = sizeof p;
   p.use_mmap = 1;
+  p.device = nullptr;
+  p.n_gpu_layers = -1;
+  p.compute_dtype = GPTQ_DTYPE_AUTO;
   return p;
 }
 
-// The layout of the first release; see read_params.
-constexpr size_t kModelParamsMinSize = sizeof(gptq_model_params);
-constexpr size_t kModelInfoMinSize = sizeof(gptq_model_info);
-
-int32_t dtype_code(FloatType type) {
-  switch (type) {
-    case FloatType::F32: return GPTQ_DTYPE_F32;
-    case FloatType::F16: return GPTQ_DTYPE_F16;
-    case FloatType::BF16: return GPTQ_DTYPE_BF16;
+LoadOptions to_load_options(const gptq_model_params& p) {
+  LoadOptions options;
+  options.use_mmap = p.use_mmap != 0;
+  options.round_rope_to_weight_dtype = p.round_rope_to_weight_dtype != 0;
+  options.device = p.device != nullptr ? p.device : "cpu";
+  if (p.n_gpu_layers < -1) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "n_gpu_layers is ", p.n_gpu_layers, "; use -1 (all), 0 (none) or a layer count");
   }
-  return GPTQ_DTYPE_F32;
+  options.n_gpu_layers = p.n_gpu_layers;
+  options.gpu_compute = float_type_param(p.compute_dtype, "compute_dtype");
+  return options;
 }
 
 }  // namespace
@@ -41,17 +46,13 @@ gptq_status gptq_model_load(const char* path, const gptq_model_params* params, g
     require_arg(out_model, "out_model");
     *out_model = nullptr;
     const gptq_model_params p = read_params(params, model_defaults(), kModelParamsMinSize, "params");
-    LoadOptions options;
-    options.use_mmap = p.use_mmap != 0;
-    options.round_rope_to_weight_dtype = p.round_rope_to_weight_dtype != 0;
+    LoadOptions options = to_load_options(p);
     if (p.progress != nullptr) {
       options.progress = [&p](float fraction, const char* stage) {
         return p.progress(fraction, stage, p.progress_user_data) == 0;
       };
     }
-    auto handle = std::make_unique<gptq_model>();
-    handle->impl = Model::load(path, options);
-    *out_model = handle.release();
+    *out_model = std::make_unique<gptq_model>(Model::load(path, options)).release();
   });
 }
 
@@ -93,6 +94,12 @@ gptq_status gptq_model_get_info(const gptq_model* model, gptq_model_info* info) 
     } else {
       out.quant_format = "";
     }
+    const Placement& placement = m.placement();
+    out.device = model->device.c_str();
+    out.placement = model->placement.c_str();
+    out.n_gpu_layers = placement.n_gpu_layers();
+    out.compute_dtype = placement.gpu() ? dtype_code(placement.gpu_compute) : GPTQ_DTYPE_F32;
+    out.gpu_weight_bytes = m.gpu_weight_bytes();
     write_output(info, out, kModelInfoMinSize, "info");
   });
 }

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "api/abi_sizes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 #include "io/mapped_file.h"
@@ -38,9 +39,6 @@ gptq_save_params save_defaults() {
   p.format = GPTQ_FORMAT_GPTQ;
   return p;
 }
-
-constexpr size_t kQuantizeParamsMinSize = sizeof(gptq_quantize_params);
-constexpr size_t kSaveParamsMinSize = sizeof(gptq_save_params);
 
 void publish(gptq_calibration** out, CalibrationSet samples) {
   auto handle = std::make_unique<gptq_calibration>();
@@ -163,9 +161,9 @@ gptq_status gptq_quantize(const gptq_model* model, const gptq_calibration* calib
     if (p.n_threads < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "n_threads is negative");
     ThreadPool pool(p.n_threads > 0 ? p.n_threads : default_thread_count());
     static const CalibrationSet kNone;
-    auto handle = std::make_unique<gptq_model>();
-    handle->impl = quantize_model(pool, source, calibration != nullptr ? calibration->samples : kNone, options, nullptr);
-    *out_model = handle.release();
+    *out_model = std::make_unique<gptq_model>(
+                     quantize_model(pool, source, calibration != nullptr ? calibration->samples : kNone, options, nullptr))
+                     .release();
   });
 }
 

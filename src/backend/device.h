@@ -32,6 +32,15 @@ std::string device_name(DeviceId device);
 // GPTQ_ERR_INVALID_ARGUMENT.
 DeviceId resolve_device(std::string_view spec);
 
+// The instruction set the CPU kernels run with on this machine
+// ("avx512", "avx2" or "scalar"), for capability queries.
+struct CpuKernels {
+  const char* isa = "scalar";
+  bool avx2 = false;
+  bool avx512 = false;
+};
+CpuKernels cpu_kernels();
+
 // What the GPU runtime of this build reports (src/backend/cuda, or
 // src/backend/no_gpu.cpp in a build without one).
 namespace gpu {

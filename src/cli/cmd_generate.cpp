@@ -101,7 +101,7 @@ int run_generate(int argc, char** argv) {
   params.user_data = &stream;
 
   gptq_model* raw_model = nullptr;
-  if (int code = load_model(args.get("model"), &raw_model, !run.no_mmap); code != kExitOk) return code;
+  if (int code = load_model(args.get("model"), &raw_model, run); code != kExitOk) return code;
   ModelPtr model(raw_model);
   gptq_context* raw_context = nullptr;
   if (int code = new_context(model.get(), run, static_cast<int32_t>(prompt_texts.size()), &raw_context); code != kExitOk) {

@@ -5,28 +5,20 @@
 #include "common.h"
 
 namespace cli {
-namespace {
-
-const char* dtype_name(int32_t dtype) {
-  switch (dtype) {
-    case GPTQ_DTYPE_F32: return "float32";
-    case GPTQ_DTYPE_F16: return "float16";
-    case GPTQ_DTYPE_BF16: return "bfloat16";
-  }
-  return "?";
-}
-
-}  // namespace
 
 int run_inspect(int argc, char** argv) {
-  Args args("inspect", "DIR [--json]", {{"json", "", "print a JSON object on stdout"}});
+  std::vector<Option> options = {{"json", "", "print a JSON object on stdout"}};
+  for (const Option& o : device_options()) options.push_back(o);
+  Args args("inspect", "DIR [--device DEV] [--json]", options);
   std::string error;
   if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
   if (args.help_requested()) return std::printf("%s", args.help().c_str()), kExitOk;
   if (args.positional().size() != 1) return report_usage(args, "inspect needs one model directory");
+  DeviceOptions device;
+  if (!read_device_options(args, &device, &error)) return report_usage(args, error);
 
   gptq_model* raw = nullptr;
-  if (int code = load_model(args.positional()[0], &raw); code != kExitOk) return code;
+  if (int code = load_model(args.positional()[0], &raw, device); code != kExitOk) return code;
   ModelPtr model(raw);
   gptq_model_info info;
   info.struct_size = sizeof info;
@@ -59,6 +51,11 @@ int run_inspect(int argc, char** argv) {
                                                              {"sym", info.quant_sym != 0},
                                                              {"static_groups", info.quant_static_groups != 0},
                                                              {"format", info.quant_format}}},
+      {"device", info.device},
+      {"placement", info.placement},
+      {"n_gpu_layers", info.n_gpu_layers},
+      {"compute_dtype", dtype_name(info.compute_dtype)},
+      {"gpu_weight_bytes", info.gpu_weight_bytes},
       {"system", gptq_system_info()},
   };
   if (args.has("json")) {

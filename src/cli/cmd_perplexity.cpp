@@ -32,7 +32,7 @@ int run_perplexity(int argc, char** argv) {
   if (run.n_ctx == 0) run.n_ctx = window;
 
   gptq_model* raw_model = nullptr;
-  if (int code = load_model(args.get("model"), &raw_model, !run.no_mmap); code != kExitOk) return code;
+  if (int code = load_model(args.get("model"), &raw_model, run); code != kExitOk) return code;
   ModelPtr model(raw_model);
   gptq_context* raw_context = nullptr;
   if (int code = new_context(model.get(), run, 1, &raw_context); code != kExitOk) return code;

@@ -72,6 +72,7 @@ int run_quantize(int argc, char** argv) {
       {"json", "", "print a JSON report on stdout"},
       {"threads", "N", "worker threads (default: one per physical core)"},
   };
+  for (const Option& o : device_options()) options.push_back(o);
   Args args("quantize", "--model DIR --out DIR --calib FILE [options]", options);
   std::string error;
   if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
@@ -88,7 +89,9 @@ int run_quantize(int argc, char** argv) {
   gptq_quantize_default_params(&params, sizeof params);
   long long bits = 0, group = 0, nsamples = 0, seqlen = 0, seed = 0, threads = 0, shard_mb = 0;
   double damp = 0;
-  if (!args.get_int("bits", params.bits, &bits, &error) || !args.get_int("group-size", params.group_size, &group, &error) ||
+  DeviceOptions device;
+  if (!read_device_options(args, &device, &error) || !args.get_int("bits", params.bits, &bits, &error) ||
+      !args.get_int("group-size", params.group_size, &group, &error) ||
       !args.get_int("nsamples", 128, &nsamples, &error) || !args.get_int("seqlen", 2048, &seqlen, &error) ||
       !args.get_int("seed", 0, &seed, &error) || !args.get_int("threads", 0, &threads, &error) ||
       !args.get_int("shard-size", 0, &shard_mb, &error) || !args.get_float("damp", params.damp_percent, &damp, &error)) {
@@ -115,7 +118,7 @@ int run_quantize(int argc, char** argv) {
   params.progress_user_data = &losses;
 
   gptq_model* raw_model = nullptr;
-  if (int code = load_model(args.get("model"), &raw_model); code != kExitOk) return code;
+  if (int code = load_model(args.get("model"), &raw_model, device); code != kExitOk) return code;
   ModelPtr model(raw_model);
   gptq_model_info info;
   info.struct_size = sizeof info;

@@ -63,27 +63,79 @@ void finish_progress_line() {
   }
 }
 
-int load_model(const std::string& path, gptq_model** model, bool use_mmap) {
+namespace {
+
+// --NAME auto|f16|bf16|f32 as a gptq_dtype.
+bool read_dtype(const Args& args, const std::string& name, int32_t* out, std::string* error) {
+  static const std::pair<const char*, int32_t> kNames[] = {
+      {"auto", GPTQ_DTYPE_AUTO}, {"f16", GPTQ_DTYPE_F16}, {"bf16", GPTQ_DTYPE_BF16}, {"f32", GPTQ_DTYPE_F32}};
+  if (!args.has(name)) return true;
+  const std::string value = args.get(name);
+  for (const auto& [spelling, code] : kNames) {
+    if (value == spelling) {
+      *out = code;
+      return true;
+    }
+  }
+  *error = "--" + name + " must be auto, f16, bf16 or f32, not '" + value + "'";
+  return false;
+}
+
+}  // namespace
+
+std::vector<Option> device_options() {
+  return {
+      {"device", "DEV", "cpu (default), cuda, cuda:N, or auto (the first usable GPU, else the CPU)"},
+      {"n-gpu-layers", "N", "decoder layers on the GPU, the last ones (default -1 = all)"},
+      {"compute-dtype", "auto|f16|bf16|f32", "GPU activation type (default auto: bf16 for bf16 models, else f16)"},
+  };
+}
+
+bool read_device_options(const Args& args, DeviceOptions* out, std::string* error) {
+  out->device = args.get("device", out->device);
+  if (!args.get_int("n-gpu-layers", out->n_gpu_layers, &out->n_gpu_layers, error) ||
+      !read_dtype(args, "compute-dtype", &out->compute_dtype, error)) {
+    return false;
+  }
+  if (out->n_gpu_layers < -1) {
+    *error = "--n-gpu-layers must be -1 (all), 0 (none) or a layer count, not " + std::to_string(out->n_gpu_layers);
+    return false;
+  }
+  return true;
+}
+
+int load_model(const std::string& path, gptq_model** model, const DeviceOptions& device, bool use_mmap) {
   gptq_model_params params;
   gptq_model_default_params(&params, sizeof params);
   params.progress = progress_callback;
   params.use_mmap = use_mmap ? 1 : 0;
+  params.device = device.device.c_str();
+  params.n_gpu_layers = static_cast<int32_t>(device.n_gpu_layers);
+  params.compute_dtype = device.compute_dtype;
   const gptq_status status = gptq_model_load(path.c_str(), &params, model);
   finish_progress_line();
   return status == GPTQ_OK ? kExitOk : report_failure(status);
 }
 
+int load_model(const std::string& path, gptq_model** model, const RunOptions& run) {
+  return load_model(path, model, run.device, !run.no_mmap);
+}
+
 std::vector<Option> run_options() {
-  return {
+  std::vector<Option> options = {
       {"threads", "N", "worker threads (default: one per physical core)"},
       {"ctx", "N", "context length in tokens (default: the model's, at most 4096)"},
       {"no-mmap", "", "read the weights into memory instead of mapping them"},
+      {"kv-dtype", "auto|f16|bf16|f32", "KV cache type of GPU layers (default auto: the compute type)"},
   };
+  for (Option& o : device_options()) options.push_back(std::move(o));
+  return options;
 }
 
 bool read_run_options(const Args& args, RunOptions* out, std::string* error) {
   out->no_mmap = args.has("no-mmap");
-  return args.get_int("threads", 0, &out->threads, error) && args.get_int("ctx", 0, &out->n_ctx, error);
+  return args.get_int("threads", 0, &out->threads, error) && args.get_int("ctx", 0, &out->n_ctx, error) &&
+         read_dtype(args, "kv-dtype", &out->kv_dtype, error) && read_device_options(args, &out->device, error);
 }
 
 int new_context(gptq_model* model, const RunOptions& run, int32_t n_seq_max, gptq_context** context) {
@@ -92,8 +144,18 @@ int new_context(gptq_model* model, const RunOptions& run, int32_t n_seq_max, gpt
   params.n_threads = static_cast<int32_t>(run.threads);
   params.n_ctx = static_cast<int32_t>(run.n_ctx);
   params.n_seq_max = n_seq_max;
+  params.kv_dtype = run.kv_dtype;
   const gptq_status status = gptq_context_new(model, &params, context);
   return status == GPTQ_OK ? kExitOk : report_failure(status);
+}
+
+const char* dtype_name(int32_t dtype) {
+  switch (dtype) {
+    case GPTQ_DTYPE_F32: return "float32";
+    case GPTQ_DTYPE_F16: return "float16";
+    case GPTQ_DTYPE_BF16: return "bfloat16";
+  }
+  return "?";
 }
 
 void print_json(const nlohmann::json& value) {

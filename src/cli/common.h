@@ -28,22 +28,39 @@ int32_t progress_callback(float fraction, const char* stage, void* user_data);
 void finish_progress_line();
 bool interrupted();
 
+// Where a model is loaded: --device, --n-gpu-layers, --compute-dtype (every
+// command that loads a model has them).
+struct DeviceOptions {
+  std::string device = "cpu";
+  long long n_gpu_layers = -1;
+  int32_t compute_dtype = GPTQ_DTYPE_AUTO;
+};
+std::vector<Option> device_options();
+bool read_device_options(const Args& args, DeviceOptions* out, std::string* error);
+
 // Loads a model with a progress bar; returns the exit code (kExitOk on success).
 // `use_mmap` false reads the weights into memory, for file systems or
 // machines that evict mapped pages under pressure.
-int load_model(const std::string& path, gptq_model** model, bool use_mmap = true);
+int load_model(const std::string& path, gptq_model** model, const DeviceOptions& device = {}, bool use_mmap = true);
 
-// Options shared by commands that run the model.
+// Options shared by commands that run the model (the device options included).
 struct RunOptions {
   long long threads = 0;
   long long n_ctx = 0;
   bool no_mmap = false;
+  int32_t kv_dtype = GPTQ_DTYPE_AUTO;
+  DeviceOptions device;
 };
 std::vector<Option> run_options();
 bool read_run_options(const Args& args, RunOptions* out, std::string* error);
+// Loads the model as `run` says (device, mmap).
+int load_model(const std::string& path, gptq_model** model, const RunOptions& run);
 int new_context(gptq_model* model, const RunOptions& run, int32_t n_seq_max, gptq_context** context);
 
 void print_json(const nlohmann::json& value);
+
+// "float32", "float16", "bfloat16" for a gptq_dtype (inspect's spelling).
+const char* dtype_name(int32_t dtype);
 
 }  // namespace cli
 

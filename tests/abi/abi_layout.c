@@ -1,7 +1,11 @@
 /* The layout of every public struct, frozen: a change here breaks programs
  * and bindings built against an earlier header. New fields go at the end of
  * a struct (struct_size tells the library which fields a caller has); then
- * add their asserts here. Checked for the LP64 ABI (x86-64, aarch64 Linux). */
+ * add their asserts here. The first field appended to a struct must start
+ * at or past the struct's previous sizeof: a caller built against the older
+ * header passes that sizeof, tail padding included, and the padding must not
+ * be read as the new field (GPTQ_ABI_APPENDED). Checked for the LP64 ABI
+ * (x86-64, aarch64 Linux). */
 #include <stddef.h>
 #include "gptq.h"
 
@@ -9,14 +13,21 @@
 #define GPTQ_ABI_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " changed size")
 #define GPTQ_ABI_FIELD(type, field, offset) \
   _Static_assert(offsetof(type, field) == (offset), #type "." #field " moved")
+#define GPTQ_ABI_APPENDED(type, field, previous_size) \
+  _Static_assert(offsetof(type, field) >= (previous_size), #type "." #field " overlaps older callers' padding")
 
-GPTQ_ABI_SIZE(gptq_model_params, 32);
+GPTQ_ABI_SIZE(gptq_model_params, 48);
 GPTQ_ABI_FIELD(gptq_model_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_model_params, use_mmap, 4);
 GPTQ_ABI_FIELD(gptq_model_params, progress, 8);
 GPTQ_ABI_FIELD(gptq_model_params, progress_user_data, 16);
 GPTQ_ABI_FIELD(gptq_model_params, round_rope_to_weight_dtype, 24);
-GPTQ_ABI_SIZE(gptq_model_info, 144);
+/* Appended after 0.1.0: devices. */
+GPTQ_ABI_APPENDED(gptq_model_params, device, 32);
+GPTQ_ABI_FIELD(gptq_model_params, device, 32);
+GPTQ_ABI_FIELD(gptq_model_params, n_gpu_layers, 40);
+GPTQ_ABI_FIELD(gptq_model_params, compute_dtype, 44);
+GPTQ_ABI_SIZE(gptq_model_info, 176);
 GPTQ_ABI_FIELD(gptq_model_info, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_model_info, architecture, 8);
 GPTQ_ABI_FIELD(gptq_model_info, path, 16);
@@ -43,12 +54,22 @@ GPTQ_ABI_FIELD(gptq_model_info, quant_desc_act, 120);
 GPTQ_ABI_FIELD(gptq_model_info, quant_sym, 124);
 GPTQ_ABI_FIELD(gptq_model_info, quant_static_groups, 128);
 GPTQ_ABI_FIELD(gptq_model_info, quant_format, 136);
-GPTQ_ABI_SIZE(gptq_context_params, 20);
+/* Appended after 0.1.0: devices. */
+GPTQ_ABI_APPENDED(gptq_model_info, device, 144);
+GPTQ_ABI_FIELD(gptq_model_info, device, 144);
+GPTQ_ABI_FIELD(gptq_model_info, placement, 152);
+GPTQ_ABI_FIELD(gptq_model_info, n_gpu_layers, 160);
+GPTQ_ABI_FIELD(gptq_model_info, compute_dtype, 164);
+GPTQ_ABI_FIELD(gptq_model_info, gpu_weight_bytes, 168);
+GPTQ_ABI_SIZE(gptq_context_params, 24);
 GPTQ_ABI_FIELD(gptq_context_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_context_params, n_ctx, 4);
 GPTQ_ABI_FIELD(gptq_context_params, n_seq_max, 8);
 GPTQ_ABI_FIELD(gptq_context_params, n_batch, 12);
 GPTQ_ABI_FIELD(gptq_context_params, n_threads, 16);
+/* Appended after 0.1.0: devices. */
+GPTQ_ABI_APPENDED(gptq_context_params, kv_dtype, 20);
+GPTQ_ABI_FIELD(gptq_context_params, kv_dtype, 20);
 GPTQ_ABI_SIZE(gptq_generate_params, 80);
 GPTQ_ABI_FIELD(gptq_generate_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_generate_params, max_new_tokens, 4);

@@ -3,6 +3,7 @@ namespace LibGptq {
   public static class Gptq {
     public const int FeatureAvx2 = 1 << 0;
     public const int FeatureAvx512 = 1 << 1;
+    /// Built with CUDA (or HIP) support; DeviceCount tells whether a GPU is usable.
     public const int FeatureCuda = 1 << 8;
     public const int FeatureHip = 1 << 9;
 
@@ -15,8 +16,15 @@ namespace LibGptq {
     /// A set of Feature* bits for this build on this machine.
     public static long Features { get { return gptq.features(); } }
     public static bool HasFeature(int feature) { return (Features & feature) != 0; }
-    /// One line on the build and the CPU kernels in use.
+    /// One line on the build, the CPU kernels in use and the GPUs.
     public static string SystemInfo { get { return gptq.system_info(); } }
+
+    /// GPUs this build can use: 0 without GPU support, a driver or a device.
+    public static int DeviceCount { get { return gptq.device_count(); } }
+
+    /// A description of GPU index, e.g. "NVIDIA H200, sm_90, 139.8 GiB" (the
+    /// device "cuda:index"); raises for an index out of range.
+    public static string DeviceName(int index) { return gptq.device_name(index); }
 
     /// Installs the process-wide log handler (null: discard messages).
     public static void SetLogHandler(LogHandler handler, LogLevel minLevel) {

@@ -228,6 +228,19 @@ class CpuPreparer final : public WeightPreparer {
 
 }  // namespace
 
+}  // namespace gptq::cpu
+
+namespace gptq {
+
+CpuKernels cpu_kernels() {
+  const cpu::Isa isa = cpu::active_isa();
+  return CpuKernels{cpu::isa_name(isa), isa >= cpu::Isa::Avx2, isa >= cpu::Isa::Avx512};
+}
+
+}  // namespace gptq
+
+namespace gptq::cpu {
+
 std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool) { return std::make_unique<CpuBackend>(pool); }
 std::unique_ptr<WeightPreparer> make_cpu_preparer() { return std::make_unique<CpuPreparer>(); }
 
