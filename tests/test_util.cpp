@@ -17,7 +17,11 @@ std::string shared_dir() {
 }
 
 std::string shared_path(const std::string& relative) { return shared_dir() + "/" + relative; }
-std::string binary_dir() { return GPTQ_BINARY_DIR; }
+// $GPTQ_TEST_BINARY_DIR lets a copied test binary run elsewhere (the GPU machine).
+std::string binary_dir() {
+  if (const char* env = std::getenv("GPTQ_TEST_BINARY_DIR")) return env;
+  return GPTQ_BINARY_DIR;
+}
 std::string source_dir() { return GPTQ_SOURCE_DIR; }
 
 bool path_exists(const std::string& path) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "backend/device.h"
 #include "gptq.h"
 
 namespace gptq::test {
@@ -40,3 +41,9 @@ gptq_status status_of(const std::function<void()>& action, std::string* message)
 namespace gptq::test {
 bool path_exists(const std::string& path);
 }
+
+// Skips the current test (with the reason printed) when no GPU is usable.
+#define GPTQ_REQUIRE_GPU()                                                                                  \
+  do {                                                                                                      \
+    if (::gptq::gpu::device_count() == 0) GTEST_SKIP() << "no GPU: " << ::gptq::gpu::unavailable_reason(); \
+  } while (0)

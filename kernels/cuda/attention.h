@@ -34,6 +34,19 @@ struct AttentionTile {
   int32_t first_row, count, seq, first_pos;
 };
 
+// Cuts a batch into tiles: runs of consecutive positions of one sequence,
+// at most kAttentionTileRows tokens each. Writes up to n tiles; returns how many.
+inline int32_t build_attention_tiles(const int32_t* seq, const int32_t* pos, int32_t n, AttentionTile* tiles) {
+  int32_t count = 0;
+  for (int32_t i = 0; i < n;) {
+    int32_t j = i + 1;
+    while (j < n && j - i < kAttentionTileRows && seq[j] == seq[i] && pos[j] == pos[i] + (j - i)) ++j;
+    tiles[count++] = {i, j - i, seq[i], pos[i]};
+    i = j;
+  }
+  return count;
+}
+
 struct AttentionArgs {
   const void* q = nullptr;
   int64_t ld_q = 0;

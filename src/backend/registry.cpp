@@ -8,9 +8,11 @@
 namespace gptq {
 namespace {
 
+#if !GPTQ_WITH_GPU
 [[noreturn]] void no_gpu_support(DeviceId device) {
   fail(GPTQ_ERR_UNSUPPORTED, "device '", device_name(device), "': ", gpu::unavailable_reason());
 }
+#endif
 
 }  // namespace
 

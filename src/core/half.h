@@ -3,8 +3,11 @@
 // the small tensors converted once at load time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "core/dtype.h"
 
 namespace gptq {
 
@@ -56,6 +59,32 @@ inline uint16_t float_to_bf16(float f) {
   const uint32_t x = float_to_bits(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
   return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+// n floats stored as `type` at out (float_type_size(type) bytes each).
+inline void encode_floats(const float* in, size_t n, FloatType type, void* out) {
+  auto* bytes = static_cast<uint8_t*>(out);
+  for (size_t i = 0; i < n; ++i) {
+    if (type == FloatType::F32) {
+      std::memcpy(bytes + 4 * i, &in[i], 4);
+    } else {
+      const uint16_t h = type == FloatType::F16 ? float_to_fp16(in[i]) : float_to_bf16(in[i]);
+      std::memcpy(bytes + 2 * i, &h, 2);
+    }
+  }
+}
+
+// Element i of an array of `type`, as a float.
+inline float decode_float(const void* data, size_t i, FloatType type) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  if (type == FloatType::F32) {
+    float f;
+    std::memcpy(&f, bytes + 4 * i, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, bytes + 2 * i, 2);
+  return type == FloatType::F16 ? fp16_to_float(h) : bf16_to_float(h);
 }
 
 }  // namespace gptq

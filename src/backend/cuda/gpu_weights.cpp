@@ -23,27 +23,6 @@ namespace {
 constexpr size_t kChunkBytes = size_t{32} << 20;
 constexpr int kSlots = 2;
 
-// Host float values in `type`'s bits.
-std::vector<uint8_t> encode(const float* values, size_t n, FloatType type) {
-  std::vector<uint8_t> out(n * float_type_size(type));
-  for (size_t i = 0; i < n; ++i) {
-    switch (type) {
-      case FloatType::F32: std::memcpy(out.data() + 4 * i, &values[i], 4); break;
-      case FloatType::F16: {
-        const uint16_t h = float_to_fp16(values[i]);
-        std::memcpy(out.data() + 2 * i, &h, 2);
-        break;
-      }
-      case FloatType::BF16: {
-        const uint16_t b = float_to_bf16(values[i]);
-        std::memcpy(out.data() + 2 * i, &b, 2);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
 class GpuPreparer final : public WeightPreparer {
  public:
   GpuPreparer(DeviceId device, FloatType compute) : device_(device), compute_(compute), scope_(device) {
@@ -137,7 +116,8 @@ class GpuPreparer final : public WeightPreparer {
   }
 
   DeviceBuffer upload_values(const float* values, size_t n, FloatType type, const char* what) {
-    const std::vector<uint8_t> bytes = encode(values, n, type);
+    std::vector<uint8_t> bytes(n * float_type_size(type));
+    encode_floats(values, n, type, bytes.data());
     return upload_bytes(bytes.data(), bytes.size(), what);
   }
 

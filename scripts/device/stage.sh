@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Stages what a GPU-machine run needs into .device/ (ignored by git, carried
+# by the device tool): the GPU build's programs and the shared libraries
+# they need beyond the machine's own, and the test material they read
+# (the GPU machine has no ../shared). Run after scripts/build.sh.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+shared="${GPTQ_SHARED_DIR:-$root/../shared}"
+out="$root/.device"
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/lib" "$out/shared/fixtures/archs" "$out/shared/fixtures/gptq" "$out/shared/models" \
+         "$out/shared/data/wikitext-2"
+b="$root/build"
+cp "$b/tests/gptq_tests" "$b/gptq" "$b/bench/bench_gpu_kernels" "$b/bench/bench_gpu_e2e" "$out/bin/"
+cp -L "$b/libgptq.so.0" "$out/lib/"
+for lib in libsentencepiece.so.0 libpcre2-8.so.0 libutf8proc.so.2; do cp -L "/lib/x86_64-linux-gnu/$lib" "$out/lib/"; done
+for arch in llama llama_tied_bf16 llama_rope_scaled mistral qwen2 qwen3 gemma phi3 stablelm starcoder2 gpt2 opt gpt_neox; do
+  cp -r "$shared/fixtures/archs/$arch" "$out/shared/fixtures/archs/"
+done
+cp "$shared/fixtures/archs/SUMMARY.json" "$out/shared/fixtures/archs/"
+cp -r "$shared/fixtures/gptq/." "$out/shared/fixtures/gptq/"
+cp -r "$shared/models/tinydoc-llama-13m" "$out/shared/models/"
+cp "$shared/models/tinydoc-llama-13m-reference.safetensors" "$out/shared/models/"
+cp "$shared/data/wikitext-2/test.txt" "$out/shared/data/wikitext-2/"
+# Executables compress well; data does not.
+xz -T0 -6 "$out/bin/"* "$out/lib/"*
+du -sh "$out"

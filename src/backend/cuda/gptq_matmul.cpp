@@ -1,0 +1,104 @@
+#include "backend/cuda/gptq_matmul.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/error.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/gptq_gemm.h"
+
+namespace gptq::cuda {
+namespace {
+
+// The dequantized strips of one cuBLAS call stay under this many bytes.
+constexpr int64_t kDequantChunkBytes = int64_t{256} << 20;
+
+}  // namespace
+
+int32_t GptqMatmul::default_dequant_rows() {
+  static const int32_t rows = [] {
+    const char* env = std::getenv("GPTQ_GPU_DEQUANT_ROWS");
+    return env != nullptr ? std::atoi(env) : 512;
+  }();
+  return rows;
+}
+
+GptqMatmul::GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, DenseGemm& blas, int32_t max_rows,
+                       int64_t max_k_padded, int64_t workspace_floats, int64_t counters)
+    : device_(device),
+      stream_(stream),
+      type_(type),
+      blas_(blas),
+      sm_count_(multiprocessor_count(device)),
+      dequant_rows_(default_dequant_rows()),
+      gather_(device, static_cast<size_t>(int64_t{max_rows} * std::max<int64_t>(max_k_padded, 8)) * float_type_size(type),
+              "reordered GPTQ inputs", true),
+      workspace_(device, static_cast<size_t>(std::max<int64_t>(workspace_floats, 1)) * 4, "the GPTQ split-K workspace",
+                 true),
+      counters_(device, static_cast<size_t>(std::max<int64_t>(counters, 1)) * 4, "the GPTQ split-K counters", true) {}
+
+bool GptqMatmul::same_input_order(const GpuLinear& a, const GpuLinear& b) {
+  return a.tiles.bits == b.tiles.bits && a.tiles.k_padded == b.tiles.k_padded &&
+         a.tiles.row_source == b.tiles.row_source;
+}
+
+void GptqMatmul::run(const void* x, int64_t ld_x, int32_t m, std::span<const GptqProduct> products) {
+  if (m == 0 || products.empty()) return;
+  const gpu::GptqTiles& tiles = products.front().linear->tiles;
+  // x in the layout's row order, or in place when it already is (and
+  // aligned as the tensor-core kernels read it).
+  const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0 && ld_x % 8 == 0;
+  if (tiles.row_source != nullptr || !aligned) {
+    check(gpu::launch_gather_columns(type_, x, ld_x, m, tiles.row_source, tiles.k, tiles.k_padded, gather_.get(),
+                                     tiles.k_padded, stream_),
+          "reordering GPTQ inputs");
+    x = gather_.get();
+    ld_x = tiles.k_padded;
+  }
+  if (m >= dequant_rows_ && blas_.has_vendor_blas() && type_ != FloatType::F32) {
+    for (const GptqProduct& p : products) dequantized_product(x, ld_x, m, p);
+    return;
+  }
+  gpu::GptqGemmArgs args;
+  args.x = x;
+  args.ld_x = ld_x;
+  args.m = m;
+  args.sm_count = sm_count_;
+  args.workspace = workspace_.as<float>();
+  args.counters = counters_.as<int32_t>();
+  for (const GptqProduct& p : products) {
+    gpu::GptqGemmOutput& out = args.outputs[args.n_outputs++];
+    out.w = p.linear->tiles;
+    out.y = p.y;
+    out.ld_y = p.ld_y;
+    out.bias = p.linear->bias.bytes() > 0 ? p.linear->bias.get() : nullptr;
+  }
+  check(gpu::launch_gptq_gemm(type_, args, gpu::choose_gptq_kernel(type_, m), stream_), "a GPTQ GEMM");
+}
+
+void GptqMatmul::dequantized_product(const void* x, int64_t ld_x, int32_t m, const GptqProduct& product) {
+  const gpu::GptqTiles& tiles = product.linear->tiles;
+  const int64_t element = static_cast<int64_t>(float_type_size(type_));
+  const int32_t chunk_tiles = static_cast<int32_t>(
+      std::clamp<int64_t>(kDequantChunkBytes / (int64_t{tiles.k_padded} * gpu::kTileN * element), 1, tiles.n_tiles()));
+  const size_t bytes = static_cast<size_t>(int64_t{tiles.k_padded} * chunk_tiles * gpu::kTileN * element);
+  if (dequantized_.bytes() < bytes) {
+    check(cudaStreamSynchronize(stream_), "a GPTQ GEMM");  // the old strips may still be read
+    dequantized_ = DeviceBuffer(device_, bytes, "dequantized GPTQ weights");
+  }
+  for (int32_t first = 0; first < tiles.n_tiles(); first += chunk_tiles) {
+    const int32_t count = std::min(chunk_tiles, tiles.n_tiles() - first);
+    const int32_t ld = count * gpu::kTileN;
+    check(gpu::launch_gptq_dequantize(type_, tiles, first, count, dequantized_.get(), ld, stream_),
+          "dequantizing GPTQ weights");
+    const int32_t n = std::min(ld, tiles.n - first * gpu::kTileN);
+    void* y = static_cast<char*>(product.y) + int64_t{first} * gpu::kTileN * element;
+    blas_.multiply(x, ld_x, m, dequantized_.get(), ld, n, tiles.k_padded, y, product.ld_y);
+  }
+  if (product.linear->bias.bytes() > 0) {
+    check(gpu::launch_add_bias(type_, product.y, product.ld_y, m, tiles.n, product.linear->bias.get(), stream_),
+          "adding a bias");
+  }
+}
+
+}  // namespace gptq::cuda

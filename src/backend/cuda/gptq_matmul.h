@@ -1,0 +1,48 @@
+// GPTQ products on the GPU as the backend runs them: x gathered into the
+// layout's row order where it must be, then the tensor-core kernels for
+// small and medium M, or dequantized weight strips handed to cuBLAS from
+// `dequant_rows` rows on (GPTQ_GPU_DEQUANT_ROWS overrides the default).
+// Also what bench/ times, so the numbers are the library's own path.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "backend/cuda/gpu_blas.h"
+#include "backend/cuda/gpu_weights.h"
+
+namespace gptq::cuda {
+
+struct GptqProduct {
+  const GpuLinear* linear = nullptr;
+  void* y = nullptr;
+  int64_t ld_y = 0;
+};
+
+class GptqMatmul {
+ public:
+  // Scratch for up to max_rows rows of inputs of up to max_k_padded columns
+  // and split-K sums of up to workspace_floats / counters.
+  GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, DenseGemm& blas, int32_t max_rows,
+             int64_t max_k_padded, int64_t workspace_floats, int64_t counters);
+
+  // The products of one x [m][K] (ld_x) for linears with the same input
+  // order (at most gpu::kMaxGemmOutputs), enqueued on the stream.
+  void run(const void* x, int64_t ld_x, int32_t m, std::span<const GptqProduct> products);
+
+  static bool same_input_order(const GpuLinear& a, const GpuLinear& b);
+  static int32_t default_dequant_rows();
+
+ private:
+  void dequantized_product(const void* x, int64_t ld_x, int32_t m, const GptqProduct& product);
+
+  DeviceId device_;
+  cudaStream_t stream_;
+  FloatType type_;
+  DenseGemm& blas_;
+  int sm_count_;
+  int32_t dequant_rows_;
+  DeviceBuffer gather_, workspace_, counters_, dequantized_;
+};
+
+}  // namespace gptq::cuda
