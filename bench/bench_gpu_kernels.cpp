@@ -227,10 +227,8 @@ int main(int argc, char** argv) {
       for (const Config& c : configs) {
         BenchLayer layer(c, K, N);
         gpu::GptqGemmArgs sizing;
-        sizing.n_outputs = 1;
         sizing.outputs[0].w = layer.copies[0]->tiles;
-        GptqMatmul matmul(kGpu, stream, FloatType::F16, blas, max_m, K, gpu::gptq_workspace_floats(sizing),
-                          gpu::gptq_counters(sizing));
+        GptqMatmul matmul(kGpu, stream, FloatType::F16, blas, max_m, K, sizing.outputs[0].w.n_tiles());
         for (size_t i = 0; i < ms.size(); ++i) {
           const int32_t m = ms[i];
           const double us = time_us(stream, static_cast<int>(layer.copies.size()), [&](int copy) {
@@ -239,8 +237,8 @@ int main(int argc, char** argv) {
           });
           const double bytes_per_s = layer.weight_bytes / (us * 1e-6);
           const char* path = m >= GptqMatmul::default_dequant_rows() ? "dequant+cublas"
-                             : m <= gpu::kSmallM                     ? "small-M mma"
-                                                                     : "prefill mma";
+                             : m <= 64                               ? "stream split-K"
+                                                                     : "stream";
           std::printf("%-14s %6d %6d %5d %10.2f %10.2f %8.2f %8.2f %6.1f%%  %s\n", c.name, K, N, m, us, cublas_us[i],
                       cublas_us[i] / us, bytes_per_s / 1e12, 100.0 * bytes_per_s / copy, path);
           rows.push_back({{"kernel", c.name},

@@ -70,6 +70,12 @@ void expect_groups_and_rows_consistent(const GptqLayer& layer, const GptqTilesHo
     EXPECT_EQ(host.block_group[row / gpu::kStepK], s.g_idx[src]) << "row " << row;
   }
   for (int64_t k = 0; k < s.in_features; ++k) EXPECT_EQ(seen[k], 1) << "column " << k;
+  // Whole-tile groups, where the layout claims them.
+  if (t.tiles_per_group > 0) {
+    for (size_t kb = 0; kb < host.block_group.size(); ++kb) {
+      ASSERT_EQ(host.block_group[kb], static_cast<int32_t>(kb / gpu::kStepsPerTile / t.tiles_per_group)) << kb;
+    }
+  }
   // Scales and zeros where lane c * 4 of a strip reads fragment f's column.
   for (int64_t g = 0; g < s.n_groups; ++g) {
     for (int64_t nt = 0; nt < t.n_tiles(); ++nt) {
@@ -111,6 +117,19 @@ TEST(GpuGptqRepack, InPlaceInputOnlyWithoutReorderOrPadding) {
   EXPECT_FALSE(gpu::repack_gptq_tiles(random_gptq_layer({4, 352, 64, 128, false}, rng).source()).row_source.empty());
   EXPECT_FALSE(gpu::repack_gptq_tiles(random_gptq_layer({4, 320, 64, 40, false}, rng).source()).row_source.empty());
   EXPECT_FALSE(gpu::repack_gptq_tiles(random_gptq_layer({4, 256, 64, 128, true}, rng).source()).row_source.empty());
+}
+
+TEST(GpuGptqRepack, WholeTileGroupsAreFoundWhereTheyHold) {
+  std::mt19937 rng(4);
+  auto per_group = [&](const GptqShape& shape) {
+    return gpu::repack_gptq_tiles(random_gptq_layer(shape, rng).source()).tiles.tiles_per_group;
+  };
+  EXPECT_EQ(per_group({4, 512, 64, 128, false}), 2);
+  EXPECT_EQ(per_group({4, 512, 64, 128, true}), 2);  // act-order, once reordered
+  EXPECT_EQ(per_group({4, 512, 64, -1, false}), 8);
+  EXPECT_EQ(per_group({4, 352, 64, 128, false}), 2);  // the padded tail stays in the last group
+  EXPECT_EQ(per_group({4, 512, 64, 32, false}), 0);
+  EXPECT_EQ(per_group({4, 320, 64, 100, false}), 0);
 }
 
 TEST(GpuGptqRepack, RefusesInconsistentSources) {

@@ -5,6 +5,8 @@
 // conversion), the pattern plus the zero point is subtracted (exactly), and
 // the difference scaled: w = (q - z) * s rounded once.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include "kernels/cuda/device_common.cuh"
@@ -13,10 +15,12 @@
 namespace gptq::gpu {
 namespace {
 
-constexpr int kSmallWarps = 4;
+constexpr int kStreamWarps = 4;
 constexpr int kPrefillWarps = 4;
 constexpr int kPrefillRows = 32;  // two m16 tiles per warp
 constexpr int kSimtRows = 4;
+constexpr int kMaxSplitRows = 64;  // K is split only up to this many rows
+constexpr int kBlocksPerSm = 4;
 
 // 128 bits of weights that are read once: keep them out of L1.
 __device__ __forceinline__ uint4 load_stream(const uint4* p) {
@@ -60,7 +64,8 @@ __device__ __forceinline__ uint32_t pair_bits_of(const uint32_t* w, int j, int p
   return v;
 }
 
-// Per lane, its 8 columns' scale and (magic + zero) for one group of a strip.
+// Per lane, its 8 columns' scale and (magic + zero) for one group of a
+// strip: two 16-byte loads (fp16/bf16), four for fp32.
 template <typename T>
 struct GroupParams {
   T scale[kFragments];
@@ -70,12 +75,15 @@ struct GroupParams {
 template <typename T>
 __device__ __forceinline__ void load_group(const GptqTiles& w, int group, int nt, int lane, GroupParams<T>& g) {
   const int64_t at = ((int64_t{group} * w.n_tiles() + nt) * 8 + lane / 4) * 8;
-  const T* s = static_cast<const T*>(w.scales) + at;
-  const T* z = static_cast<const T*>(w.zero_bias) + at;
+  constexpr int kVectors = sizeof(T) * kFragments / 16;
+  const uint4* s = reinterpret_cast<const uint4*>(static_cast<const T*>(w.scales) + at);
+  const uint4* z = reinterpret_cast<const uint4*>(static_cast<const T*>(w.zero_bias) + at);
+  uint4* gs = reinterpret_cast<uint4*>(g.scale);
+  uint4* gz = reinterpret_cast<uint4*>(g.zero);
 #pragma unroll
-  for (int f = 0; f < kFragments; ++f) {
-    g.scale[f] = s[f];
-    g.zero[f] = z[f];
+  for (int i = 0; i < kVectors; ++i) {
+    gs[i] = __ldg(s + i);
+    gz[i] = __ldg(z + i);
   }
 }
 
@@ -158,7 +166,7 @@ __device__ __forceinline__ void pairs_of(const GroupParams<T>& g, uint32_t (&sca
 }
 
 __device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row, int k, int m) {
-  return row < m ? *reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k) : 0u;
+  return row < m ? __ldg(reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k)) : 0u;
 }
 
 #endif  // GPTQ_HAS_MMA
@@ -173,19 +181,22 @@ __device__ __forceinline__ int output_of(const GptqGemmArgs& a, int& strip) {
   return o;
 }
 
-// Where an output's workspace rows and counters start.
-__device__ __forceinline__ void scratch_of(const GptqGemmArgs& a, int o, int64_t& ws_offset, int64_t& counter_offset) {
+// Where an output's split partials and counters start: each output holds
+// splits x M rows x N' partial sums and (m blocks x strips) counters.
+__device__ __forceinline__ void scratch_of(const GptqGemmArgs& a, int o, int splits, int64_t& ws_offset,
+                                           int64_t& counter_offset) {
   ws_offset = 0;
   counter_offset = 0;
   for (int i = 0; i < o; ++i) {
-    ws_offset += int64_t{kSmallM} * a.outputs[i].w.n_padded;
-    counter_offset += int64_t{kSmallM / kSimtRows} * a.outputs[i].w.n_tiles();
+    ws_offset += int64_t{splits} * a.m * a.outputs[i].w.n_padded;
+    counter_offset += int64_t{kMaxSplitRows / kSimtRows} * a.outputs[i].w.n_tiles();
   }
 }
 
-// The block's sum (red[0], ROWS x 64 floats) goes to y: directly, or through
-// the workspace when K is split over `splits` blocks, the last of which
-// writes y and clears what it used.
+// The block's sums (red: ROWS x 64 floats) go to y: directly, or, with K
+// split over `splits` blocks, into this split's slot of the workspace; the
+// last block of the strip to arrive adds the slots in split order (the
+// same result every run) and writes y.
 template <typename T, int ROWS>
 __device__ void finish_strip(const GptqGemmArgs& a, int o, int nt, int m_block, int splits, const float* red) {
   const GptqGemmOutput& out = a.outputs[o];
@@ -204,11 +215,13 @@ __device__ void finish_strip(const GptqGemmArgs& a, int o, int nt, int m_block, 
     return;
   }
   int64_t ws_offset, counter_offset;
-  scratch_of(a, o, ws_offset, counter_offset);
+  scratch_of(a, o, splits, ws_offset, counter_offset);
   float* ws = a.workspace + ws_offset;
+  const int split = blockIdx.x % splits;
+  const int64_t slot = int64_t{a.m} * out.w.n_padded;
   for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
     const int r = e / kTileN, n = nt * kTileN + e % kTileN;
-    if (r < rows && n < out.w.n) atomicAdd(&ws[(m0 + r) * out.w.n_padded + n], red[e]);
+    if (r < rows) ws[split * slot + int64_t{m0 + r} * out.w.n_padded + n] = red[e];
   }
   __threadfence();
   __syncthreads();
@@ -224,21 +237,38 @@ __device__ void finish_strip(const GptqGemmArgs& a, int o, int nt, int m_block, 
   for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
     const int r = e / kTileN, n = nt * kTileN + e % kTileN;
     if (r >= rows || n >= out.w.n) continue;
-    float* slot = &ws[(m0 + r) * out.w.n_padded + n];
-    float v = load_coherent(slot);
-    *slot = 0.0f;
+    float v = 0.0f;
+    for (int s = 0; s < splits; ++s) v += load_coherent(&ws[s * slot + int64_t{m0 + r} * out.w.n_padded + n]);
     if (bias != nullptr) v += to_float(bias[n]);
     y[(m0 + r) * out.ld_y + n] = from_float<T>(v);
   }
 }
 
-// Small M: block = (output strip, K split, m block); its warps take the
-// split's k tiles in turn; each warp's partial sums meet in shared memory.
-template <typename T, int BITS, bool kMma>
-__global__ void __launch_bounds__(kSmallWarps * 32) small_m_kernel(const GptqGemmArgs a, int splits) {
-  constexpr int ROWS = kMma ? kSmallM : kSimtRows;
-  __shared__ float red[kSmallWarps][ROWS * kTileN];
+template <int BITS>
+__device__ __forceinline__ void load_tile_words(const uint4* tile, int lane, uint32_t (&words)[4 * BITS]) {
+#pragma unroll
+  for (int u = 0; u < BITS; ++u) {
+    const uint4 q = load_stream(tile + u * 32 + lane);
+    words[4 * u] = q.x;
+    words[4 * u + 1] = q.y;
+    words[4 * u + 2] = q.z;
+    words[4 * u + 3] = q.w;
+  }
+}
+
+// Streaming GEMM for small and medium M: block = (output strip, K split,
+// m block); its warps take the split's k tiles in turn, each holding the
+// next tile's weights (and, with whole-tile groups, scales) in flight while
+// it computes on the current one. With the tensor cores an m block is
+// 16 * MT rows (MT m16 tiles share every dequantized fragment); without
+// (fp32, HIP) it is kSimtRows rows of fp32 FMAs. Warps add into shared
+// memory in turn, then finish_strip.
+template <typename T, int BITS, int MT, bool kMma>
+__global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGemmArgs a, int splits) {
+  constexpr int ROWS = kMma ? 16 * MT : kSimtRows;
+  __shared__ float red[ROWS * kTileN];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) red[e] = 0.0f;
   int strip = blockIdx.x / splits;
   const int split = blockIdx.x % splits;
   const int o = output_of(a, strip);
@@ -249,81 +279,89 @@ __global__ void __launch_bounds__(kSmallWarps * 32) small_m_kernel(const GptqGem
   const int kt_begin = static_cast<int>(int64_t{split} * k_tiles / splits);
   const int kt_end = static_cast<int>(int64_t{split + 1} * k_tiles / splits);
   const uint4* tiles = static_cast<const uint4*>(w.weights) + int64_t{nt} * k_tiles * (BITS * 32);
+  const int per_group = w.tiles_per_group;
+
+  uint32_t words[4 * BITS], next_words[4 * BITS];
+  GroupParams<T> group, next_group;
+  int kt = kt_begin + warp;
+  if (kt < kt_end) {
+    load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
+    if (per_group > 0) load_group(w, kt / per_group, nt, lane, group);
+  }
 
   if constexpr (kMma) {
 #if GPTQ_HAS_MMA
-    float acc[kFragments][4] = {};
-    int current_group = -1;
-    uint32_t scale2[kFragments], zero2[kFragments];
-    for (int kt = kt_begin + warp; kt < kt_end; kt += kSmallWarps) {
-      uint32_t words[4 * BITS];
-      const uint4* tile = tiles + int64_t{kt} * (BITS * 32);
-#pragma unroll
-      for (int u = 0; u < BITS; ++u) {
-        const uint4 q = load_stream(tile + u * 32 + lane);
-        words[4 * u] = q.x;
-        words[4 * u + 1] = q.y;
-        words[4 * u + 2] = q.z;
-        words[4 * u + 3] = q.w;
+    float acc[MT][kFragments][4] = {};
+    for (; kt < kt_end; kt += kStreamWarps) {
+      const int kn = kt + kStreamWarps;
+      if (kn < kt_end) {
+        load_tile_words<BITS>(tiles + int64_t{kn} * (BITS * 32), lane, next_words);
+        if (per_group > 0) load_group(w, kn / per_group, nt, lane, next_group);
       }
+      uint32_t scale2[kFragments], zero2[kFragments];
+      if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        const int group = w.block_group[kt * kStepsPerTile + ks];
-        if (group != current_group) {
+        if (per_group == 0) {
           GroupParams<T> g;
-          load_group(w, group, nt, lane, g);
+          load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
           pairs_of(g, scale2, zero2);
-          current_group = group;
         }
-        const int k = kt * kTileK + ks * kStepK + 2 * (lane % 4);
-        const int r0 = m0 + lane / 4;
-        const uint32_t afrag[4] = {load_pair(a.x, a.ld_x, r0, k, a.m), load_pair(a.x, a.ld_x, r0 + 8, k, a.m),
-                                   load_pair(a.x, a.ld_x, r0, k + 8, a.m), load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m)};
         uint32_t b[kFragments][2];
         step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+        const int k = kt * kTileK + ks * kStepK + 2 * (lane % 4);
 #pragma unroll
-        for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[f], afrag, b[f]);
+        for (int mt = 0; mt < MT; ++mt) {
+          const int r0 = m0 + 16 * mt + lane / 4;
+          const uint32_t afrag[4] = {load_pair(a.x, a.ld_x, r0, k, a.m), load_pair(a.x, a.ld_x, r0 + 8, k, a.m),
+                                     load_pair(a.x, a.ld_x, r0, k + 8, a.m),
+                                     load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m)};
+#pragma unroll
+          for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[mt][f], afrag, b[f]);
+        }
       }
-    }
-    // C fragment: rows lane/4 (+8), columns 8f + 2(lane%4) (+1).
 #pragma unroll
-    for (int f = 0; f < kFragments; ++f) {
-      const int col = 8 * f + 2 * (lane % 4), row = lane / 4;
-      red[warp][row * kTileN + col] = acc[f][0];
-      red[warp][row * kTileN + col + 1] = acc[f][1];
-      red[warp][(row + 8) * kTileN + col] = acc[f][2];
-      red[warp][(row + 8) * kTileN + col + 1] = acc[f][3];
+      for (int i = 0; i < 4 * BITS; ++i) words[i] = next_words[i];
+      group = next_group;
+    }
+    __syncthreads();  // red is zeroed
+    // C fragment: rows lane/4 (+8), columns 8f + 2(lane%4) (+1); the warps in turn.
+    for (int turn = 0; turn < kStreamWarps; ++turn) {
+      if (warp == turn) {
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+          for (int f = 0; f < kFragments; ++f) {
+            const int col = 8 * f + 2 * (lane % 4), row = 16 * mt + lane / 4;
+            red[row * kTileN + col] += acc[mt][f][0];
+            red[row * kTileN + col + 1] += acc[mt][f][1];
+            red[(row + 8) * kTileN + col] += acc[mt][f][2];
+            red[(row + 8) * kTileN + col + 1] += acc[mt][f][3];
+          }
+        }
+      }
+      __syncthreads();
     }
 #endif
   } else {
     float acc[ROWS][kFragments] = {};
     const T* x = static_cast<const T*>(a.x);
-    int current_group = -1;
-    float scale[kFragments], zero[kFragments];
     const float magic = static_cast<float>(zero_magic_device<T, BITS>());
-    for (int kt = kt_begin + warp; kt < kt_end; kt += kSmallWarps) {
-      uint32_t words[4 * BITS];
-      const uint4* tile = tiles + int64_t{kt} * (BITS * 32);
-#pragma unroll
-      for (int u = 0; u < BITS; ++u) {
-        const uint4 q = load_stream(tile + u * 32 + lane);
-        words[4 * u] = q.x;
-        words[4 * u + 1] = q.y;
-        words[4 * u + 2] = q.z;
-        words[4 * u + 3] = q.w;
+    for (; kt < kt_end; kt += kStreamWarps) {
+      const int kn = kt + kStreamWarps;
+      if (kn < kt_end) {
+        load_tile_words<BITS>(tiles + int64_t{kn} * (BITS * 32), lane, next_words);
+        if (per_group > 0) load_group(w, kn / per_group, nt, lane, next_group);
       }
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        const int group = w.block_group[kt * kStepsPerTile + ks];
-        if (group != current_group) {
-          GroupParams<T> g;
-          load_group(w, group, nt, lane, g);
+        GroupParams<T> g = group;
+        if (per_group == 0) load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
+        float scale[kFragments], zero[kFragments];
 #pragma unroll
-          for (int f = 0; f < kFragments; ++f) {
-            scale[f] = to_float(g.scale[f]);
-            zero[f] = to_float(g.zero[f]) - magic;
-          }
-          current_group = group;
+        for (int f = 0; f < kFragments; ++f) {
+          scale[f] = to_float(g.scale[f]);
+          zero[f] = to_float(g.zero[f]) - magic;
         }
         const uint32_t* step = words + ks * BITS;
         // This lane's four k of the step, for every row.
@@ -349,7 +387,11 @@ __global__ void __launch_bounds__(kSmallWarps * 32) small_m_kernel(const GptqGem
           }
         }
       }
+#pragma unroll
+      for (int i = 0; i < 4 * BITS; ++i) words[i] = next_words[i];
+      group = next_group;
     }
+    __syncthreads();  // red is zeroed
     // The four lanes of a column group hold parts of the same sums.
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
@@ -358,19 +400,21 @@ __global__ void __launch_bounds__(kSmallWarps * 32) small_m_kernel(const GptqGem
         float v = acc[r][f];
         v += __shfl_xor_sync(0xffffffffu, v, 1, GPTQ_WARP);
         v += __shfl_xor_sync(0xffffffffu, v, 2, GPTQ_WARP);
-        if (lane % 4 == 0) red[warp][r * kTileN + fragment_n(lane, f)] = v;
+        acc[r][f] = v;
       }
     }
-  }
-  __syncthreads();
-  for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
-    float sum = 0.0f;
+    for (int turn = 0; turn < kStreamWarps; ++turn) {
+      if (warp == turn && lane % 4 == 0) {
 #pragma unroll
-    for (int i = 0; i < kSmallWarps; ++i) sum += red[i][e];
-    red[0][e] = sum;
+        for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+          for (int f = 0; f < kFragments; ++f) red[r * kTileN + fragment_n(lane, f)] += acc[r][f];
+        }
+      }
+      __syncthreads();
+    }
   }
-  __syncthreads();
-  finish_strip<T, ROWS>(a, o, nt, m_block, splits, red[0]);
+  finish_strip<T, ROWS>(a, o, nt, m_block, splits, red);
 }
 
 #if GPTQ_HAS_MMA
@@ -573,10 +617,19 @@ int total_strips(const GptqGemmArgs& a) {
 int choose_splits(const GptqGemmArgs& a, int m_blocks) {
   const int strips = total_strips(a) * m_blocks;
   const int k_tiles = a.outputs[0].w.k_tiles();
-  const int target = 4 * a.sm_count;
-  int splits = (target + strips - 1) / strips;
-  splits = std::min(splits, std::max(1, k_tiles / kSmallWarps));
+  int splits = (kBlocksPerSm * a.sm_count + strips - 1) / strips;
+  splits = std::min(splits, std::max(1, k_tiles / kStreamWarps));
   return std::max(1, std::min(splits, k_tiles));
+}
+
+// Medium M runs the streaming kernel unless GPTQ_GPU_MID_KERNEL=prefill
+// asks for the shared-memory tiles one (for benchmarks).
+bool prefill_for_medium_m() {
+  static const bool prefill = [] {
+    const char* env = std::getenv("GPTQ_GPU_MID_KERNEL");
+    return env != nullptr && std::strcmp(env, "prefill") == 0;
+  }();
+  return prefill;
 }
 
 }  // namespace
@@ -586,48 +639,47 @@ GptqKernel choose_gptq_kernel(FloatType type, int32_t m) {
   return GptqKernel::Simt;
 #else
   if (type == FloatType::F32) return GptqKernel::Simt;
-  return m <= kSmallM ? GptqKernel::SmallM : GptqKernel::Prefill;
+  return m > kMaxSplitRows && prefill_for_medium_m() ? GptqKernel::Prefill : GptqKernel::Stream;
 #endif
 }
 
 int64_t gptq_workspace_floats(const GptqGemmArgs& a) {
-  int64_t n = 0;
-  for (int o = 0; o < a.n_outputs; ++o) n += int64_t{kSmallM} * a.outputs[o].w.n_padded;
-  return n;
+  // splits x strips x m blocks stays near kBlocksPerSm x SMs, each with at
+  // most kMaxSplitRows x 64 partial sums.
+  return (int64_t{kBlocksPerSm} * a.sm_count + total_strips(a)) * kMaxSplitRows * kTileN;
 }
 
-int64_t gptq_counters(const GptqGemmArgs& a) {
-  int64_t n = 0;
-  for (int o = 0; o < a.n_outputs; ++o) n += int64_t{kSmallM / kSimtRows} * a.outputs[o].w.n_tiles();
-  return n;
-}
+int64_t gptq_counters(const GptqGemmArgs& a) { return int64_t{kMaxSplitRows / kSimtRows} * total_strips(a); }
 
 cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel kernel, cudaStream_t stream) {
   if (a.m == 0 || a.n_outputs == 0) return cudaSuccess;
   if (kernel == GptqKernel::Auto) kernel = choose_gptq_kernel(type, a.m);
   const int bits = a.outputs[0].w.bits;
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8) return cudaErrorInvalidValue;
-  if ((kernel == GptqKernel::SmallM || kernel == GptqKernel::Prefill) && type == FloatType::F32) {
-    return cudaErrorInvalidValue;
-  }
-  if (kernel == GptqKernel::SmallM && a.m > kSmallM) return cudaErrorInvalidValue;
+  if (kernel != GptqKernel::Simt && type == FloatType::F32) return cudaErrorInvalidValue;
   cudaError_t status = cudaSuccess;
   with_float_type(type, [&]<typename T>() {
     with_bits(bits, [&]<int BITS>() {
       if (kernel == GptqKernel::Simt) {
         const int m_blocks = (a.m + kSimtRows - 1) / kSimtRows;
-        // Only up to 16 rows have workspace: more rows never split K.
-        const int splits = a.m <= kSmallM ? choose_splits(a, m_blocks) : 1;
+        // Counters exist for kMaxSplitRows / kSimtRows m blocks.
+        const int splits = m_blocks <= kMaxSplitRows / kSimtRows / 4 ? choose_splits(a, m_blocks) : 1;
         const dim3 grid(total_strips(a) * splits, m_blocks);
-        small_m_kernel<T, BITS, false><<<grid, kSmallWarps * 32, 0, stream>>>(a, splits);
+        stream_kernel<T, BITS, 1, false><<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
         return;
       }
 #if !GPTQ_GPU_HIP
       if constexpr (!std::is_same_v<T, float>) {
-        if (kernel == GptqKernel::SmallM) {
-          const int splits = choose_splits(a, 1);
-          const dim3 grid(total_strips(a) * splits, 1);
-          small_m_kernel<T, BITS, true><<<grid, kSmallWarps * 32, 0, stream>>>(a, splits);
+        if (kernel == GptqKernel::Stream) {
+          auto launch = [&]<int MT>() {
+            const int m_blocks = (a.m + 16 * MT - 1) / (16 * MT);
+            const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks) : 1;
+            const dim3 grid(total_strips(a) * splits, m_blocks);
+            stream_kernel<T, BITS, MT, true><<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
+          };
+          if (a.m <= 16) launch.template operator()<1>();
+          else if (a.m <= 32) launch.template operator()<2>();
+          else launch.template operator()<4>();
         } else {
           const int strips = total_strips(a);
           const dim3 grid((strips + kPrefillWarps - 1) / kPrefillWarps, (a.m + kPrefillRows - 1) / kPrefillRows);

@@ -8,15 +8,17 @@
 // bias [N], both in the compute type. fp32 accumulation everywhere.
 //
 // Kernels, chosen per call by M and type:
-//  - small-M (M <= 16, fp16/bf16): the tensor cores on an m16 tile, warps
-//    and blocks splitting K so every SM streams weights; partial sums meet
-//    in an fp32 workspace and the last block of a column strip finishes it
-//    (one launch, the workspace left zeroed for the next).
-//  - prefill (M > 16, fp16/bf16): 32-row x 256-column blocks, x staged in
-//    shared memory by cp.async and read by ldmatrix, weights streamed into
-//    fragment registers, no split.
-//  - SIMT (fp32, HIP, or on request): the small-M kernel's structure with
-//    fp32 FMAs instead of the tensor cores, 4 rows per block, any M.
+//  - streaming (fp16/bf16): the tensor cores on 16, 32 or 64-row blocks
+//    (one to four m16 tiles share each dequantized fragment), each warp
+//    keeping its next tile's weights and scales in flight; up to 64 rows,
+//    K is split over blocks so every SM streams weights, each split's
+//    partial sums go to its own workspace slot and the last block of a
+//    column strip adds them in order (one launch, deterministic). More rows
+//    run more m blocks over the same weights (from L2).
+//  - prefill (fp16/bf16, on request): 32-row x 256-column blocks, x staged
+//    in shared memory by cp.async and read by ldmatrix.
+//  - SIMT (fp32, HIP): the streaming kernel's structure with fp32 FMAs
+//    instead of the tensor cores, 4 rows per block, any M.
 // Several outputs of the same x (q, k, v; gate, up) run as one launch.
 // Minimum GPU for the tensor-core kernels: sm_80.
 #pragma once
@@ -30,7 +32,6 @@
 namespace gptq::gpu {
 
 constexpr int kMaxGemmOutputs = 3;
-constexpr int kSmallM = 16;
 
 struct GptqGemmOutput {
   GptqTiles w;
@@ -45,18 +46,19 @@ struct GptqGemmArgs {
   int32_t m = 0;
   GptqGemmOutput outputs[kMaxGemmOutputs];
   int32_t n_outputs = 0;  // all with the same bits, K' and row order
-  // Zeroed device memory of at least gptq_workspace_floats / _counters for
-  // these outputs, left zeroed.
+  // Device memory of at least gptq_workspace_floats floats, and of
+  // gptq_counters zeroed ints (left zeroed), for these outputs.
   float* workspace = nullptr;
   int32_t* counters = nullptr;
   int32_t sm_count = 132;
 };
 
-enum class GptqKernel : uint8_t { Auto, SmallM, Prefill, Simt };
+enum class GptqKernel : uint8_t { Auto, Stream, Prefill, Simt };
 
 // The kernel Auto picks for these rows and type.
 GptqKernel choose_gptq_kernel(FloatType type, int32_t m);
 
+// For any M (they depend on the outputs and sm_count only).
 int64_t gptq_workspace_floats(const GptqGemmArgs& args);
 int64_t gptq_counters(const GptqGemmArgs& args);
 

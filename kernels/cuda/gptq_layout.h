@@ -107,6 +107,10 @@ struct GptqTiles {
   const void* zero_bias = nullptr;    // [G][N'/64][8][8], compute type: magic + zero
   const int32_t* block_group = nullptr;  // [K'/16]
   const int32_t* row_source = nullptr;   // [K'], or null: x is read in place
+  // > 0 when every 64-row tile lies in one group and tile kt's group is
+  // kt / tiles_per_group (groups of whole tiles, in order: the usual case,
+  // act-order ones too once reordered); 0: read block_group per k16 step.
+  int32_t tiles_per_group = 0;
 
   GPTQ_HD int32_t k_tiles() const { return k_padded / kTileK; }
   GPTQ_HD int32_t n_tiles() const { return n_padded / kTileN; }

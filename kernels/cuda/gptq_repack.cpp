@@ -5,6 +5,23 @@
 
 namespace gptq::gpu {
 
+namespace {
+
+// The tiles per group when groups are whole tiles in order (see GptqTiles), else 0.
+int32_t uniform_tiles_per_group(const std::vector<int32_t>& block_group, int64_t k_tiles) {
+  int64_t per_group = 0;
+  while (per_group < k_tiles && block_group[static_cast<size_t>(per_group * kStepsPerTile)] == 0) ++per_group;
+  if (block_group[0] != 0 || per_group == 0) return 0;
+  for (int64_t kt = 0; kt < k_tiles; ++kt) {
+    for (int ks = 0; ks < kStepsPerTile; ++ks) {
+      if (block_group[static_cast<size_t>(kt * kStepsPerTile + ks)] != kt / per_group) return 0;
+    }
+  }
+  return static_cast<int32_t>(per_group);
+}
+
+}  // namespace
+
 float zero_magic(FloatType type, int bits) {
   switch (type) {
     case FloatType::F16: return 1024.0f;
@@ -39,6 +56,7 @@ GptqTilesHost repack_gptq_tiles(const GptqSource& s) {
   for (size_t seg = 0; seg < plan.units.size(); ++seg) out.block_group.insert(out.block_group.end(), plan.units[seg], plan.group[seg]);
   out.block_group.resize(static_cast<size_t>(k_padded / kStepK), plan.group.back());
   if (!plan.identity) out.row_source = plan.rows;
+  t.tiles_per_group = uniform_tiles_per_group(out.block_group, k_padded / kTileK);
 
   const std::vector<uint8_t> q = unpack_gptq_codes(s);
   const auto code = [&](int64_t row, int64_t n) -> uint32_t {

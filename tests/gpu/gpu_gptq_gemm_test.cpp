@@ -65,24 +65,23 @@ cuda::DeviceBuffer device_input(const std::vector<float>& x, int32_t m, const gp
 struct Scratch {
   cuda::DeviceBuffer workspace, counters;
   explicit Scratch(const gpu::GptqGemmArgs& args)
-      : workspace(kGpu0, std::max<int64_t>(1, gpu::gptq_workspace_floats(args)) * 4, "workspace", true),
+      : workspace(kGpu0, std::max<int64_t>(1, gpu::gptq_workspace_floats(args)) * 4, "workspace"),
         counters(kGpu0, std::max<int64_t>(1, gpu::gptq_counters(args)) * 4, "counters", true) {}
   void expect_clean(const gpu::GptqGemmArgs& args) const {
-    const std::vector<float> ws = download(workspace.get(), gpu::gptq_workspace_floats(args), FloatType::F32);
-    for (float v : ws) ASSERT_EQ(v, 0.0f) << "the split-K workspace was left dirty";
+    std::vector<int32_t> left(static_cast<size_t>(gpu::gptq_counters(args)));
+    cuda::check(cudaMemcpy(left.data(), counters.get(), left.size() * 4, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    for (int32_t c : left) ASSERT_EQ(c, 0) << "a split-K counter was left set";
   }
 };
 
 std::vector<GptqKernel> kernels_for(FloatType type, int32_t m) {
   if (type == FloatType::F32) return {GptqKernel::Simt};
-  std::vector<GptqKernel> kernels{GptqKernel::Prefill, GptqKernel::Simt};
-  if (m <= gpu::kSmallM) kernels.push_back(GptqKernel::SmallM);
-  return kernels;
+  return {GptqKernel::Stream, GptqKernel::Prefill, GptqKernel::Simt};
 }
 
 const char* kernel_name(GptqKernel k) {
   switch (k) {
-    case GptqKernel::SmallM: return "small-M";
+    case GptqKernel::Stream: return "stream";
     case GptqKernel::Prefill: return "prefill";
     case GptqKernel::Simt: return "simt";
     case GptqKernel::Auto: return "auto";

@@ -43,26 +43,20 @@ const float* norm_bias(const Norm* norm) {
 // The scratch the model's linears on `device` need at most.
 struct LinearNeeds {
   int64_t max_k_padded = 0;
-  int64_t workspace_floats = 0;
-  int64_t counters = 0;
+  int32_t max_strips = 0;  // column strips of one launch: a layer's GPTQ linears at most
 };
 
 LinearNeeds linear_needs(const Model& model, DeviceId device) {
   LinearNeeds needs;
   auto visit = [&](const std::vector<const Linear*>& linears) {
-    gpu::GptqGemmArgs all;
-    int64_t floats = 0, counters = 0;
+    int32_t strips = 0;
     for (const Linear* linear : linears) {
       const GpuLinear& g = gpu_linear(*linear);
       if (!g.quantized()) continue;
       needs.max_k_padded = std::max<int64_t>(needs.max_k_padded, g.tiles.k_padded);
-      all.n_outputs = 1;
-      all.outputs[0].w = g.tiles;
-      floats += gpu::gptq_workspace_floats(all);
-      counters += gpu::gptq_counters(all);
+      strips += g.tiles.n_tiles();
     }
-    needs.workspace_floats = std::max(needs.workspace_floats, floats);
-    needs.counters = std::max(needs.counters, counters);
+    needs.max_strips = std::max(needs.max_strips, strips);
   };
   const Placement& placement = model.placement();
   const std::vector<LayerLinear> entries = layer_linears(model.config());
@@ -104,7 +98,7 @@ class GpuBackend final : public Backend {
 
     const LinearNeeds needs = linear_needs(model_, device);
     gptq_ = std::make_unique<GptqMatmul>(device, stream_, type_, *blas_, max_tokens_, needs.max_k_padded,
-                                         needs.workspace_floats, needs.counters);
+                                         needs.max_strips);
     const int64_t partial = gpu::attention_partial_floats(std::min<int32_t>(kSplitTokens, max_tokens_),
                                                           static_cast<int32_t>(c.n_heads),
                                                           static_cast<int32_t>(c.head_dim), gpu::kMaxAttentionSplits);

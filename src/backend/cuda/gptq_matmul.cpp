@@ -10,8 +10,10 @@
 namespace gptq::cuda {
 namespace {
 
-// The dequantized strips of one cuBLAS call stay under this many bytes.
-constexpr int64_t kDequantChunkBytes = int64_t{256} << 20;
+// The dequantized strips of one cuBLAS call: small enough to stay in the
+// 60 MB L2 between the dequantization that writes them and the GEMM that
+// reads them.
+constexpr int64_t kDequantChunkBytes = int64_t{16} << 20;
 
 }  // namespace
 
@@ -23,8 +25,21 @@ int32_t GptqMatmul::default_dequant_rows() {
   return rows;
 }
 
+namespace {
+
+// A launch of `strips` column strips, for sizing its scratch.
+gpu::GptqGemmArgs sizing(int32_t strips, int sm_count) {
+  gpu::GptqGemmArgs args;
+  args.n_outputs = 1;
+  args.outputs[0].w.n_padded = std::max(strips, 1) * gpu::kTileN;
+  args.sm_count = sm_count;
+  return args;
+}
+
+}  // namespace
+
 GptqMatmul::GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, DenseGemm& blas, int32_t max_rows,
-                       int64_t max_k_padded, int64_t workspace_floats, int64_t counters)
+                       int64_t max_k_padded, int32_t max_strips)
     : device_(device),
       stream_(stream),
       type_(type),
@@ -33,9 +48,10 @@ GptqMatmul::GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, Den
       dequant_rows_(default_dequant_rows()),
       gather_(device, static_cast<size_t>(int64_t{max_rows} * std::max<int64_t>(max_k_padded, 8)) * float_type_size(type),
               "reordered GPTQ inputs", true),
-      workspace_(device, static_cast<size_t>(std::max<int64_t>(workspace_floats, 1)) * 4, "the GPTQ split-K workspace",
-                 true),
-      counters_(device, static_cast<size_t>(std::max<int64_t>(counters, 1)) * 4, "the GPTQ split-K counters", true) {}
+      workspace_(device, static_cast<size_t>(gpu::gptq_workspace_floats(sizing(max_strips, sm_count_))) * 4,
+                 "the GPTQ split-K workspace"),
+      counters_(device, static_cast<size_t>(gpu::gptq_counters(sizing(max_strips, sm_count_))) * 4,
+                "the GPTQ split-K counters", true) {}
 
 bool GptqMatmul::same_input_order(const GpuLinear& a, const GpuLinear& b) {
   return a.tiles.bits == b.tiles.bits && a.tiles.k_padded == b.tiles.k_padded &&

@@ -21,10 +21,10 @@ struct GptqProduct {
 
 class GptqMatmul {
  public:
-  // Scratch for up to max_rows rows of inputs of up to max_k_padded columns
-  // and split-K sums of up to workspace_floats / counters.
+  // Scratch for up to max_rows rows of inputs of up to max_k_padded columns,
+  // and the split-K sums of launches of up to max_strips column strips.
   GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, DenseGemm& blas, int32_t max_rows,
-             int64_t max_k_padded, int64_t workspace_floats, int64_t counters);
+             int64_t max_k_padded, int32_t max_strips);
 
   // The products of one x [m][K] (ld_x) for linears with the same input
   // order (at most gpu::kMaxGemmOutputs), enqueued on the stream.
