@@ -5,6 +5,9 @@ packages=(cmake g++ make pkg-config libsentencepiece-dev nlohmann-json3-dev libp
           libutf8proc-dev libgtest-dev googletest)
 # qemu's user-mode emulator runs the kernel tests on CPUs without AVX / AVX-512.
 packages+=(qemu-user)
+# The GPU kernels also build for AMD GPUs through Debian's ROCm compiler
+# (scripts/build-hip.sh); the CUDA toolkit itself comes with the machine.
+packages+=(hipcc libamdhip64-dev)
 # The Java, C# and Go bindings (bindings/), their tests and examples.
 packages+=(swig default-jdk-headless junit4 libhamcrest-java mono-mcs mono-runtime nunit-console
            libnunit-framework2.6.3-cil golang-go)

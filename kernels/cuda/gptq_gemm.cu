@@ -49,7 +49,7 @@ __device__ __forceinline__ float load_coherent(const float* p) {
 #if GPTQ_GPU_CUDA
   return __ldcg(p);
 #else
-  return __atomic_load_n(p, __ATOMIC_RELAXED);
+  return *static_cast<const volatile float*>(p);
 #endif
 }
 

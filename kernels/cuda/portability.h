@@ -20,6 +20,7 @@
 #define cudaError_t hipError_t
 #define cudaSuccess hipSuccess
 #define cudaErrorMemoryAllocation hipErrorOutOfMemory
+#define cudaErrorInvalidValue hipErrorInvalidValue
 #define cudaStream_t hipStream_t
 #define cudaEvent_t hipEvent_t
 #define cudaGraph_t hipGraph_t

@@ -162,6 +162,9 @@ class Backend {
   virtual void copy_from(Backend& source, Activations src, Activations dst, int64_t rows) = 0;
   // Waits for everything enqueued; GPU faults surface as a gptq::Error.
   virtual void synchronize() = 0;
+  // Every op of the step is in: a backend that holds work back to fuse it
+  // with the next op enqueues it now.
+  virtual void finish_step() {}
 
   // Replay of whole steps (CUDA graphs). A backend that records steps can
   // replay one recorded under `key` (the caller's name for a step's shape)

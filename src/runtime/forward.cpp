@@ -169,7 +169,10 @@ void ForwardPass::enqueue(const Batch& batch, KvCache& cache) {
     move_to(placement.layers[static_cast<size_t>(l)]);
     run_layer(*current, cache, batch, model_.layers()[l], l, ws->hidden, nullptr);
   }
-  if (batch.n_logit_rows == 0) return;
+  if (batch.n_logit_rows == 0) {
+    for (const auto& backend : backends_.all()) backend->finish_step();
+    return;
+  }
   move_to(placement.head);
   const int64_t rows = batch.n_logit_rows;
   current->gather_logit_rows(ws->hidden, ws->normed);
@@ -179,6 +182,7 @@ void ForwardPass::enqueue(const Batch& batch, KvCache& cache) {
   }
   const LinearOutput head{&model_.lm_head(), ws->logits};
   current->matmul(ws->normed, rows, {&head, 1});
+  for (const auto& backend : backends_.all()) backend->finish_step();
 }
 
 namespace {

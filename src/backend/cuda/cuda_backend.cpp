@@ -159,6 +159,7 @@ class GpuBackend final : public Backend {
 
   void stage_batch(const Batch& batch) override {
     DeviceScope scope(device_);
+    flush();
     fill_staging(batch);
     check(cudaMemcpyAsync(staging_device_.get(), staging_host_.get(), staging_ints_ * 4, cudaMemcpyHostToDevice,
                           stream_),
@@ -168,6 +169,7 @@ class GpuBackend final : public Backend {
 
   void embed(const Model& model, Activations out) override {
     DeviceScope scope(device_);
+    flush();
     gpu::EmbedArgs args;
     args.out = out.data;
     args.ld_out = out.stride;
@@ -184,25 +186,35 @@ class GpuBackend final : public Backend {
     check(gpu::launch_embed(type_, args, stream_), "the embedding kernel");
   }
 
+  // A residual add followed by the norm of the same rows (the next block's
+  // input) runs as one kernel: add_residual holds its work back until the
+  // next op shows whether it can join it.
   void norm(Activations x, Activations out, int64_t rows, const Norm& norm, NormKind kind, float eps) override {
     DeviceScope scope(device_);
     gpu::ResidualNormArgs args;
-    args.hidden = x.data;
-    args.ld_hidden = x.stride;
+    if (pending_add_ && pending_.hidden == x.data && pending_.rows == rows && pending_.ld_hidden == x.stride) {
+      args = pending_;
+      pending_add_ = false;
+    } else {
+      flush();
+      args.hidden = x.data;
+      args.ld_hidden = x.stride;
+      args.rows = static_cast<int32_t>(rows);
+      args.n = static_cast<int32_t>(x.cols);
+    }
     args.out = out.data;
     args.ld_out = out.stride;
     args.weight = norm_weight(&norm);
     args.bias = norm_bias(&norm);
     args.layer_norm = kind == NormKind::LayerNorm;
     args.eps = eps;
-    args.rows = static_cast<int32_t>(rows);
-    args.n = static_cast<int32_t>(x.cols);
     check(gpu::launch_residual_norm(type_, args, stream_), "the norm kernel");
   }
 
   void add_residual(Activations hidden, int64_t rows, Activations a, Activations b, const Norm* post_norm,
                     NormKind kind, float eps) override {
     DeviceScope scope(device_);
+    flush();
     gpu::ResidualNormArgs args;
     args.hidden = hidden.data;
     args.ld_hidden = hidden.stride;
@@ -210,19 +222,30 @@ class GpuBackend final : public Backend {
     args.ld_add = a.stride;
     args.add2 = b.data;
     args.ld_add2 = b.stride;
+    args.rows = static_cast<int32_t>(rows);
+    args.n = static_cast<int32_t>(hidden.cols);
+    if (post_norm == nullptr) {
+      pending_ = args;
+      pending_add_ = true;
+      return;
+    }
     args.out = hidden.data;
     args.ld_out = hidden.stride;
     args.weight = norm_weight(post_norm);
     args.bias = norm_bias(post_norm);
     args.layer_norm = kind == NormKind::LayerNorm;
     args.eps = eps;
-    args.rows = static_cast<int32_t>(rows);
-    args.n = static_cast<int32_t>(hidden.cols);
     check(gpu::launch_residual_norm(type_, args, stream_), "the residual kernel");
+  }
+
+  void finish_step() override {
+    DeviceScope scope(device_);
+    flush();
   }
 
   void matmul(Activations x, int64_t rows, std::span<const LinearOutput> outputs) override {
     DeviceScope scope(device_);
+    flush();
     const int32_t m = static_cast<int32_t>(rows);
     // GPTQ outputs that share their input order run as one launch.
     std::vector<GptqProduct> pending;
@@ -248,6 +271,7 @@ class GpuBackend final : public Backend {
   void split_qkv(Activations qkv, int64_t rows, QkvLayout layout, const AttentionShape& shape, Activations q,
                  Activations k, Activations v) override {
     DeviceScope scope(device_);
+    flush();
     gpu::SplitQkvArgs args;
     args.qkv = qkv.data;
     args.ld_qkv = qkv.stride;
@@ -268,6 +292,7 @@ class GpuBackend final : public Backend {
   void rotate_and_store(Activations q, Activations k, Activations v, int64_t rows, const AttentionShape& shape,
                         const RotaryInputs& rotary, KvLayer& cache) override {
     DeviceScope scope(device_);
+    flush();
     gpu::RotateStoreArgs args;
     args.q = q.data;
     args.ld_q = q.stride;
@@ -301,6 +326,7 @@ class GpuBackend final : public Backend {
   void attention(Activations q, int64_t rows, const KvLayer& cache, const AttentionShape& shape,
                  Activations out) override {
     DeviceScope scope(device_);
+    flush();
     gpu::AttentionArgs args;
     args.q = q.data;
     args.ld_q = q.stride;
@@ -335,6 +361,7 @@ class GpuBackend final : public Backend {
 
   void activate(Activations gate, Activations up, int64_t rows, int64_t n, Activation activation) override {
     DeviceScope scope(device_);
+    flush();
     check(gpu::launch_activate(type_, gate.data, gate.stride, up.data, up.stride, static_cast<int32_t>(rows),
                                static_cast<int32_t>(n), activation, stream_),
           "the activation kernel");
@@ -342,6 +369,7 @@ class GpuBackend final : public Backend {
 
   void gather_logit_rows(Activations x, Activations out) override {
     DeviceScope scope(device_);
+    flush();
     check(gpu::launch_gather_rows(type_, x.data, x.stride, d_logit_rows_, n_logit_rows_, static_cast<int32_t>(x.cols),
                                   out.data, out.stride, stream_),
           "the row gather kernel");
@@ -349,6 +377,7 @@ class GpuBackend final : public Backend {
 
   void copy_to_host(Activations x, int64_t rows, float* host) override {
     DeviceScope scope(device_);
+    flush();
     const size_t bytes = static_cast<size_t>(rows * x.cols) * 4;
     if (bytes == 0) return synchronize();
     if (host_floats_.bytes() < bytes) host_floats_ = DeviceBuffer(device_, bytes, "fp32 copies for the host");
@@ -371,6 +400,7 @@ class GpuBackend final : public Backend {
 
   void score_to_host(Activations logits, int64_t rows, double* out) override {
     DeviceScope scope(device_);
+    flush();
     check(gpu::launch_token_nll(type_, logits.data, logits.stride, static_cast<int32_t>(rows),
                                 static_cast<int32_t>(logits.cols), d_targets_, nll_.as<double>(), stream_),
           "the log-likelihood kernel");
@@ -382,6 +412,7 @@ class GpuBackend final : public Backend {
 
   void copy_from(Backend& source, Activations src, Activations dst, int64_t rows) override {
     DeviceScope scope(device_);
+    flush();
     const size_t bytes = static_cast<size_t>(rows * dst.cols) * 4;
     if (bytes == 0) return;
     std::vector<float> host_copy;
@@ -405,6 +436,7 @@ class GpuBackend final : public Backend {
 
   void synchronize() override {
     DeviceScope scope(device_);
+    flush();
     check(cudaStreamSynchronize(stream_), "a step on the GPU");
   }
 
@@ -429,6 +461,7 @@ class GpuBackend final : public Backend {
 
   bool end_recording(uint64_t key) override {
     DeviceScope scope(device_);
+    flush();
     cudaGraph_t graph = nullptr;
     recording_ = false;
     if (cudaStreamEndCapture(stream_, &graph) != cudaSuccess || graph == nullptr) {
@@ -463,6 +496,13 @@ class GpuBackend final : public Backend {
   }
 
  private:
+  // Enqueues a residual add held back by add_residual.
+  void flush() {
+    if (!pending_add_) return;
+    pending_add_ = false;
+    check(gpu::launch_residual_norm(type_, pending_, stream_), "the residual kernel");
+  }
+
   // The batch into pinned memory, with the attention tiles it cuts into.
   void fill_staging(const Batch& batch) {
     // The last step's copy out of the pinned area must be done before it is refilled.
@@ -500,6 +540,8 @@ class GpuBackend final : public Backend {
   gpu::AttentionTile* d_tiles_ = nullptr;
   int32_t n_tokens_ = 0, n_logit_rows_ = 0, n_tiles_ = 0;
   bool tiled_attention_ = false;
+  gpu::ResidualNormArgs pending_;
+  bool pending_add_ = false;
 
   DeviceBuffer attention_partial_, nll_;
   PinnedBuffer nll_host_;

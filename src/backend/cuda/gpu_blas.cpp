@@ -6,8 +6,6 @@
 
 #if GPTQ_WITH_CUBLAS
 #include <cublas_v2.h>
-#elif GPTQ_WITH_HIPBLAS
-#include <hipblas/hipblas.h>
 #endif
 
 namespace gptq::cuda {

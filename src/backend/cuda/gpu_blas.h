@@ -1,7 +1,7 @@
 // Float GEMMs of the GPU backend: cuBLAS on NVIDIA (fp32 accumulation, no
 // TF32 for fp32 parity runs, a fixed workspace so steps can be captured as
-// graphs), hipBLAS on AMD when the build found it, else the library's own
-// kernel (kernels/cuda/dense_gemm.h).
+// graphs); on AMD the library's own kernel (kernels/cuda/dense_gemm.h),
+// since Debian packages no hipBLAS.
 #pragma once
 
 #include <cstdint>
