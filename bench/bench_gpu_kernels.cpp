@@ -81,6 +81,7 @@ struct BenchLayer {
     t.k = t.k_padded = K;
     t.n = t.n_padded = N;
     t.n_groups = K / c.group_size;
+    t.tiles_per_group = c.group_size / gpu::kTileK;  // what the repack finds for such groups
     auto base = std::make_unique<GpuLinear>();
     base->in_features = K;
     base->out_features = N;

@@ -20,7 +20,6 @@ constexpr int kPrefillWarps = 4;
 constexpr int kPrefillRows = 32;  // two m16 tiles per warp
 constexpr int kSimtRows = 4;
 constexpr int kMaxSplitRows = 64;  // K is split only up to this many rows
-constexpr int kBlocksPerSm = 4;
 
 // 128 bits of weights that are read once: keep them out of L1.
 __device__ __forceinline__ uint4 load_stream(const uint4* p) {
@@ -613,13 +612,47 @@ int total_strips(const GptqGemmArgs& a) {
   return total;
 }
 
-// K splits that give every SM a few blocks, each warp at least one tile.
-int choose_splits(const GptqGemmArgs& a, int m_blocks) {
+// Blocks of `kernel` one SM holds at once (from its registers and shared
+// memory), asked once per kernel.
+template <typename Kernel>
+int resident_blocks(Kernel kernel) {
+  static const int blocks = [&] {
+    int n = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kStreamWarps * 32, 0) != cudaSuccess || n < 1) {
+      (void)cudaGetLastError();
+      n = 1;
+    }
+    return n;
+  }();
+  return blocks;
+}
+
+// K splits for `strips` x m_blocks column strips: the fewest whose blocks
+// fill the resident slots of the GPU to 90% or more in their last wave
+// (a second, nearly empty wave would double the time), each warp keeping
+// a few tiles.
+int choose_splits(const GptqGemmArgs& a, int m_blocks, int per_sm) {
   const int strips = total_strips(a) * m_blocks;
   const int k_tiles = a.outputs[0].w.k_tiles();
-  int splits = (kBlocksPerSm * a.sm_count + strips - 1) / strips;
-  splits = std::min(splits, std::max(1, k_tiles / kStreamWarps));
-  return std::max(1, std::min(splits, k_tiles));
+  const int slots = per_sm * a.sm_count;
+  // Each warp keeps a couple of tiles, and every split's partial sums fit the workspace.
+  int64_t padded = 0;
+  for (int o = 0; o < a.n_outputs; ++o) padded += a.outputs[o].w.n_padded;
+  const int64_t fit = a.workspace_floats / std::max<int64_t>(1, int64_t{a.m} * padded);
+  const int most = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(k_tiles / (2 * kStreamWarps), fit), 1, 64));
+  int best = 1;
+  double best_fill = 0.0;
+  for (int splits = 1; splits <= most; ++splits) {
+    const int blocks = strips * splits;
+    const int waves = (blocks + slots - 1) / slots;
+    const double fill = static_cast<double>(blocks) / (static_cast<double>(waves) * slots);
+    if (fill > best_fill + 1e-9) {
+      best = splits;
+      best_fill = fill;
+    }
+    if (fill >= 0.9) break;
+  }
+  return best;
 }
 
 // Medium M runs the streaming kernel unless GPTQ_GPU_MID_KERNEL=prefill
@@ -644,9 +677,9 @@ GptqKernel choose_gptq_kernel(FloatType type, int32_t m) {
 }
 
 int64_t gptq_workspace_floats(const GptqGemmArgs& a) {
-  // splits x strips x m blocks stays near kBlocksPerSm x SMs, each with at
-  // most kMaxSplitRows x 64 partial sums.
-  return (int64_t{kBlocksPerSm} * a.sm_count + total_strips(a)) * kMaxSplitRows * kTileN;
+  // Splits are limited to what fits; this much lets every layer shape of
+  // 7B-70B models split as far as it pays.
+  return int64_t{8} << 20;
 }
 
 int64_t gptq_counters(const GptqGemmArgs& a) { return int64_t{kMaxSplitRows / kSimtRows} * total_strips(a); }
@@ -663,19 +696,21 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
       if (kernel == GptqKernel::Simt) {
         const int m_blocks = (a.m + kSimtRows - 1) / kSimtRows;
         // Counters exist for kMaxSplitRows / kSimtRows m blocks.
-        const int splits = m_blocks <= kMaxSplitRows / kSimtRows / 4 ? choose_splits(a, m_blocks) : 1;
+        auto kernel = stream_kernel<T, BITS, 1, false>;
+        const int splits = m_blocks <= kMaxSplitRows / kSimtRows / 4 ? choose_splits(a, m_blocks, resident_blocks(kernel)) : 1;
         const dim3 grid(total_strips(a) * splits, m_blocks);
-        stream_kernel<T, BITS, 1, false><<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
+        kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
         return;
       }
 #if !GPTQ_GPU_HIP
       if constexpr (!std::is_same_v<T, float>) {
         if (kernel == GptqKernel::Stream) {
           auto launch = [&]<int MT>() {
+            auto kernel = stream_kernel<T, BITS, MT, true>;
             const int m_blocks = (a.m + 16 * MT - 1) / (16 * MT);
-            const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks) : 1;
+            const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks, resident_blocks(kernel)) : 1;
             const dim3 grid(total_strips(a) * splits, m_blocks);
-            stream_kernel<T, BITS, MT, true><<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
+            kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
           };
           if (a.m <= 16) launch.template operator()<1>();
           else if (a.m <= 32) launch.template operator()<2>();

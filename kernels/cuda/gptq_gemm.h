@@ -46,9 +46,11 @@ struct GptqGemmArgs {
   int32_t m = 0;
   GptqGemmOutput outputs[kMaxGemmOutputs];
   int32_t n_outputs = 0;  // all with the same bits, K' and row order
-  // Device memory of at least gptq_workspace_floats floats, and of
-  // gptq_counters zeroed ints (left zeroed), for these outputs.
+  // Split-K scratch: workspace_floats floats (K is split only as far as
+  // they hold, gptq_workspace_floats recommends a size) and gptq_counters
+  // zeroed ints (left zeroed).
   float* workspace = nullptr;
+  int64_t workspace_floats = 0;
   int32_t* counters = nullptr;
   int32_t sm_count = 132;
 };
@@ -58,7 +60,7 @@ enum class GptqKernel : uint8_t { Auto, Stream, Prefill, Simt };
 // The kernel Auto picks for these rows and type.
 GptqKernel choose_gptq_kernel(FloatType type, int32_t m);
 
-// For any M (they depend on the outputs and sm_count only).
+// For any M (they depend on the outputs only).
 int64_t gptq_workspace_floats(const GptqGemmArgs& args);
 int64_t gptq_counters(const GptqGemmArgs& args);
 

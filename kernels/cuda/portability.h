@@ -68,6 +68,7 @@
 #define cudaGraphExecDestroy hipGraphExecDestroy
 #define cudaGraphDestroy hipGraphDestroy
 #define cudaFuncSetAttribute hipFuncSetAttribute
+#define cudaOccupancyMaxActiveBlocksPerMultiprocessor hipOccupancyMaxActiveBlocksPerMultiprocessor
 #if defined(__HIPCC__)
 #define __shfl_xor_sync(mask, ...) __shfl_xor(__VA_ARGS__)
 #define __shfl_sync(mask, ...) __shfl(__VA_ARGS__)

@@ -55,8 +55,8 @@ for step in "${steps[@]}"; do
       mkdir -p "$models"
       for spec in "llama-7b gptq" "llama-7b fp16" "llama3-8b gptq"; do
         set -- $spec
-        python3 bench/gpu/make_random_model.py --shape "$1" --format "$2" --bits 4 --group-size 128 \
-          --tokenizer-from "$d/shared/models/tinydoc-llama-13m" --out "$models/$1-$2" >> "$OUT/models.log" 2>&1
+        python3 bench/gpu/make_random_model.py "$models/$1-$2" --shape "$1" --format "$2" --bits 4 --group-size 128 \
+          --tokenizer-from "$d/shared/models/tinydoc-llama-13m" >> "$OUT/models.log" 2>&1
         "$bin/bench_gpu_e2e" --model "$models/$1-$2" --label "$1-$2" --json "$OUT/e2e_$1_$2.json" >> "$OUT/e2e_big.log" 2>&1
         summary+=("e2e $1 $2 rc=$?")
         rm -rf "$models/$1-$2"

@@ -121,6 +121,7 @@ void check_layer(const GptqShape& shape, std::mt19937& rng, bool with_bias) {
         args.outputs[0].bias = with_bias ? prepared.gpu().bias.get() : nullptr;
         Scratch scratch(args);
         args.workspace = scratch.workspace.as<float>();
+        args.workspace_floats = gpu::gptq_workspace_floats(args);
         args.counters = scratch.counters.as<int32_t>();
         ASSERT_EQ(gpu::launch_gptq_gemm(type, args, kernel, nullptr), cudaSuccess);
         const std::vector<float> all = download(y.get(), static_cast<size_t>(m * ld_y), type);
@@ -178,6 +179,7 @@ TEST(GpuGptqGemm, SeveralOutputsOfOneInputInOneLaunch) {
       args.n_outputs = static_cast<int32_t>(layers.size());
       Scratch scratch(args);
       args.workspace = scratch.workspace.as<float>();
+      args.workspace_floats = gpu::gptq_workspace_floats(args);
       args.counters = scratch.counters.as<int32_t>();
       ASSERT_EQ(gpu::launch_gptq_gemm(type, args, GptqKernel::Auto, nullptr), cudaSuccess);
       for (size_t o = 0; o < layers.size(); ++o) {

@@ -51,7 +51,25 @@ GptqMatmul::GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, Den
       workspace_(device, static_cast<size_t>(gpu::gptq_workspace_floats(sizing(max_strips, sm_count_))) * 4,
                  "the GPTQ split-K workspace"),
       counters_(device, static_cast<size_t>(gpu::gptq_counters(sizing(max_strips, sm_count_))) * 4,
-                "the GPTQ split-K counters", true) {}
+                "the GPTQ split-K counters", true) {
+  DeviceScope scope(device);
+  check(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking), "cudaStreamCreate");
+  for (int i = 0; i < 2; ++i) {
+    check(cudaEventCreate(&ready_[i]), "cudaEventCreate");
+    check(cudaEventCreate(&free_[i]), "cudaEventCreate");
+  }
+}
+
+GptqMatmul::~GptqMatmul() {
+  DeviceScope scope(device_);
+  (void)cudaStreamSynchronize(stream_);
+  (void)cudaStreamSynchronize(side_);
+  for (int i = 0; i < 2; ++i) {
+    (void)cudaEventDestroy(ready_[i]);
+    (void)cudaEventDestroy(free_[i]);
+  }
+  (void)cudaStreamDestroy(side_);
+}
 
 bool GptqMatmul::same_input_order(const GpuLinear& a, const GpuLinear& b) {
   return a.tiles.bits == b.tiles.bits && a.tiles.k_padded == b.tiles.k_padded &&
@@ -81,6 +99,7 @@ void GptqMatmul::run(const void* x, int64_t ld_x, int32_t m, std::span<const Gpt
   args.m = m;
   args.sm_count = sm_count_;
   args.workspace = workspace_.as<float>();
+  args.workspace_floats = static_cast<int64_t>(workspace_.bytes() / 4);
   args.counters = counters_.as<int32_t>();
   for (const GptqProduct& p : products) {
     gpu::GptqGemmOutput& out = args.outputs[args.n_outputs++];
@@ -98,19 +117,34 @@ void GptqMatmul::dequantized_product(const void* x, int64_t ld_x, int32_t m, con
   const int32_t chunk_tiles = static_cast<int32_t>(
       std::clamp<int64_t>(kDequantChunkBytes / (int64_t{tiles.k_padded} * gpu::kTileN * element), 1, tiles.n_tiles()));
   const size_t bytes = static_cast<size_t>(int64_t{tiles.k_padded} * chunk_tiles * gpu::kTileN * element);
-  if (dequantized_.bytes() < bytes) {
+  if (dequantized_[0].bytes() < bytes) {
     check(cudaStreamSynchronize(stream_), "a GPTQ GEMM");  // the old strips may still be read
-    dequantized_ = DeviceBuffer(device_, bytes, "dequantized GPTQ weights");
+    check(cudaStreamSynchronize(side_), "a GPTQ GEMM");
+    for (DeviceBuffer& buffer : dequantized_) buffer = DeviceBuffer();
+    for (DeviceBuffer& buffer : dequantized_) buffer = DeviceBuffer(device_, bytes, "dequantized GPTQ weights");
   }
-  for (int32_t first = 0; first < tiles.n_tiles(); first += chunk_tiles) {
+  // The side stream starts after what the main stream holds (the weights'
+  // last readers included), and each buffer is refilled only after the GEMM
+  // that read it.
+  check(cudaEventRecord(ready_[0], stream_), "cudaEventRecord");
+  check(cudaStreamWaitEvent(side_, ready_[0], 0), "cudaStreamWaitEvent");
+  int slot = 0;
+  for (int32_t first = 0; first < tiles.n_tiles(); first += chunk_tiles, slot ^= 1) {
     const int32_t count = std::min(chunk_tiles, tiles.n_tiles() - first);
     const int32_t ld = count * gpu::kTileN;
-    check(gpu::launch_gptq_dequantize(type_, tiles, first, count, dequantized_.get(), ld, stream_),
+    if (first >= 2 * chunk_tiles) check(cudaStreamWaitEvent(side_, free_[slot], 0), "cudaStreamWaitEvent");
+    check(gpu::launch_gptq_dequantize(type_, tiles, first, count, dequantized_[slot].get(), ld, side_),
           "dequantizing GPTQ weights");
+    check(cudaEventRecord(ready_[slot], side_), "cudaEventRecord");
+    check(cudaStreamWaitEvent(stream_, ready_[slot], 0), "cudaStreamWaitEvent");
     const int32_t n = std::min(ld, tiles.n - first * gpu::kTileN);
     void* y = static_cast<char*>(product.y) + int64_t{first} * gpu::kTileN * element;
-    blas_.multiply(x, ld_x, m, dequantized_.get(), ld, n, tiles.k_padded, y, product.ld_y);
+    blas_.multiply(x, ld_x, m, dequantized_[slot].get(), ld, n, tiles.k_padded, y, product.ld_y);
+    check(cudaEventRecord(free_[slot], stream_), "cudaEventRecord");
   }
+  // The next call's side work waits for this call's last GEMMs.
+  check(cudaStreamWaitEvent(side_, free_[0], 0), "cudaStreamWaitEvent");
+  check(cudaStreamWaitEvent(side_, free_[1], 0), "cudaStreamWaitEvent");
   if (product.linear->bias.bytes() > 0) {
     check(gpu::launch_add_bias(type_, product.y, product.ld_y, m, tiles.n, product.linear->bias.get(), stream_),
           "adding a bias");

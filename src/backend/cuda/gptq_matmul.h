@@ -1,7 +1,8 @@
 // GPTQ products on the GPU as the backend runs them: x gathered into the
 // layout's row order where it must be, then the tensor-core kernels for
 // small and medium M, or dequantized weight strips handed to cuBLAS from
-// `dequant_rows` rows on (GPTQ_GPU_DEQUANT_ROWS overrides the default).
+// `dequant_rows` rows on (GPTQ_GPU_DEQUANT_ROWS overrides the default),
+// the dequantization of the next strips overlapping the GEMM of the last.
 // Also what bench/ times, so the numbers are the library's own path.
 #pragma once
 
@@ -25,6 +26,9 @@ class GptqMatmul {
   // and the split-K sums of launches of up to max_strips column strips.
   GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, DenseGemm& blas, int32_t max_rows,
              int64_t max_k_padded, int32_t max_strips);
+  ~GptqMatmul();
+  GptqMatmul(const GptqMatmul&) = delete;
+  GptqMatmul& operator=(const GptqMatmul&) = delete;
 
   // The products of one x [m][K] (ld_x) for linears with the same input
   // order (at most gpu::kMaxGemmOutputs), enqueued on the stream.
@@ -42,7 +46,12 @@ class GptqMatmul {
   DenseGemm& blas_;
   int sm_count_;
   int32_t dequant_rows_;
-  DeviceBuffer gather_, workspace_, counters_, dequantized_;
+  DeviceBuffer gather_, workspace_, counters_;
+  // Large M: strips dequantized on a side stream into one of two buffers
+  // while cuBLAS multiplies the other.
+  cudaStream_t side_ = nullptr;
+  cudaEvent_t ready_[2] = {}, free_[2] = {};
+  DeviceBuffer dequantized_[2];
 };
 
 }  // namespace gptq::cuda
