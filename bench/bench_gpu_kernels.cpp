@@ -9,10 +9,11 @@
 // every timed call rotates through enough copies of them that the working
 // set misses the 60 MB L2.
 //
-//   bench_gpu_kernels [--quick] [--out FILE.json]
+//   bench_gpu_kernels [--quick] [--shape K,N] [--m M] [--config NAME] [--out FILE.json]
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <numeric>
@@ -167,12 +168,16 @@ double copy_bandwidth(cudaStream_t stream) {
 
 int main(int argc, char** argv) {
   bool quick = false;
-  std::string out_path;
+  std::string out_path, only_config;
+  int32_t only_k = 0, only_n = 0, only_m = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     else if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
+    else if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc) std::sscanf(argv[++i], "%d,%d", &only_k, &only_n);
+    else if (std::strcmp(argv[i], "--m") == 0 && i + 1 < argc) only_m = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) only_config = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--out FILE.json]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--shape K,N] [--m M] [--config NAME] [--out FILE.json]\n", argv[0]);
       return 2;
     }
   }
@@ -194,6 +199,11 @@ int main(int argc, char** argv) {
     if (quick) {
       shapes = {{4096, 12288}, {4096, 4096}, {11008, 4096}, {8192, 57344}};
       ms = {1, 4, 16, 64, 256, 1024, 4096};
+    }
+    if (only_k > 0) shapes = {{only_k, only_n}};
+    if (only_m > 0) ms = {only_m};
+    if (!only_config.empty()) {
+      std::erase_if(configs, [&](const Config& c) { return only_config != c.name; });
     }
     nlohmann::json rows = nlohmann::json::array();
     rows.push_back({{"kernel", "copy"}, {"bytes_per_s", copy}});

@@ -280,22 +280,37 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
   const uint4* tiles = static_cast<const uint4*>(w.weights) + int64_t{nt} * k_tiles * (BITS * 32);
   const int per_group = w.tiles_per_group;
 
-  uint32_t words[4 * BITS], next_words[4 * BITS];
-  GroupParams<T> group, next_group;
-  int kt = kt_begin + warp;
-  if (kt < kt_end) {
+  // Two tiles in flight per warp: each buffer is refilled right after the
+  // tile in it is used, so its load has the other tile's work to hide behind.
+  constexpr int kStride = kStreamWarps;
+  uint32_t words_a[4 * BITS], words_b[4 * BITS];
+  GroupParams<T> group_a, group_b;
+  const int kt0 = kt_begin + warp;
+  auto load = [&](int kt, uint32_t (&words)[4 * BITS], GroupParams<T>& group) {
+    if (kt >= kt_end) return;
     load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
     if (per_group > 0) load_group(w, kt / per_group, nt, lane, group);
-  }
+  };
+  load(kt0, words_a, group_a);
+  load(kt0 + kStride, words_b, group_b);
 
   if constexpr (kMma) {
 #if GPTQ_HAS_MMA
     float acc[MT][kFragments][4] = {};
-    for (; kt < kt_end; kt += kStreamWarps) {
-      const int kn = kt + kStreamWarps;
-      if (kn < kt_end) {
-        load_tile_words<BITS>(tiles + int64_t{kn} * (BITS * 32), lane, next_words);
-        if (per_group > 0) load_group(w, kn / per_group, nt, lane, next_group);
+    auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
+      const int k0 = kt * kTileK + 2 * (lane % 4);
+      // One m16 tile (decode): the whole tile's x up front, so its loads overlap.
+      uint32_t x_tile[MT == 1 ? kStepsPerTile : 1][4];
+      if constexpr (MT == 1) {
+        const int r0 = m0 + lane / 4;
+#pragma unroll
+        for (int ks = 0; ks < kStepsPerTile; ++ks) {
+          const int k = k0 + ks * kStepK;
+          x_tile[ks][0] = load_pair(a.x, a.ld_x, r0, k, a.m);
+          x_tile[ks][1] = load_pair(a.x, a.ld_x, r0 + 8, k, a.m);
+          x_tile[ks][2] = load_pair(a.x, a.ld_x, r0, k + 8, a.m);
+          x_tile[ks][3] = load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m);
+        }
       }
       uint32_t scale2[kFragments], zero2[kFragments];
       if (per_group > 0) pairs_of(group, scale2, zero2);
@@ -308,20 +323,32 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
         }
         uint32_t b[kFragments][2];
         step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
-        const int k = kt * kTileK + ks * kStepK + 2 * (lane % 4);
+        const int k = k0 + ks * kStepK;
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          const int r0 = m0 + 16 * mt + lane / 4;
-          const uint32_t afrag[4] = {load_pair(a.x, a.ld_x, r0, k, a.m), load_pair(a.x, a.ld_x, r0 + 8, k, a.m),
-                                     load_pair(a.x, a.ld_x, r0, k + 8, a.m),
-                                     load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m)};
+          uint32_t afrag[4];
+          if constexpr (MT == 1) {
+#pragma unroll
+            for (int i = 0; i < 4; ++i) afrag[i] = x_tile[ks][i];
+          } else {
+            const int r0 = m0 + 16 * mt + lane / 4;
+            afrag[0] = load_pair(a.x, a.ld_x, r0, k, a.m);
+            afrag[1] = load_pair(a.x, a.ld_x, r0 + 8, k, a.m);
+            afrag[2] = load_pair(a.x, a.ld_x, r0, k + 8, a.m);
+            afrag[3] = load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m);
+          }
 #pragma unroll
           for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[mt][f], afrag, b[f]);
         }
       }
-#pragma unroll
-      for (int i = 0; i < 4 * BITS; ++i) words[i] = next_words[i];
-      group = next_group;
+    };
+    for (int kt = kt0; kt < kt_end; kt += 2 * kStride) {
+      compute(kt, words_a, group_a);
+      load(kt + 2 * kStride, words_a, group_a);
+      if (kt + kStride < kt_end) {
+        compute(kt + kStride, words_b, group_b);
+        load(kt + 3 * kStride, words_b, group_b);
+      }
     }
     __syncthreads();  // red is zeroed
     // C fragment: rows lane/4 (+8), columns 8f + 2(lane%4) (+1); the warps in turn.
@@ -346,12 +373,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     float acc[ROWS][kFragments] = {};
     const T* x = static_cast<const T*>(a.x);
     const float magic = static_cast<float>(zero_magic_device<T, BITS>());
-    for (; kt < kt_end; kt += kStreamWarps) {
-      const int kn = kt + kStreamWarps;
-      if (kn < kt_end) {
-        load_tile_words<BITS>(tiles + int64_t{kn} * (BITS * 32), lane, next_words);
-        if (per_group > 0) load_group(w, kn / per_group, nt, lane, next_group);
-      }
+    auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
         GroupParams<T> g = group;
@@ -386,9 +408,14 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
           }
         }
       }
-#pragma unroll
-      for (int i = 0; i < 4 * BITS; ++i) words[i] = next_words[i];
-      group = next_group;
+    };
+    for (int kt = kt0; kt < kt_end; kt += 2 * kStride) {
+      compute(kt, words_a, group_a);
+      load(kt + 2 * kStride, words_a, group_a);
+      if (kt + kStride < kt_end) {
+        compute(kt + kStride, words_b, group_b);
+        load(kt + 3 * kStride, words_b, group_b);
+      }
     }
     __syncthreads();  // red is zeroed
     // The four lanes of a column group hold parts of the same sums.

@@ -40,6 +40,14 @@ for step in "${steps[@]}"; do
       "$bin/bench_gpu_kernels" ${GPTQ_BENCH_QUICK:+--quick} --out "$OUT/kernels.json" > "$OUT/kernels.log" 2>&1
       summary+=("kernels rc=$?")
       grep -E "^(int4_g128 |device)" "$OUT/kernels.log" | head -40 ;;
+    profile)
+      for m in 1 64; do
+        ncu --clock-control none --kernel-name regex:stream_kernel --launch-skip 3 --launch-count 1 \
+          --section SpeedOfLight --section Occupancy --section WarpStateStats --section MemoryWorkloadAnalysis \
+          "$bin/bench_gpu_kernels" --shape 4096,12288 --m $m --config int4_g128 > "$OUT/ncu_m$m.log" 2>&1
+        summary+=("ncu M=$m rc=$?")
+        grep -E "Duration|DRAM Throughput|Memory Throughput|Compute \(SM\)|Achieved Occupancy|Registers|Stall|Warp Cycles|Issued" "$OUT/ncu_m$m.log" | head -30
+      done ;;
     torch)
       PYTHONUNBUFFERED=1 python3 bench/gpu/torch_baselines.py ${GPTQ_BENCH_QUICK:+--quick} --out "$OUT/torch.json" \
         > "$OUT/torch.log" 2>&1

@@ -10,17 +10,24 @@
 namespace gptq::cuda {
 namespace {
 
-// The dequantized strips of one cuBLAS call: small enough to stay in the
-// 60 MB L2 between the dequantization that writes them and the GEMM that
-// reads them.
-constexpr int64_t kDequantChunkBytes = int64_t{16} << 20;
+// A product's weights are dequantized in about four chunks (at least 8
+// strips, at most this many bytes each): the first is exposed, the others
+// overlap the GEMMs of the ones before.
+constexpr int64_t kDequantChunkBytes = int64_t{128} << 20;
+constexpr int32_t kDequantChunks = 4;
+
+int32_t chunk_strips(int32_t n_tiles, int64_t k_padded, int64_t element) {
+  const int64_t cap = std::max<int64_t>(1, kDequantChunkBytes / (k_padded * gpu::kTileN * element));
+  const int64_t want = std::max<int64_t>(8, (n_tiles + kDequantChunks - 1) / kDequantChunks);
+  return static_cast<int32_t>(std::clamp<int64_t>(std::min(want, cap), 1, n_tiles));
+}
 
 }  // namespace
 
 int32_t GptqMatmul::default_dequant_rows() {
   static const int32_t rows = [] {
     const char* env = std::getenv("GPTQ_GPU_DEQUANT_ROWS");
-    return env != nullptr ? std::atoi(env) : 512;
+    return env != nullptr ? std::atoi(env) : 64;
   }();
   return rows;
 }
@@ -57,6 +64,13 @@ GptqMatmul::GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, Den
   for (int i = 0; i < 2; ++i) {
     check(cudaEventCreate(&ready_[i]), "cudaEventCreate");
     check(cudaEventCreate(&free_[i]), "cudaEventCreate");
+  }
+  // Allocated up front: a step recorded as a graph cannot allocate.
+  if (blas.has_vendor_blas() && type != FloatType::F32 && max_rows >= dequant_rows_ && max_strips > 0) {
+    const int64_t element = static_cast<int64_t>(float_type_size(type));
+    const int64_t k = std::max<int64_t>(max_k_padded, gpu::kTileK);
+    const size_t bytes = static_cast<size_t>(k * chunk_strips(max_strips, k, element) * gpu::kTileN * element);
+    for (DeviceBuffer& buffer : dequantized_) buffer = DeviceBuffer(device, bytes, "dequantized GPTQ weights");
   }
 }
 
@@ -114,8 +128,7 @@ void GptqMatmul::run(const void* x, int64_t ld_x, int32_t m, std::span<const Gpt
 void GptqMatmul::dequantized_product(const void* x, int64_t ld_x, int32_t m, const GptqProduct& product) {
   const gpu::GptqTiles& tiles = product.linear->tiles;
   const int64_t element = static_cast<int64_t>(float_type_size(type_));
-  const int32_t chunk_tiles = static_cast<int32_t>(
-      std::clamp<int64_t>(kDequantChunkBytes / (int64_t{tiles.k_padded} * gpu::kTileN * element), 1, tiles.n_tiles()));
+  const int32_t chunk_tiles = chunk_strips(tiles.n_tiles(), tiles.k_padded, element);
   const size_t bytes = static_cast<size_t>(int64_t{tiles.k_padded} * chunk_tiles * gpu::kTileN * element);
   if (dequantized_[0].bytes() < bytes) {
     check(cudaStreamSynchronize(stream_), "a GPTQ GEMM");  // the old strips may still be read
@@ -142,9 +155,6 @@ void GptqMatmul::dequantized_product(const void* x, int64_t ld_x, int32_t m, con
     blas_.multiply(x, ld_x, m, dequantized_[slot].get(), ld, n, tiles.k_padded, y, product.ld_y);
     check(cudaEventRecord(free_[slot], stream_), "cudaEventRecord");
   }
-  // The next call's side work waits for this call's last GEMMs.
-  check(cudaStreamWaitEvent(side_, free_[0], 0), "cudaStreamWaitEvent");
-  check(cudaStreamWaitEvent(side_, free_[1], 0), "cudaStreamWaitEvent");
   if (product.linear->bias.bytes() > 0) {
     check(gpu::launch_add_bias(type_, product.y, product.ld_y, m, tiles.n, product.linear->bias.get(), stream_),
           "adding a bias");
