@@ -40,6 +40,11 @@ for step in "${steps[@]}"; do
       "$bin/bench_gpu_kernels" ${GPTQ_BENCH_QUICK:+--quick} --out "$OUT/kernels.json" > "$OUT/kernels.log" 2>&1
       summary+=("kernels rc=$?")
       grep -E "^(int4_g128 |device)" "$OUT/kernels.log" | head -40 ;;
+    kernels_ab)
+      GPTQ_GPU_GROUP_SCALES=0 "$bin/bench_gpu_kernels" --quick --config int4_g128 --out "$OUT/kernels_noscale.json" \
+        > "$OUT/kernels_noscale.log" 2>&1
+      summary+=("kernels without group scales rc=$?")
+      grep -E "^int4_g128 .* (1|16) " "$OUT/kernels_noscale.log" | head -12 ;;
     profile)
       for m in 1 64; do
         ncu --clock-control none --kernel-name regex:stream_kernel --launch-skip 3 --launch-count 1 \
