@@ -255,169 +255,6 @@ __device__ __forceinline__ void load_tile_words(const uint4* tile, int lane, uin
   }
 }
 
-#if GPTQ_HAS_MMA
-
-// What a decode lane needs of one group: its B columns' (magic + zero)
-// (for the fragments) and its C columns' scales (for the sums).
-template <typename T>
-struct DecodeGroup {
-  T zero[kFragments];         // column 8f + lane/4
-  T scale[2][kFragments];     // columns 8f + 2(lane%4) + {0, 1}
-};
-
-template <typename T>
-__device__ __forceinline__ void load_decode_group(const GptqTiles& w, int group, int nt, int lane,
-                                                  DecodeGroup<T>& g) {
-  const int64_t base = (int64_t{group} * w.n_tiles() + nt) * 8;
-  const T* z = static_cast<const T*>(w.zero_bias) + (base + lane / 4) * 8;
-  const T* s = static_cast<const T*>(w.scales) + (base + 2 * (lane % 4)) * 8;
-  *reinterpret_cast<uint4*>(g.zero) = __ldg(reinterpret_cast<const uint4*>(z));
-  *reinterpret_cast<uint4*>(g.scale[0]) = __ldg(reinterpret_cast<const uint4*>(s));
-  *reinterpret_cast<uint4*>(g.scale[1]) = __ldg(reinterpret_cast<const uint4*>(s + 8));
-}
-
-// (q - z) for both values of a pair: exact, scaled later per group.
-template <typename T, int BITS>
-__device__ __forceinline__ uint32_t unscaled_pair(uint32_t v, uint32_t zero2) {
-  uint32_t out;
-  if constexpr (std::is_same_v<T, __half>) {
-    uint32_t h = v | 0x64006400u;
-    const __half2 d = __hsub2(*reinterpret_cast<__half2*>(&h), *reinterpret_cast<__half2*>(&zero2));
-    out = *reinterpret_cast<const uint32_t*>(&d);
-  } else if constexpr (BITS != 8) {
-    uint32_t h = v | 0x43004300u;
-    const __nv_bfloat162 d =
-        __hsub2(*reinterpret_cast<__nv_bfloat162*>(&h), *reinterpret_cast<__nv_bfloat162*>(&zero2));
-    out = *reinterpret_cast<const uint32_t*>(&d);
-  } else {
-    const __nv_bfloat162 z = *reinterpret_cast<__nv_bfloat162*>(&zero2);
-    const float lo = __uint_as_float(0x4B000000u | (v & 0xffffu)) - 8388608.0f;
-    const float hi = __uint_as_float(0x4B000000u | (v >> 16)) - 8388608.0f;
-    const __nv_bfloat162 d = __floats2bfloat162_rn(lo - __low2float(z), hi - __high2float(z));
-    out = *reinterpret_cast<const uint32_t*>(&d);
-  }
-  return out;
-}
-
-// The eight unscaled B fragments of a k16 step. fp16 at 4 bits takes the
-// high nibble of each byte in place: (1024 + 16q) / 16 - (64 + z) = q - z
-// in one FMA, so each word costs one shift.
-template <typename T, int BITS>
-__device__ __forceinline__ void unscaled_fragments(const uint32_t* step, const uint32_t (&zero2)[kFragments],
-                                                   const uint32_t (&zero16)[kFragments],
-                                                   uint32_t (&b)[kFragments][2]) {
-  if constexpr (std::is_same_v<T, __half> && BITS == 4) {
-    const uint32_t sixteenth = 0x2C002C00u;  // 1/16 in both halves
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-#pragma unroll
-      for (int half_word = 0; half_word < 2; ++half_word) {
-        const uint32_t word = half_word == 0 ? step[j] : step[j] >> 8;
-        const int p_lo = 2 * half_word, p_hi = p_lo + 1;
-        const int f_lo = pair_fragment(4, j, p_lo), f_hi = pair_fragment(4, j, p_hi);
-        uint32_t lo = (word & 0x000f000fu) | 0x64006400u;
-        uint32_t hi = (word & 0x00f000f0u) | 0x64006400u;
-        const __half2 d_lo = __hsub2(*reinterpret_cast<__half2*>(&lo), *reinterpret_cast<const __half2*>(&zero2[f_lo]));
-        const __half2 d_hi = __hfma2(*reinterpret_cast<__half2*>(&hi), *reinterpret_cast<const __half2*>(&sixteenth),
-                                     *reinterpret_cast<const __half2*>(&zero16[f_hi]));
-        b[f_lo][pair_register(4, p_lo)] = *reinterpret_cast<const uint32_t*>(&d_lo);
-        b[f_hi][pair_register(4, p_hi)] = *reinterpret_cast<const uint32_t*>(&d_hi);
-      }
-    }
-  } else {
-#pragma unroll
-    for (int j = 0; j < pair_words(BITS); ++j) {
-#pragma unroll
-      for (int p = 0; p < pairs_per_word(BITS); ++p) {
-        const int f = pair_fragment(BITS, j, p), r = pair_register(BITS, p);
-        b[f][r] = unscaled_pair<T, BITS>(pair_bits_of<BITS>(step, j, p), zero2[f]);
-      }
-    }
-  }
-}
-
-// Decode (one m16 tile) over whole-tile groups: the tensor cores sum
-// (q - z) x in fp32 per group, and the group's scales multiply the sums
-// once, instead of every weight. Two tiles in flight, as stream_kernel.
-template <typename T, int BITS>
-__device__ __forceinline__ void decode_tiles(const GptqGemmArgs& a, const GptqTiles& w, const uint4* tiles, int nt,
-                                             int m0, int lane, int kt0, int kt_end, int per_group,
-                                             float (&acc)[kFragments][4]) {
-  uint32_t words_a[4 * BITS], words_b[4 * BITS];
-  DecodeGroup<T> group_a, group_b;
-  auto load = [&](int kt, uint32_t (&words)[4 * BITS], DecodeGroup<T>& group) {
-    if (kt >= kt_end) return;
-    load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
-    load_decode_group(w, kt / per_group, nt, lane, group);
-  };
-  float sums[kFragments][4] = {};
-  int current = -1;
-  T scale[2][kFragments];
-  auto fold = [&] {
-#pragma unroll
-    for (int f = 0; f < kFragments; ++f) {
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        acc[f][e] += to_float(scale[e % 2][f]) * sums[f][e];
-        sums[f][e] = 0.0f;
-      }
-    }
-  };
-  auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const DecodeGroup<T>& group) {
-    const int g = kt / per_group;
-    if (g != current) {
-      if (current >= 0) fold();
-      current = g;
-#pragma unroll
-      for (int f = 0; f < kFragments; ++f) {
-        scale[0][f] = group.scale[0][f];
-        scale[1][f] = group.scale[1][f];
-      }
-    }
-    uint32_t zero2[kFragments], zero16[kFragments];
-#pragma unroll
-    for (int f = 0; f < kFragments; ++f) {
-      zero2[f] = duplicate(group.zero[f]);
-      if constexpr (std::is_same_v<T, __half> && BITS == 4) {
-        // -(64 + z) = 960 - (1024 + z), exact in fp16.
-        const __half2 nz = __hsub2(__half2half2(__ushort_as_half(0x6380u)), *reinterpret_cast<__half2*>(&zero2[f]));
-        zero16[f] = *reinterpret_cast<const uint32_t*>(&nz);
-      }
-    }
-    const int k0 = kt * kTileK + 2 * (lane % 4);
-    const int r0 = m0 + lane / 4;
-    uint32_t x_tile[kStepsPerTile][4];
-#pragma unroll
-    for (int ks = 0; ks < kStepsPerTile; ++ks) {
-      const int k = k0 + ks * kStepK;
-      x_tile[ks][0] = load_pair(a.x, a.ld_x, r0, k, a.m);
-      x_tile[ks][1] = load_pair(a.x, a.ld_x, r0 + 8, k, a.m);
-      x_tile[ks][2] = load_pair(a.x, a.ld_x, r0, k + 8, a.m);
-      x_tile[ks][3] = load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m);
-    }
-#pragma unroll
-    for (int ks = 0; ks < kStepsPerTile; ++ks) {
-      uint32_t b[kFragments][2];
-      unscaled_fragments<T, BITS>(words + ks * BITS, zero2, zero16, b);
-#pragma unroll
-      for (int f = 0; f < kFragments; ++f) mma_16816<T>(sums[f], x_tile[ks], b[f]);
-    }
-  };
-  load(kt0, words_a, group_a);
-  load(kt0 + 1, words_b, group_b);
-  for (int kt = kt0; kt < kt_end; kt += 2) {
-    compute(kt, words_a, group_a);
-    load(kt + 2, words_a, group_a);
-    if (kt + 1 < kt_end) {
-      compute(kt + 1, words_b, group_b);
-      load(kt + 3, words_b, group_b);
-    }
-  }
-  if (current >= 0) fold();
-}
-
-#endif  // GPTQ_HAS_MMA
-
 // Streaming GEMM for small and medium M: block = (output strip, K split,
 // m block); its warps take the split's k tiles in turn, each holding the
 // next tile's weights (and, with whole-tile groups, scales) in flight while
@@ -425,8 +262,8 @@ __device__ __forceinline__ void decode_tiles(const GptqGemmArgs& a, const GptqTi
 // 16 * MT rows (MT m16 tiles share every dequantized fragment); without
 // (fp32, HIP) it is kSimtRows rows of fp32 FMAs. Warps add into shared
 // memory in turn, then finish_strip.
-template <typename T, int BITS, int MT, bool kMma, bool kWholeGroups = false>
-__global__ void __launch_bounds__(kStreamWarps * 32, kWholeGroups ? 2 : 1) stream_kernel(const GptqGemmArgs a, int splits) {
+template <typename T, int BITS, int MT, bool kMma>
+__global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGemmArgs a, int splits) {
   constexpr int ROWS = kMma ? 16 * MT : kSimtRows;
   __shared__ float red[ROWS * kTileN];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -445,8 +282,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32, kWholeGroups ? 2 : 1) strea
 
   // Two tiles in flight per warp: each buffer is refilled right after the
   // tile in it is used, so its load has the other tile's work to hide behind.
-  // Each warp takes a contiguous run of the split's tiles, so consecutive
-  // tiles of a warp share their group (scales applied once per group).
+  // Each warp takes a contiguous run of the split's tiles.
   constexpr int kStride = 1;
   const int span = kt_end - kt_begin;
   const int kt0 = kt_begin + static_cast<int>(int64_t{warp} * span / kStreamWarps);
@@ -456,15 +292,12 @@ __global__ void __launch_bounds__(kStreamWarps * 32, kWholeGroups ? 2 : 1) strea
   if constexpr (kMma) {
 #if GPTQ_HAS_MMA
     float acc[MT][kFragments][4] = {};
-    constexpr bool done = MT == 1 && kWholeGroups;
-    if constexpr (done) decode_tiles<T, BITS>(a, w, tiles, nt, m0, lane, kt0, warp_end, per_group, acc[0]);
     GroupParams<T> group_a, group_b;
     auto load = [&](int kt, uint32_t (&words)[4 * BITS], GroupParams<T>& group) {
       if (kt >= warp_end) return;
       load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
       if (per_group > 0) load_group(w, kt / per_group, nt, lane, group);
     };
-    if constexpr (!done) {
     load(kt0, words_a, group_a);
     load(kt0 + kStride, words_b, group_b);
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
@@ -519,7 +352,6 @@ __global__ void __launch_bounds__(kStreamWarps * 32, kWholeGroups ? 2 : 1) strea
         compute(kt + kStride, words_b, group_b);
         load(kt + 3 * kStride, words_b, group_b);
       }
-    }
     }
     __syncthreads();  // red is zeroed
     // C fragment: rows lane/4 (+8), columns 8f + 2(lane%4) (+1); the warps in turn.
@@ -861,16 +693,6 @@ int choose_splits(const GptqGemmArgs& a, int m_blocks, int per_sm) {
   return best;
 }
 
-// Decode applies scales per group unless GPTQ_GPU_GROUP_SCALES=0 (for
-// benchmarks).
-bool group_scales() {
-  static const bool on = [] {
-    const char* env = std::getenv("GPTQ_GPU_GROUP_SCALES");
-    return env == nullptr || std::strcmp(env, "0") != 0;
-  }();
-  return on;
-}
-
 // Medium M runs the streaming kernel unless GPTQ_GPU_MID_KERNEL=prefill
 // asks for the shared-memory tiles one (for benchmarks).
 bool prefill_for_medium_m() {
@@ -921,18 +743,14 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
 #if !GPTQ_GPU_HIP
       if constexpr (!std::is_same_v<T, float>) {
         if (kernel == GptqKernel::Stream) {
-          // Decode over whole-tile groups (every output) scales per group.
-          bool whole_groups = group_scales();
-          for (int o = 0; o < a.n_outputs; ++o) whole_groups = whole_groups && a.outputs[o].w.tiles_per_group > 0;
-          auto launch = [&]<int MT, bool kWhole = false>() {
-            auto kernel = stream_kernel<T, BITS, MT, true, kWhole>;
+          auto launch = [&]<int MT>() {
+            auto kernel = stream_kernel<T, BITS, MT, true>;
             const int m_blocks = (a.m + 16 * MT - 1) / (16 * MT);
             const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks, resident_blocks(kernel)) : 1;
             const dim3 grid(total_strips(a) * splits, m_blocks);
             kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
           };
-          if (a.m <= 16 && whole_groups) launch.template operator()<1, true>();
-          else if (a.m <= 16) launch.template operator()<1>();
+          if (a.m <= 16) launch.template operator()<1>();
           else if (a.m <= 32) launch.template operator()<2>();
           else launch.template operator()<4>();
         } else {

@@ -31,8 +31,8 @@ for step in "${steps[@]}"; do
       grep -E "^\[  FAILED  \]|Failure|error:" "$OUT/gpu_tests.log" | head -40 ;;
     sanitizer)
       for tool in memcheck racecheck; do
-        compute-sanitizer --tool "$tool" --error-exitcode 7 "$bin/gptq_tests" \
-          --gtest_filter='GpuElementwise*:GpuGptqGemm.Several*:GpuAttention.Tiles*:*GpuArch.Greedy*/llama:*GpuGptq.*/llama-w4-g128' \
+        timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 7 "$bin/gptq_tests" \
+          --gtest_filter='GpuElementwise.*:GpuGptqGemm.Several*:GpuGptqGemm.Dequant*:GpuAttention.*:Llama/GpuArch.Greedy*/0:Llama/GpuGptq.*/0:GpuTinydoc.Split*' \
           > "$OUT/sanitizer_$tool.log" 2>&1
         summary+=("compute-sanitizer $tool rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/sanitizer_$tool.log" | tail -1)")
       done ;;
@@ -40,11 +40,6 @@ for step in "${steps[@]}"; do
       "$bin/bench_gpu_kernels" ${GPTQ_BENCH_QUICK:+--quick} --out "$OUT/kernels.json" > "$OUT/kernels.log" 2>&1
       summary+=("kernels rc=$?")
       grep -E "^(int4_g128 |device)" "$OUT/kernels.log" | head -40 ;;
-    kernels_ab)
-      GPTQ_GPU_GROUP_SCALES=0 "$bin/bench_gpu_kernels" --quick --config int4_g128 --out "$OUT/kernels_noscale.json" \
-        > "$OUT/kernels_noscale.log" 2>&1
-      summary+=("kernels without group scales rc=$?")
-      grep -E "^int4_g128 .* (1|16) " "$OUT/kernels_noscale.log" | head -12 ;;
     profile)
       for m in 1 64; do
         ncu --clock-control none --kernel-name regex:stream_kernel --launch-skip 3 --launch-count 1 \
