@@ -288,18 +288,29 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
   const int kt0 = kt_begin + static_cast<int>(int64_t{warp} * span / kStreamWarps);
   const int warp_end = kt_begin + static_cast<int>(int64_t{warp + 1} * span / kStreamWarps);
   uint32_t words_a[4 * BITS], words_b[4 * BITS];
+  GroupParams<T> group_a, group_b;
+  auto load = [&](int kt, uint32_t (&words)[4 * BITS], GroupParams<T>& group) {
+    if (kt >= warp_end) return;
+    load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
+    if (per_group > 0) load_group(w, kt / per_group, nt, lane, group);
+  };
+  // compute(kt, words, group) on each of the warp's tiles in turn.
+  auto run_tiles = [&](auto&& compute) {
+    load(kt0, words_a, group_a);
+    load(kt0 + kStride, words_b, group_b);
+    for (int kt = kt0; kt < warp_end; kt += 2 * kStride) {
+      compute(kt, words_a, group_a);
+      load(kt + 2 * kStride, words_a, group_a);
+      if (kt + kStride < warp_end) {
+        compute(kt + kStride, words_b, group_b);
+        load(kt + 3 * kStride, words_b, group_b);
+      }
+    }
+  };
 
   if constexpr (kMma) {
 #if GPTQ_HAS_MMA
     float acc[MT][kFragments][4] = {};
-    GroupParams<T> group_a, group_b;
-    auto load = [&](int kt, uint32_t (&words)[4 * BITS], GroupParams<T>& group) {
-      if (kt >= warp_end) return;
-      load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
-      if (per_group > 0) load_group(w, kt / per_group, nt, lane, group);
-    };
-    load(kt0, words_a, group_a);
-    load(kt0 + kStride, words_b, group_b);
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
       const int k0 = kt * kTileK + 2 * (lane % 4);
       // One m16 tile (decode): the whole tile's x up front, so its loads overlap.
@@ -345,14 +356,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
         }
       }
     };
-    for (int kt = kt0; kt < warp_end; kt += 2 * kStride) {
-      compute(kt, words_a, group_a);
-      load(kt + 2 * kStride, words_a, group_a);
-      if (kt + kStride < warp_end) {
-        compute(kt + kStride, words_b, group_b);
-        load(kt + 3 * kStride, words_b, group_b);
-      }
-    }
+    run_tiles(compute);
     __syncthreads();  // red is zeroed
     // C fragment: rows lane/4 (+8), columns 8f + 2(lane%4) (+1); the warps in turn.
     for (int turn = 0; turn < kStreamWarps; ++turn) {
@@ -376,14 +380,6 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     float acc[ROWS][kFragments] = {};
     const T* x = static_cast<const T*>(a.x);
     const float magic = static_cast<float>(zero_magic_device<T, BITS>());
-    GroupParams<T> group_a, group_b;
-    auto load = [&](int kt, uint32_t (&words)[4 * BITS], GroupParams<T>& group) {
-      if (kt >= warp_end) return;
-      load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, words);
-      if (per_group > 0) load_group(w, kt / per_group, nt, lane, group);
-    };
-    load(kt0, words_a, group_a);
-    load(kt0 + kStride, words_b, group_b);
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
@@ -420,14 +416,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
         }
       }
     };
-    for (int kt = kt0; kt < warp_end; kt += 2 * kStride) {
-      compute(kt, words_a, group_a);
-      load(kt + 2 * kStride, words_a, group_a);
-      if (kt + kStride < warp_end) {
-        compute(kt + kStride, words_b, group_b);
-        load(kt + 3 * kStride, words_b, group_b);
-      }
-    }
+    run_tiles(compute);
     __syncthreads();  // red is zeroed
     // The four lanes of a column group hold parts of the same sums.
 #pragma unroll

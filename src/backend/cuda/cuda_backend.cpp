@@ -202,12 +202,7 @@ class GpuBackend final : public Backend {
       args.rows = static_cast<int32_t>(rows);
       args.n = static_cast<int32_t>(x.cols);
     }
-    args.out = out.data;
-    args.ld_out = out.stride;
-    args.weight = norm_weight(&norm);
-    args.bias = norm_bias(&norm);
-    args.layer_norm = kind == NormKind::LayerNorm;
-    args.eps = eps;
+    with_norm(args, out, &norm, kind, eps);
     check(gpu::launch_residual_norm(type_, args, stream_), "the norm kernel");
   }
 
@@ -229,12 +224,7 @@ class GpuBackend final : public Backend {
       pending_add_ = true;
       return;
     }
-    args.out = hidden.data;
-    args.ld_out = hidden.stride;
-    args.weight = norm_weight(post_norm);
-    args.bias = norm_bias(post_norm);
-    args.layer_norm = kind == NormKind::LayerNorm;
-    args.eps = eps;
+    with_norm(args, hidden, post_norm, kind, eps);
     check(gpu::launch_residual_norm(type_, args, stream_), "the residual kernel");
   }
 
@@ -496,6 +486,16 @@ class GpuBackend final : public Backend {
   }
 
  private:
+  // The norm part of a residual-norm launch: out = norm(hidden).
+  static void with_norm(gpu::ResidualNormArgs& args, Activations out, const Norm* norm, NormKind kind, float eps) {
+    args.out = out.data;
+    args.ld_out = out.stride;
+    args.weight = norm_weight(norm);
+    args.bias = norm_bias(norm);
+    args.layer_norm = kind == NormKind::LayerNorm;
+    args.eps = eps;
+  }
+
   // Enqueues a residual add held back by add_residual.
   void flush() {
     if (!pending_add_) return;

@@ -87,7 +87,11 @@ DeviceScope::~DeviceScope() {
   if (cudaGetDevice(&current) == cudaSuccess && current != previous_) (void)cudaSetDevice(previous_);
 }
 
-DeviceBuffer::DeviceBuffer(DeviceId device, size_t bytes, const char* what, bool zeroed) : bytes_(bytes) {
+void release_device_memory(void* data) { (void)cudaFree(data); }
+void release_pinned_memory(void* data) { (void)cudaFreeHost(data); }
+
+DeviceBuffer::DeviceBuffer(DeviceId device, size_t bytes, const char* what, bool zeroed) {
+  bytes_ = bytes;
   if (bytes == 0) return;
   DeviceScope scope(device);
   const cudaError_t status = cudaMalloc(&data_, bytes);
@@ -102,23 +106,8 @@ DeviceBuffer::DeviceBuffer(DeviceId device, size_t bytes, const char* what, bool
   if (zeroed) check(cudaMemset(data_, 0, bytes), "cudaMemset");
 }
 
-DeviceBuffer::~DeviceBuffer() {
-  if (data_ != nullptr) (void)cudaFree(data_);
-}
-
-DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
-
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
-  if (this != &other) {
-    if (data_ != nullptr) (void)cudaFree(data_);
-    data_ = std::exchange(other.data_, nullptr);
-    bytes_ = std::exchange(other.bytes_, 0);
-  }
-  return *this;
-}
-
-PinnedBuffer::PinnedBuffer(size_t bytes) : bytes_(bytes) {
+PinnedBuffer::PinnedBuffer(size_t bytes) {
+  bytes_ = bytes;
   if (bytes == 0) return;
   const cudaError_t status = cudaMallocHost(&data_, bytes);
   if (status != cudaSuccess) {
@@ -127,22 +116,6 @@ PinnedBuffer::PinnedBuffer(size_t bytes) : bytes_(bytes) {
     fail(GPTQ_ERR_OUT_OF_MEMORY, "cannot allocate ", bytes >> 20, " MiB of pinned host memory (",
          cudaGetErrorString(status), ")");
   }
-}
-
-PinnedBuffer::~PinnedBuffer() {
-  if (data_ != nullptr) (void)cudaFreeHost(data_);
-}
-
-PinnedBuffer::PinnedBuffer(PinnedBuffer&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
-
-PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& other) noexcept {
-  if (this != &other) {
-    if (data_ != nullptr) (void)cudaFreeHost(data_);
-    data_ = std::exchange(other.data_, nullptr);
-    bytes_ = std::exchange(other.bytes_, 0);
-  }
-  return *this;
 }
 
 int multiprocessor_count(DeviceId device) {

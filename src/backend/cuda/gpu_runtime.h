@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 #include "backend/device.h"
 #include "kernels/cuda/portability.h"
@@ -26,17 +27,26 @@ class DeviceScope {
   int previous_ = -1;
 };
 
-// Device memory of one GPU, freed on destruction.
-class DeviceBuffer {
+// Memory released by `Release` on destruction; moves, never copies.
+template <void (*Release)(void*)>
+class OwnedMemory {
  public:
-  DeviceBuffer() = default;
-  // `what` names the allocation in an out-of-memory message; zeroed on request.
-  DeviceBuffer(DeviceId device, size_t bytes, const char* what, bool zeroed = false);
-  ~DeviceBuffer();
-  DeviceBuffer(DeviceBuffer&& other) noexcept;
-  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  OwnedMemory() = default;
+  ~OwnedMemory() {
+    if (data_ != nullptr) Release(data_);
+  }
+  OwnedMemory(OwnedMemory&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+  OwnedMemory& operator=(OwnedMemory&& other) noexcept {
+    if (this != &other) {
+      if (data_ != nullptr) Release(data_);
+      data_ = std::exchange(other.data_, nullptr);
+      bytes_ = std::exchange(other.bytes_, 0);
+    }
+    return *this;
+  }
+  OwnedMemory(const OwnedMemory&) = delete;
+  OwnedMemory& operator=(const OwnedMemory&) = delete;
 
   void* get() const { return data_; }
   template <typename T>
@@ -45,32 +55,27 @@ class DeviceBuffer {
   }
   size_t bytes() const { return bytes_; }
 
- private:
+ protected:
   void* data_ = nullptr;
   size_t bytes_ = 0;
 };
 
-// Page-locked host memory (fast, asynchronous copies), freed on destruction.
-class PinnedBuffer {
+void release_device_memory(void* data);
+void release_pinned_memory(void* data);
+
+// Device memory of one GPU.
+class DeviceBuffer : public OwnedMemory<release_device_memory> {
+ public:
+  DeviceBuffer() = default;
+  // `what` names the allocation in an out-of-memory message; zeroed on request.
+  DeviceBuffer(DeviceId device, size_t bytes, const char* what, bool zeroed = false);
+};
+
+// Page-locked host memory (fast, asynchronous copies).
+class PinnedBuffer : public OwnedMemory<release_pinned_memory> {
  public:
   PinnedBuffer() = default;
   explicit PinnedBuffer(size_t bytes);
-  ~PinnedBuffer();
-  PinnedBuffer(PinnedBuffer&& other) noexcept;
-  PinnedBuffer& operator=(PinnedBuffer&& other) noexcept;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  void* get() const { return data_; }
-  template <typename T>
-  T* as() const {
-    return static_cast<T*>(data_);
-  }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* data_ = nullptr;
-  size_t bytes_ = 0;
 };
 
 // Multiprocessors of the device (sizes the kernels' grids).
