@@ -171,7 +171,9 @@ typedef struct gptq_model_params {
     /* Where the model runs: "cpu" (default), "cuda" (the first GPU),
      * "cuda:N", or "auto" (the first usable GPU, else the CPU). A HIP build
      * names AMD GPUs "cuda" too. NULL: "cpu". A GPU that is not there fails
-     * the load with GPTQ_ERR_UNSUPPORTED and the reason. */
+     * the load with GPTQ_ERR_UNSUPPORTED and the reason. A comma-separated
+     * list ("cuda:0,cuda:1,cpu") places the model by memory, as max_memory
+     * below does; "cpu" in the list lets layers overflow to the CPU. */
     const char *device;
     /* With a GPU device: the decoder layers placed on it (the last ones,
      * with their KV cache, plus the head); the rest stay on the CPU.
@@ -180,6 +182,19 @@ typedef struct gptq_model_params {
     /* Activation type of the GPU parts: GPTQ_DTYPE_AUTO (default: bf16 for
      * bf16 checkpoints, fp16 otherwise), F16, BF16, or F32 for parity runs. */
     int32_t compute_dtype;
+    /* Memory budgets in the style of accelerate's max_memory:
+     * "cuda:0=30GiB,cuda:1=46GiB,cpu=30GiB" (B, KB/KiB, MB/MiB, GB/GiB,
+     * TB/TiB). With it, or with a device list, the embeddings and head go on
+     * the first GPU and whole decoder layers, each with its KV cache, fill
+     * the devices in order; a GPU without a budget may take 90% of its free
+     * memory less 1 GiB, the CPU (when named) all it needs. A model that
+     * does not fit fails with GPTQ_ERR_OUT_OF_MEMORY naming the bytes each
+     * device was asked for. NULL or "": n_gpu_layers decides. The plan
+     * sizes the KV caches for contexts of plan_n_ctx positions (0: the
+     * default context's) and plan_n_seq sequences (default 1). */
+    const char *max_memory;
+    int32_t plan_n_ctx;
+    int32_t plan_n_seq;
 } gptq_model_params;
 
 /* Fills `params` (of `struct_size` bytes, normally sizeof *params) with

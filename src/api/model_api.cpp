@@ -16,6 +16,9 @@ gptq_model_params model_defaults() {
   p.device = nullptr;
   p.n_gpu_layers = -1;
   p.compute_dtype = GPTQ_DTYPE_AUTO;
+  p.max_memory = nullptr;
+  p.plan_n_ctx = 0;
+  p.plan_n_seq = 1;
   return p;
 }
 
@@ -29,6 +32,13 @@ LoadOptions to_load_options(const gptq_model_params& p) {
   }
   options.n_gpu_layers = p.n_gpu_layers;
   options.gpu_compute = float_type_param(p.compute_dtype, "compute_dtype");
+  options.max_memory = p.max_memory != nullptr ? p.max_memory : "";
+  if (p.plan_n_ctx < 0 || p.plan_n_seq < 1) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "plan_n_ctx is ", p.plan_n_ctx, " and plan_n_seq ", p.plan_n_seq,
+         "; use plan_n_ctx >= 0 (0: the default context) and plan_n_seq >= 1");
+  }
+  options.plan_n_ctx = p.plan_n_ctx;
+  options.plan_n_seq = p.plan_n_seq;
   return options;
 }
 

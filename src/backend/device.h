@@ -55,6 +55,8 @@ std::string device_description(int index);
 std::string unavailable_reason();
 // Why device `index` cannot run the kernels (too old), or "" when it can.
 std::string unsupported_reason(int index);
+// Free and total memory of device `index`; false when it cannot say.
+bool memory(int index, int64_t* free_bytes, int64_t* total_bytes);
 }  // namespace gpu
 
 }  // namespace gptq

@@ -85,14 +85,17 @@ bool read_dtype(const Args& args, const std::string& name, int32_t* out, std::st
 
 std::vector<Option> device_options() {
   return {
-      {"device", "DEV", "cpu (default), cuda, cuda:N, or auto (the first usable GPU, else the CPU)"},
+      {"device", "DEV", "cpu (default), cuda, cuda:N, auto (the first usable GPU, else the CPU), or a list "
+                        "(cuda:0,cuda:1,cpu) placed by memory"},
       {"n-gpu-layers", "N", "decoder layers on the GPU, the last ones (default -1 = all)"},
       {"compute-dtype", "auto|f16|bf16|f32", "GPU activation type (default auto: bf16 for bf16 models, else f16)"},
+      {"max-memory", "BUDGETS", "place whole layers by memory: cuda:0=30GiB,cuda:1=46GiB,cpu=30GiB"},
   };
 }
 
 bool read_device_options(const Args& args, DeviceOptions* out, std::string* error) {
   out->device = args.get("device", out->device);
+  out->max_memory = args.get("max-memory", out->max_memory);
   if (!args.get_int("n-gpu-layers", out->n_gpu_layers, &out->n_gpu_layers, error) ||
       !read_dtype(args, "compute-dtype", &out->compute_dtype, error)) {
     return false;
@@ -112,13 +115,17 @@ int load_model(const std::string& path, gptq_model** model, const DeviceOptions&
   params.device = device.device.c_str();
   params.n_gpu_layers = static_cast<int32_t>(device.n_gpu_layers);
   params.compute_dtype = device.compute_dtype;
+  params.max_memory = device.max_memory.empty() ? nullptr : device.max_memory.c_str();
+  params.plan_n_ctx = static_cast<int32_t>(device.plan_n_ctx);
   const gptq_status status = gptq_model_load(path.c_str(), &params, model);
   finish_progress_line();
   return status == GPTQ_OK ? kExitOk : report_failure(status);
 }
 
 int load_model(const std::string& path, gptq_model** model, const RunOptions& run) {
-  return load_model(path, model, run.device, !run.no_mmap);
+  DeviceOptions device = run.device;
+  device.plan_n_ctx = run.n_ctx;
+  return load_model(path, model, device, !run.no_mmap);
 }
 
 std::vector<Option> run_options() {

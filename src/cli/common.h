@@ -34,6 +34,8 @@ struct DeviceOptions {
   std::string device = "cpu";
   long long n_gpu_layers = -1;
   int32_t compute_dtype = GPTQ_DTYPE_AUTO;
+  std::string max_memory;
+  long long plan_n_ctx = 0;  // the context the memory plan sizes KV caches for (--ctx)
 };
 std::vector<Option> device_options();
 bool read_device_options(const Args& args, DeviceOptions* out, std::string* error);

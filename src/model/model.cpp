@@ -53,7 +53,37 @@ int64_t layer_device_bytes(const DecoderLayer& layer, const std::vector<LayerLin
   return bytes;
 }
 
+// What a GPU may hold of the model without a budget given: 90% of its free
+// memory, less a reserve for activations and scratch.
+int64_t default_gpu_budget(DeviceId device) {
+  int64_t free_bytes = 0, total = 0;
+  if (!gpu::memory(device.index, &free_bytes, &total)) return 0;
+  return std::max<int64_t>(0, free_bytes / 10 * 9 - (int64_t{1} << 30));
+}
+
 }  // namespace
+
+PartCosts Model::part_costs(const LoadOptions& options, FloatType gpu_compute) const {
+  const ModelConfig& c = config_;
+  const int64_t element = static_cast<int64_t>(float_type_size(gpu_compute));
+  auto linear_cost = [&](const Linear& l) {
+    return l.is_quantized() ? l.weight_bytes() : l.in_features() * l.out_features() * element;
+  };
+  PartCosts costs;
+  costs.embedding = (embed_tokens_.n_rows + position_embeddings_.n_rows) * c.hidden_size * element;
+  costs.head = c.tie_word_embeddings ? 0 : linear_cost(lm_head_);
+  const std::vector<LayerLinear> linears = layer_linears(c);
+  for (const DecoderLayer& layer : layers_) {
+    int64_t bytes = 0;
+    for (const LayerLinear& entry : linears) bytes += linear_cost(layer.*entry.member);
+    costs.layers.push_back(bytes);
+  }
+  const int64_t n_ctx = options.plan_n_ctx > 0 ? options.plan_n_ctx : std::min<int64_t>(c.max_position_embeddings, 4096);
+  const int64_t per_position = 2 * c.n_kv_heads * c.head_dim * n_ctx * std::max(1, options.plan_n_seq);
+  costs.kv_per_layer = per_position * element;
+  costs.kv_per_layer_cpu = per_position * 4;
+  return costs;
+}
 
 const Tokenizer& Model::require_tokenizer() const {
   if (!tokenizer_) {
@@ -251,7 +281,10 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   };
   if (!directory_exists(dir)) fail(GPTQ_ERR_NOT_FOUND, "model directory '", dir, "' does not exist");
   // Before any weight is read: a device that is not there fails at once.
-  const DeviceId device = resolve_device(options.device);
+  const bool by_memory = options.device.find(',') != std::string::npos || !options.max_memory.empty();
+  const std::vector<DeviceBudget> budgets =
+      by_memory ? device_budgets(options.device, options.max_memory, default_gpu_budget) : std::vector<DeviceBudget>{};
+  const DeviceId device = by_memory ? kCpu : resolve_device(options.device);
   const std::string config_path = join_path(dir, "config.json");
   const Json config_json = load_json_file(config_path);
 
@@ -311,7 +344,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
 
   const FloatType gpu_compute = options.gpu_compute.value_or(
       model->embed_tokens_.type == FloatType::BF16 ? FloatType::BF16 : FloatType::F16);
-  model->placement_ = plan_placement(c.n_layers, device, options.n_gpu_layers, gpu_compute);
+  model->placement_ = by_memory ? plan_by_memory(model->part_costs(options, gpu_compute), budgets, gpu_compute)
+                              : plan_placement(c.n_layers, device, options.n_gpu_layers, gpu_compute);
   model->prepare_weights([&](float fraction) { report(0.8f + 0.2f * fraction, "load"); });
 
   if (Tokenizer::present(dir)) {

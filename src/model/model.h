@@ -34,6 +34,13 @@ struct LoadOptions {
   std::string device = "cpu";
   int32_t n_gpu_layers = -1;
   std::optional<FloatType> gpu_compute;
+  // A device list ("cuda:0,cuda:1,cpu") or memory budgets
+  // ("cuda:0=30GiB,cpu=64GiB") place whole layers by memory instead
+  // (placement.h's plan_by_memory), with KV caches sized for contexts of
+  // plan_n_ctx positions (0: the default context's) x plan_n_seq sequences.
+  std::string max_memory;
+  int32_t plan_n_ctx = 0;
+  int32_t plan_n_seq = 1;
 };
 
 class Model {
@@ -86,6 +93,8 @@ class Model {
   Linear bind_linear(const std::string& module, int64_t in_features, int64_t out_features, bool has_bias,
                      bool stored_transposed);
   Linear bind_transposed(const std::string& module, int64_t rows, int64_t cols);
+  // What each part costs on a device, for planning by memory.
+  PartCosts part_costs(const LoadOptions& options, FloatType gpu_compute) const;
   // Makes every part's device form for the placement.
   void prepare_weights(const std::function<void(float)>& progress);
   Norm bind_norm(const std::string& module, int64_t size, bool has_bias);

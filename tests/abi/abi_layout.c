@@ -16,7 +16,7 @@
 #define GPTQ_ABI_APPENDED(type, field, previous_size) \
   _Static_assert(offsetof(type, field) >= (previous_size), #type "." #field " overlaps older callers' padding")
 
-GPTQ_ABI_SIZE(gptq_model_params, 48);
+GPTQ_ABI_SIZE(gptq_model_params, 64);
 GPTQ_ABI_FIELD(gptq_model_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_model_params, use_mmap, 4);
 GPTQ_ABI_FIELD(gptq_model_params, progress, 8);
@@ -27,6 +27,9 @@ GPTQ_ABI_APPENDED(gptq_model_params, device, 32);
 GPTQ_ABI_FIELD(gptq_model_params, device, 32);
 GPTQ_ABI_FIELD(gptq_model_params, n_gpu_layers, 40);
 GPTQ_ABI_FIELD(gptq_model_params, compute_dtype, 44);
+GPTQ_ABI_FIELD(gptq_model_params, max_memory, 48);
+GPTQ_ABI_FIELD(gptq_model_params, plan_n_ctx, 56);
+GPTQ_ABI_FIELD(gptq_model_params, plan_n_seq, 60);
 GPTQ_ABI_SIZE(gptq_model_info, 176);
 GPTQ_ABI_FIELD(gptq_model_info, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_model_info, architecture, 8);

@@ -64,6 +64,21 @@ std::string unsupported_reason(int index) {
 #endif
 }
 
+bool memory(int index, int64_t* free_bytes, int64_t* total_bytes) {
+  int previous = -1;
+  if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(index) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  size_t f = 0, t = 0;
+  const bool ok = cudaMemGetInfo(&f, &t) == cudaSuccess;
+  (void)cudaGetLastError();
+  (void)cudaSetDevice(previous);
+  *free_bytes = static_cast<int64_t>(f);
+  *total_bytes = static_cast<int64_t>(t);
+  return ok;
+}
+
 }  // namespace gpu
 
 namespace cuda {
