@@ -9,7 +9,7 @@
 // every timed call rotates through enough copies of them that the working
 // set misses the 60 MB L2.
 //
-//   bench_gpu_kernels [--quick] [--shape K,N] [--m M] [--config NAME] [--out FILE.json]
+//   bench_gpu_kernels [--quick] [--shape K,N]... [--m M,M...] [--config NAME] [--out FILE.json]
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -169,15 +169,21 @@ double copy_bandwidth(cudaStream_t stream) {
 int main(int argc, char** argv) {
   bool quick = false;
   std::string out_path, only_config;
-  int32_t only_k = 0, only_n = 0, only_m = 0;
+  std::vector<std::pair<int32_t, int32_t>> only_shapes;
+  std::vector<int32_t> only_ms;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     else if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
-    else if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc) std::sscanf(argv[++i], "%d,%d", &only_k, &only_n);
-    else if (std::strcmp(argv[i], "--m") == 0 && i + 1 < argc) only_m = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
+      int32_t k = 0, n = 0;
+      if (std::sscanf(argv[++i], "%d,%d", &k, &n) == 2 && k > 0 && n > 0) only_shapes.emplace_back(k, n);
+    } else if (std::strcmp(argv[i], "--m") == 0 && i + 1 < argc) {
+      for (char* item = std::strtok(argv[++i], ","); item != nullptr; item = std::strtok(nullptr, ","))
+        if (std::atoi(item) > 0) only_ms.push_back(std::atoi(item));
+    }
     else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) only_config = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--shape K,N] [--m M] [--config NAME] [--out FILE.json]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--shape K,N]... [--m M,M...] [--config NAME] [--out FILE.json]\n", argv[0]);
       return 2;
     }
   }
@@ -200,8 +206,8 @@ int main(int argc, char** argv) {
       shapes = {{4096, 12288}, {4096, 4096}, {11008, 4096}, {8192, 57344}};
       ms = {1, 4, 16, 64, 256, 1024, 4096};
     }
-    if (only_k > 0) shapes = {{only_k, only_n}};
-    if (only_m > 0) ms = {only_m};
+    if (!only_shapes.empty()) shapes = only_shapes;
+    if (!only_ms.empty()) ms = only_ms;
     if (!only_config.empty()) {
       std::erase_if(configs, [&](const Config& c) { return only_config != c.name; });
     }

@@ -154,6 +154,19 @@ __device__ __forceinline__ void step_fragments(const uint32_t* step, const uint3
   }
 }
 
+// The eight B fragments of one k16 step as (magic + q), not dequantized.
+template <typename T, int BITS>
+__device__ __forceinline__ void offset_fragments(const uint32_t* step, uint32_t (&b)[kFragments][2]) {
+  constexpr uint32_t magic = std::is_same_v<T, __half> ? 0x64006400u : 0x43004300u;
+#pragma unroll
+  for (int j = 0; j < pair_words(BITS); ++j) {
+#pragma unroll
+    for (int p = 0; p < pairs_per_word(BITS); ++p) {
+      b[pair_fragment(BITS, j, p)][pair_register(BITS, p)] = pair_bits_of<BITS>(step, j, p) | magic;
+    }
+  }
+}
+
 template <typename T>
 __device__ __forceinline__ void pairs_of(const GroupParams<T>& g, uint32_t (&scale2)[kFragments],
                                          uint32_t (&zero2)[kFragments]) {
@@ -255,16 +268,32 @@ __device__ __forceinline__ void load_tile_words(const uint4* tile, int lane, uin
   }
 }
 
+// The streaming kernel's forms for up to 8 rows (MT values below 1):
+// transposed products with dequantized weights, or with offset sums
+// (groups of whole tiles only).
+constexpr int kTransposed = 0;
+constexpr int kOffsetSums = -1;
+
+// Rows of an m block of the streaming kernel: MT m16 tiles of x as A, or
+// (MT < 1, decode) one n8 tile of x as B with the weights as A.
+template <int MT, bool kMma>
+constexpr int stream_rows() {
+  return !kMma ? kSimtRows : MT <= 0 ? 8 : 16 * MT;
+}
+
 // Streaming GEMM for small and medium M: block = (output strip, K split,
 // m block); its warps take the split's k tiles in turn, each holding the
 // next tile's weights (and, with whole-tile groups, scales) in flight while
 // it computes on the current one. With the tensor cores an m block is
-// 16 * MT rows (MT m16 tiles share every dequantized fragment); without
-// (fp32, HIP) it is kSimtRows rows of fp32 FMAs. Warps add into shared
-// memory in turn, then finish_strip.
+// 16 * MT rows (MT m16 tiles share every dequantized fragment), or, for up
+// to 8 rows (MT < 1), the product is taken transposed (y^T = W x^T, the
+// weights' fragments as A, x as the n8 B): half the MMAs, accumulators and
+// x registers of an m16 tile that would be mostly padding, so more warps fit
+// an SM. Without the tensor cores (fp32, HIP) an m block is kSimtRows rows
+// of fp32 FMAs. Warps add into shared memory in turn, then finish_strip.
 template <typename T, int BITS, int MT, bool kMma>
 __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGemmArgs a, int splits) {
-  constexpr int ROWS = kMma ? 16 * MT : kSimtRows;
+  constexpr int ROWS = stream_rows<MT, kMma>();
   __shared__ float red[ROWS * kTileN];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) red[e] = 0.0f;
@@ -308,7 +337,109 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     }
   };
 
-  if constexpr (kMma) {
+  if constexpr (kMma && MT == kOffsetSums) {
+#if GPTQ_HAS_MMA
+    // Whole-tile groups (the launch sees to it): per tile, the tensor cores
+    // sum (magic + q) x and -(magic + zero) x, which is (q - z) x exactly in
+    // fp32 with no dequantization arithmetic beyond a mask and an OR per
+    // pair; the tile's sums are scaled once per column.
+    float acc[kFragments / 2][4] = {};
+    auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
+      const int k0 = kt * kTileK + 2 * (lane % 4);
+      uint32_t x_tile[kStepsPerTile][2];
+      const int row = m0 + lane / 4;
+#pragma unroll
+      for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        x_tile[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
+        x_tile[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
+      }
+      uint32_t neg_zero[kFragments];
+#pragma unroll
+      for (int f = 0; f < kFragments; ++f) neg_zero[f] = duplicate(group.zero[f]) ^ 0x80008000u;
+      float tile_acc[kFragments / 2][4] = {};
+#pragma unroll
+      for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        uint32_t b[kFragments][2];
+        offset_fragments<T, BITS>(words + ks * BITS, b);
+#pragma unroll
+        for (int c = 0; c < kFragments / 2; ++c) {
+          const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
+          const uint32_t zeros[4] = {neg_zero[2 * c], neg_zero[2 * c + 1], neg_zero[2 * c], neg_zero[2 * c + 1]};
+          mma_16816<T>(tile_acc[c], weights, x_tile[ks]);
+          mma_16816<T>(tile_acc[c], zeros, x_tile[ks]);
+        }
+      }
+#pragma unroll
+      for (int c = 0; c < kFragments / 2; ++c) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) acc[c][i] += to_float(group.scale[2 * c + i / 2]) * tile_acc[c][i];
+      }
+    };
+    run_tiles(compute);
+    __syncthreads();  // red is zeroed
+    for (int turn = 0; turn < kStreamWarps; ++turn) {
+      if (warp == turn) {
+#pragma unroll
+        for (int c = 0; c < kFragments / 2; ++c) {
+          const int col = 16 * c + lane / 4, row = 2 * (lane % 4);
+          red[row * kTileN + col] += acc[c][0];
+          red[(row + 1) * kTileN + col] += acc[c][1];
+          red[row * kTileN + col + 8] += acc[c][2];
+          red[(row + 1) * kTileN + col + 8] += acc[c][3];
+        }
+      }
+      __syncthreads();
+    }
+#endif
+  } else if constexpr (kMma && MT == kTransposed) {
+#if GPTQ_HAS_MMA
+    // acc[c]: rows (weight columns) 16c + lane/4 (+8), columns (x rows) 2(lane%4) (+1).
+    float acc[kFragments / 2][4] = {};
+    auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
+      const int k0 = kt * kTileK + 2 * (lane % 4);
+      uint32_t x_tile[kStepsPerTile][2];
+      const int row = m0 + lane / 4;
+#pragma unroll
+      for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        x_tile[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
+        x_tile[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
+      }
+      uint32_t scale2[kFragments], zero2[kFragments];
+      if (per_group > 0) pairs_of(group, scale2, zero2);
+#pragma unroll
+      for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        if (per_group == 0) {
+          GroupParams<T> g;
+          load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
+          pairs_of(g, scale2, zero2);
+        }
+        uint32_t b[kFragments][2];
+        step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+        // Fragments 2c and 2c + 1 (columns 16c..16c + 15) are the A of an m16n8k16.
+#pragma unroll
+        for (int c = 0; c < kFragments / 2; ++c) {
+          const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
+          mma_16816<T>(acc[c], weights, x_tile[ks]);
+        }
+      }
+    };
+    run_tiles(compute);
+    __syncthreads();  // red is zeroed
+    for (int turn = 0; turn < kStreamWarps; ++turn) {
+      if (warp == turn) {
+#pragma unroll
+        for (int c = 0; c < kFragments / 2; ++c) {
+          const int col = 16 * c + lane / 4, row = 2 * (lane % 4);
+          red[row * kTileN + col] += acc[c][0];
+          red[(row + 1) * kTileN + col] += acc[c][1];
+          red[row * kTileN + col + 8] += acc[c][2];
+          red[(row + 1) * kTileN + col + 8] += acc[c][3];
+        }
+      }
+      __syncthreads();
+    }
+#endif
+  } else if constexpr (kMma) {
 #if GPTQ_HAS_MMA
     float acc[MT][kFragments][4] = {};
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
@@ -639,19 +770,34 @@ int total_strips(const GptqGemmArgs& a) {
   return total;
 }
 
-// Blocks of `kernel` one SM holds at once (from its registers and shared
-// memory), asked once per kernel.
-template <typename Kernel>
-int resident_blocks(Kernel kernel) {
-  static const int blocks = [&] {
+// Blocks of `Kernel` one SM holds at once (from its registers and shared
+// memory), asked once per kernel (a template parameter: every
+// instantiation shares one function-pointer type).
+template <auto Kernel>
+int resident_blocks() {
+  static const int blocks = [] {
     int n = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kStreamWarps * 32, 0) != cudaSuccess || n < 1) {
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, Kernel, kStreamWarps * 32, 0) != cudaSuccess || n < 1) {
       (void)cudaGetLastError();
       n = 1;
     }
     return n;
   }();
   return blocks;
+}
+
+// The fewest k tiles a warp of a split streams. More splits fill the last
+// wave better, but every block pays its start (the first loads' latency)
+// and its share of the split-K sums; measured on the H200 at M = 1, 4
+// tiles beat 2 by up to 1.3x on 7B shapes and lose at most 4%
+// (bench/gpu/NOTES.md). GPTQ_GPU_TILES_PER_WARP overrides it (benchmarks).
+int min_tiles_per_warp() {
+  static const int tiles = [] {
+    const char* env = std::getenv("GPTQ_GPU_TILES_PER_WARP");
+    const int n = env != nullptr ? std::atoi(env) : 0;
+    return n > 0 ? n : 4;
+  }();
+  return tiles;
 }
 
 // K splits for `strips` x m_blocks column strips: the fewest whose blocks
@@ -666,7 +812,8 @@ int choose_splits(const GptqGemmArgs& a, int m_blocks, int per_sm) {
   int64_t padded = 0;
   for (int o = 0; o < a.n_outputs; ++o) padded += a.outputs[o].w.n_padded;
   const int64_t fit = a.workspace_floats / std::max<int64_t>(1, int64_t{a.m} * padded);
-  const int most = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(k_tiles / (2 * kStreamWarps), fit), 1, 64));
+  const int most =
+      static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(k_tiles / (min_tiles_per_warp() * kStreamWarps), fit), 1, 64));
   int best = 1;
   double best_fill = 0.0;
   for (int splits = 1; splits <= most; ++splits) {
@@ -723,8 +870,9 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
       if (kernel == GptqKernel::Simt) {
         const int m_blocks = (a.m + kSimtRows - 1) / kSimtRows;
         // Counters exist for kMaxSplitRows / kSimtRows m blocks.
-        auto kernel = stream_kernel<T, BITS, 1, false>;
-        const int splits = m_blocks <= kMaxSplitRows / kSimtRows / 4 ? choose_splits(a, m_blocks, resident_blocks(kernel)) : 1;
+        constexpr auto kernel = stream_kernel<T, BITS, 1, false>;
+        const int splits =
+            m_blocks <= kMaxSplitRows / kSimtRows / 4 ? choose_splits(a, m_blocks, resident_blocks<kernel>()) : 1;
         const dim3 grid(total_strips(a) * splits, m_blocks);
         kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
         return;
@@ -733,13 +881,20 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
       if constexpr (!std::is_same_v<T, float>) {
         if (kernel == GptqKernel::Stream) {
           auto launch = [&]<int MT>() {
-            auto kernel = stream_kernel<T, BITS, MT, true>;
-            const int m_blocks = (a.m + 16 * MT - 1) / (16 * MT);
-            const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks, resident_blocks(kernel)) : 1;
+            constexpr auto kernel = stream_kernel<T, BITS, MT, true>;
+            constexpr int kRows = stream_rows<MT, true>();
+            const int m_blocks = (a.m + kRows - 1) / kRows;
+            const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks, resident_blocks<kernel>()) : 1;
             const dim3 grid(total_strips(a) * splits, m_blocks);
             kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
           };
-          if (a.m <= 16) launch.template operator()<1>();
+          bool whole_tile_groups = true;
+          for (int o = 0; o < a.n_outputs; ++o) whole_tile_groups &= a.outputs[o].w.tiles_per_group > 0;
+          if (a.m <= 8 && whole_tile_groups && (std::is_same_v<T, __half> || BITS != 8)) {
+            if constexpr (std::is_same_v<T, __half> || BITS != 8) launch.template operator()<kOffsetSums>();
+          } else if (a.m <= 8) {
+            launch.template operator()<kTransposed>();
+          } else if (a.m <= 16) launch.template operator()<1>();
           else if (a.m <= 32) launch.template operator()<2>();
           else launch.template operator()<4>();
         } else {

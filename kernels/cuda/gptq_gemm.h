@@ -9,7 +9,10 @@
 //
 // Kernels, chosen per call by M and type:
 //  - streaming (fp16/bf16): the tensor cores on 16, 32 or 64-row blocks
-//    (one to four m16 tiles share each dequantized fragment), each warp
+//    (one to four m16 tiles share each dequantized fragment); up to 8 rows
+//    take the product transposed (weights as A, x as an n8 B) and, when
+//    groups are whole 64-row tiles, sum (magic + q) x and -(magic + z) x on
+//    the tensor cores, scaling each tile's sums once per column; each warp
 //    keeping its next tile's weights and scales in flight; up to 64 rows,
 //    K is split over blocks so every SM streams weights, each split's
 //    partial sums go to its own workspace slot and the last block of a

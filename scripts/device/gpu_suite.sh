@@ -3,7 +3,7 @@
 # .device/ carried (scripts/device/stage.sh): the GPU tests, then the
 # kernel and end-to-end benchmarks beside PyTorch's baselines. Logs and
 # JSON results go to $OUT; a short summary is printed last.
-#   scripts/device/gpu_suite.sh [tests] [sanitizer] [kernels] [e2e] [torch] [big]
+#   scripts/device/gpu_suite.sh [tests] [sanitizer] [kernels] [e2e] [torch] [big] [profile]
 set -uo pipefail
 root="$(pwd)"
 d="$root/.device"
@@ -27,7 +27,7 @@ for step in "${steps[@]}"; do
     tests)
       "$bin/gptq_tests" --gtest_filter='*Gpu*:CApiDevice*:Cli.Gpu*' > "$OUT/gpu_tests.log" 2>&1
       rc=$?
-      summary+=("tests rc=$rc: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) \]' "$OUT/gpu_tests.log" | tr '\n' ' ')")
+      summary+=("tests rc=$rc: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) +\]' "$OUT/gpu_tests.log" | tr '\n' ' ')")
       grep -E "^\[  FAILED  \]|Failure|error:" "$OUT/gpu_tests.log" | head -40 ;;
     sanitizer)
       for tool in memcheck racecheck; do
@@ -61,8 +61,9 @@ for step in "${steps[@]}"; do
     big)
       models=/tmp/bench-models
       mkdir -p "$models"
-      for spec in "llama-7b gptq" "llama-7b fp16" "llama3-8b gptq"; do
-        set -- $spec
+      # GPTQ_BIG_MODELS="llama-7b:gptq ..." picks some.
+      for spec in ${GPTQ_BIG_MODELS:-llama-7b:gptq llama-7b:fp16 llama3-8b:gptq}; do
+        set -- ${spec/:/ }
         python3 bench/gpu/make_random_model.py "$models/$1-$2" --shape "$1" --format "$2" --bits 4 --group-size 128 \
           --tokenizer-from "$d/shared/models/tinydoc-llama-13m" >> "$OUT/models.log" 2>&1
         "$bin/bench_gpu_e2e" --model "$models/$1-$2" --label "$1-$2" --json "$OUT/e2e_$1_$2.json" >> "$OUT/e2e_big.log" 2>&1
