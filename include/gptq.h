@@ -508,6 +508,29 @@ typedef enum gptq_quant_method {
 typedef int32_t (*gptq_quantize_progress_fn)(int32_t layer, int32_t n_layers, const char *module,
                                              double loss, float fraction, void *user_data);
 
+/* One quantized module, for gptq_quantize_params.report. Seconds per stage;
+ * work several modules share (the layer's forward over the samples, the
+ * Hessian of an input that q, k and v read, its factorisation) is charged
+ * to the first module that needs it, so the modules' seconds add up to the
+ * run's; the pass producing a layer's outputs is charged to the next layer's
+ * first module. */
+typedef struct gptq_quantize_module_report {
+    uint32_t struct_size;          /* set by the library: fields past it are absent (an older library) */
+    int32_t layer;
+    int32_t n_layers;
+    const char *module;            /* full name, valid during the call */
+    double loss;                   /* as gptq_quantize_progress_fn's */
+    float fraction;                /* of all modules, done */
+    double forward_seconds;        /* running the layer over the calibration samples */
+    double hessian_seconds;        /* accumulating the Hessian 2/n X^T X */
+    double factorization_seconds;  /* damping, act-order, Cholesky factor of H^-1 */
+    double gptq_seconds;           /* GPTQ's column loop and its block updates (or RTN) */
+    double packing_seconds;        /* packing into the checkpoint layout */
+} gptq_quantize_module_report;
+
+/* Return nonzero to cancel. */
+typedef int32_t (*gptq_quantize_report_fn)(const gptq_quantize_module_report *report, void *user_data);
+
 typedef struct gptq_quantize_params {
     uint32_t struct_size;
     int32_t bits;            /* 2, 3, 4 or 8 (default 4) */
@@ -524,6 +547,9 @@ typedef struct gptq_quantize_params {
     int32_t n_threads;       /* 0: one per physical core */
     gptq_quantize_progress_fn progress;
     void *progress_user_data;
+    /* Appended after 0.1.0: where each module's time went. */
+    gptq_quantize_report_fn report;  /* called after each module, after `progress` (default NULL) */
+    void *report_user_data;
 } gptq_quantize_params;
 
 GPTQ_API void gptq_quantize_default_params(gptq_quantize_params *params, size_t struct_size);

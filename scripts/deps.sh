@@ -3,6 +3,9 @@
 set -euo pipefail
 packages=(cmake g++ make pkg-config libsentencepiece-dev nlohmann-json3-dev libpcre2-dev
           libutf8proc-dev libgtest-dev googletest)
+# GPTQ's Cholesky factorisations: LAPACK, with OpenBLAS's threaded BLAS and
+# LAPACK behind it (the build prefers OpenBLAS and falls back to liblapack).
+packages+=(liblapack-dev libopenblas-dev)
 # qemu's user-mode emulator runs the kernel tests on CPUs without AVX / AVX-512.
 packages+=(qemu-user)
 # The GPU kernels also build for AMD GPUs through Debian's ROCm compiler

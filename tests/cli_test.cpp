@@ -198,6 +198,11 @@ TEST(Cli, QuantizeFromJsonLinesWritesACheckpoint) {
   const auto report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report["calibration_samples"], 2);
   EXPECT_EQ(report["modules"].size(), 6u * 7u);
+  for (const char* stage : {"forward", "hessian", "factorization", "gptq", "packing", "saving"}) {
+    EXPECT_GE(report["stage_seconds"][stage].get<double>(), 0.0) << stage;
+  }
+  EXPECT_GT(report["modules"][0]["seconds"]["factorization"].get<double>(), 0.0);  // q_proj factors the shared H
+  EXPECT_EQ(report["modules"][1]["seconds"]["factorization"].get<double>(), 0.0);  // k_proj reuses it
   EXPECT_LT(report["weight_bytes_after"].get<double>(), 0.5 * report["weight_bytes_before"].get<double>());
   const Outcome inspected = run_command(gptq() + " inspect " + dir + "/w4 --json");
   ASSERT_EQ(inspected.exit_code, 0);

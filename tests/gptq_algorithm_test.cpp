@@ -1,8 +1,10 @@
 // GPTQ on small random problems: against a straightforward column-by-column
 // reference, against round-to-nearest, and its corner cases.
+#include <algorithm>
 #include <cmath>
 #include <random>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "quant/gptq.h"
 #include "quant/group_params.h"
@@ -64,10 +66,8 @@ std::vector<float> reference_gptq(const Problem& p, int bits, int group_size) {
   double mean = 0;
   for (int64_t i = 0; i < K; ++i) mean += h[i * K + i];
   for (int64_t i = 0; i < K; ++i) h[i * K + i] += 0.01 * mean / K;
-  std::vector<double> inv;
-  EXPECT_TRUE(cholesky_lower(h, K));
-  inverse_from_cholesky(h, K, inv);
-  EXPECT_TRUE(cholesky_upper(inv, K));
+  std::vector<double> inv = h;
+  EXPECT_TRUE(upper_cholesky_of_inverse(inv, K));
   std::vector<float> wt(K * N), q(N * K);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) wt[k * N + n] = p.w[n * K + k];
@@ -161,6 +161,32 @@ TEST(GptqAlgorithm, ResultDoesNotDependOnThreads) {
   EXPECT_EQ(a.loss, b.loss);
 }
 
+// q, k and v (or gate and up) quantize from one factorisation of their
+// shared Hessian: the same result as factoring it for each, act-order and
+// dead inputs included.
+TEST(GptqAlgorithm, SharedFactorGivesWhatEachLinearWouldGetAlone) {
+  ThreadPool pool(2);
+  Problem p = make_problem(24, 96, 150, 6);
+  for (int64_t j = 0; j < p.K; ++j) p.h[7 * p.K + j] = p.h[j * p.K + 7] = 0.0f;
+  const Problem other = make_problem(40, 96, 1, 7);  // only its weights are used
+  GptqOptions o;
+  o.group_size = 32;
+  for (bool desc_act : {false, true}) {
+    o.desc_act = desc_act;
+    const HessianFactor factor = factor_hessian(p.h, p.K, o.desc_act, o.damp_percent);
+    for (const Problem* weights : {static_cast<const Problem*>(&p), &other}) {
+      const QuantizedMatrix alone = gptq_quantize_matrix(pool, weights->w.data(), weights->N, p.K, p.h, o);
+      const QuantizedMatrix shared = gptq_quantize_matrix(pool, weights->w.data(), weights->N, p.K, factor, o);
+      EXPECT_EQ(alone.codes, shared.codes);
+      EXPECT_EQ(alone.scales, shared.scales);
+      EXPECT_EQ(alone.g_idx, shared.g_idx);
+      EXPECT_EQ(alone.loss, shared.loss);
+    }
+  }
+  const HessianFactor wrong_width = factor_hessian(p.h, p.K, false, 0.01);
+  EXPECT_THROW(gptq_quantize_matrix(pool, p.w.data(), p.N, 64, wrong_width, o), Error);
+}
+
 TEST(GptqAlgorithm, DeadColumnsQuantizeToZero) {
   ThreadPool pool(2);
   Problem p = make_problem(16, 64, 100, 4);
@@ -198,33 +224,39 @@ TEST(GptqAlgorithm, MseSearchNeverWorsensTheGroupError) {
             weight_error(rtn_quantize_matrix(pool, p.w.data(), p.N, p.K, plain)) * (1 + 1e-6));
 }
 
-TEST(Linalg, CholeskyInverseAndUpperFactor) {
-  const int64_t n = 5;
-  std::vector<double> a(n * n);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) a[i * n + j] = (i == j ? 4.0 : 0.0) + 1.0 / (1 + i + j);
-  std::vector<double> l = a, inv;
-  ASSERT_TRUE(cholesky_lower(l, n));
-  inverse_from_cholesky(l, n, inv);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < n; ++k) s += a[i * n + k] * inv[k * n + j];
-      EXPECT_NEAR(s, i == j ? 1.0 : 0.0, 1e-12);
+// U^T U A = I with U upper triangular, at sizes below and past LAPACK's
+// block size (its blocked path differs from the unblocked one).
+TEST(Linalg, UpperCholeskyOfInverse) {
+  for (int64_t n : {1, 5, 200}) {
+    std::vector<double> a(n * n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) a[i * n + j] = (i == j ? 4.0 : 0.0) + 1.0 / (1 + i + j);
+    std::vector<double> u = a;
+    ASSERT_TRUE(upper_cholesky_of_inverse(u, n));
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_GT(u[i * n + i], 0.0);
+      for (int64_t j = 0; j < i; ++j) EXPECT_EQ(u[i * n + j], 0.0) << i << ", " << j;
     }
-  std::vector<double> u = inv;
-  ASSERT_TRUE(cholesky_upper(u, n));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < n; ++k) s += u[k * n + i] * u[k * n + j];
-      EXPECT_NEAR(s, inv[i * n + j], 1e-12);
-      if (j < i) {
-        EXPECT_EQ(u[i * n + j], 0.0);
+    double worst = 0;
+    std::vector<double> inverse(n * n, 0.0);  // U^T U
+    for (int64_t k = 0; k < n; ++k)
+      for (int64_t i = k; i < n; ++i)
+        for (int64_t j = k; j < n; ++j) inverse[i * n + j] += u[k * n + i] * u[k * n + j];
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < n; ++k) s += inverse[i * n + k] * a[k * n + j];
+        worst = std::max(worst, std::fabs(s - (i == j ? 1.0 : 0.0)));
       }
-    }
+    EXPECT_LT(worst, 1e-12) << "n = " << n;
+  }
+}
+
+TEST(Linalg, RefusesMatricesThatAreNotPositiveDefinite) {
   std::vector<double> indefinite = {1, 2, 2, 1};
-  EXPECT_FALSE(cholesky_lower(indefinite, 2));
+  EXPECT_FALSE(upper_cholesky_of_inverse(indefinite, 2));
+  std::vector<double> singular = {1, 1, 1, 1};
+  EXPECT_FALSE(upper_cholesky_of_inverse(singular, 2));
 }
 
 }  // namespace

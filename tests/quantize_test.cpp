@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -217,6 +219,78 @@ TEST(Quantize, IsDeterministic) {
   EXPECT_EQ(logits_of(a, tokens), logits_of(b, tokens));
   gptq_model_free(a);
   gptq_model_free(b);
+  gptq_calibration_free(calibration);
+  gptq_model_free(source);
+}
+
+struct Report {
+  gptq_quantize_module_report numbers;
+  std::string module;  // report.module lives only during the call
+};
+
+int32_t collect_report(const gptq_quantize_module_report* report, void* reports) {
+  static_cast<std::vector<Report>*>(reports)->push_back({*report, report->module});
+  return 0;
+}
+
+int32_t cancel_at_third_report(const gptq_quantize_module_report*, void* calls) {
+  return ++*static_cast<int*>(calls) == 3 ? 1 : 0;
+}
+
+// Linears that read one input share its Hessian and its factorisation: only
+// the first of each is charged for them.
+TEST(Quantize, ReportsWhereEachModuleTimeWent) {
+  GPTQ_REQUIRE_PATH(fixture("llama"));
+  gptq_model* source = load(fixture("llama"));
+  gptq_calibration* calibration = random_calibration(512, 2, 16, 3);
+  gptq_quantize_params params;
+  gptq_quantize_default_params(&params, sizeof params);
+  params.desc_act = 1;
+  std::vector<Report> reports;
+  params.report = collect_report;
+  params.report_user_data = &reports;
+  gptq_model* out = nullptr;
+  ASSERT_EQ(gptq_quantize(source, calibration, &params, &out), GPTQ_OK) << gptq_last_error();
+  gptq_model_info info;
+  info.struct_size = sizeof info;
+  ASSERT_EQ(gptq_model_get_info(source, &info), GPTQ_OK);
+  ASSERT_EQ(reports.size(), static_cast<size_t>(info.n_layers) * 7);
+  // The linears by the input they read.
+  const std::pair<const char*, int> inputs[] = {{"q_proj", 0},    {"k_proj", 0},  {"v_proj", 0}, {"o_proj", 1},
+                                                {"gate_proj", 2}, {"up_proj", 2}, {"down_proj", 3}};
+  std::set<int> seen;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (i % 7 == 0) seen.clear();
+    const gptq_quantize_module_report& r = reports[i].numbers;
+    EXPECT_EQ(r.struct_size, sizeof r);
+    EXPECT_EQ(r.layer, static_cast<int32_t>(i / 7));
+    EXPECT_EQ(r.n_layers, info.n_layers);
+    EXPECT_FLOAT_EQ(r.fraction, static_cast<float>(i + 1) / static_cast<float>(reports.size()));
+    int input = -1;
+    for (const auto& [name, which] : inputs) {
+      if (reports[i].module.find(name) != std::string::npos) input = which;
+    }
+    ASSERT_NE(input, -1) << reports[i].module;
+    const bool first = seen.insert(input).second;
+    EXPECT_GE(r.gptq_seconds, 0.0);
+    EXPECT_GE(r.packing_seconds, 0.0);
+    if (first) {
+      EXPECT_GT(r.factorization_seconds, 0.0) << i;
+      EXPECT_GT(r.forward_seconds, 0.0) << i;
+    } else {
+      EXPECT_EQ(r.factorization_seconds, 0.0) << i;
+      EXPECT_EQ(r.hessian_seconds, 0.0) << i;
+      EXPECT_EQ(r.forward_seconds, 0.0) << i;
+    }
+  }
+  gptq_model_free(out);
+
+  int calls = 0;
+  params.report = cancel_at_third_report;
+  params.report_user_data = &calls;
+  EXPECT_EQ(gptq_quantize(source, calibration, &params, &out), GPTQ_ERR_CANCELLED);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_EQ(calls, 3);
   gptq_calibration_free(calibration);
   gptq_model_free(source);
 }

@@ -22,6 +22,11 @@
 %ignore struct_size;
 %ignore progress;
 %ignore progress_user_data;
+%ignore report;
+%ignore report_user_data;
+/* Per-stage timings are for C callers (the CLI's --json); the bindings'
+ * progress callbacks keep to layer, module, loss and fraction. */
+%ignore gptq_quantize_module_report;
 %ignore on_token;
 %ignore user_data;
 %ignore stop_strings;

@@ -13,7 +13,8 @@ mkdir -p "$out/bin" "$out/lib" "$out/shared/fixtures/archs" "$out/shared/fixture
 b="$root/build"
 cp "$b/tests/gptq_tests" "$b/gptq" "$b/bench/bench_gpu_kernels" "$b/bench/bench_gpu_e2e" "$out/bin/"
 cp -L "$b/libgptq.so.0" "$out/lib/"
-for lib in libsentencepiece.so.0 libpcre2-8.so.0 libutf8proc.so.2; do cp -L "/lib/x86_64-linux-gnu/$lib" "$out/lib/"; done
+# OpenBLAS (the quantizer's LAPACK) and the Fortran runtime it needs.
+for lib in libsentencepiece.so.0 libpcre2-8.so.0 libutf8proc.so.2 libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do cp -L "/lib/x86_64-linux-gnu/$lib" "$out/lib/"; done
 for arch in llama llama_tied_bf16 llama_rope_scaled mistral qwen2 qwen3 gemma phi3 stablelm starcoder2 gpt2 opt gpt_neox; do
   cp -r "$shared/fixtures/archs/$arch" "$out/shared/fixtures/archs/"
 done

@@ -40,6 +40,22 @@ gptq_save_params save_defaults() {
   return p;
 }
 
+gptq_quantize_module_report module_report(const ModuleReport& m, int32_t n_layers, float fraction) {
+  gptq_quantize_module_report r{};
+  r.struct_size = sizeof r;
+  r.layer = m.layer;
+  r.n_layers = n_layers;
+  r.module = m.name.c_str();
+  r.loss = m.loss;
+  r.fraction = fraction;
+  r.forward_seconds = m.stages.forward;
+  r.hessian_seconds = m.stages.hessian;
+  r.factorization_seconds = m.stages.factorization;
+  r.gptq_seconds = m.stages.gptq;
+  r.packing_seconds = m.stages.packing;
+  return r;
+}
+
 void publish(gptq_calibration** out, CalibrationSet samples) {
   auto handle = std::make_unique<gptq_calibration>();
   handle->samples = std::move(samples);
@@ -150,9 +166,15 @@ gptq_status gptq_quantize(const gptq_model* model, const gptq_calibration* calib
       options.skip_modules.emplace_back(p.skip_modules[i]);
     }
     const int32_t n_layers = static_cast<int32_t>(source.config().n_layers);
-    if (p.progress != nullptr) {
+    if (p.progress != nullptr || p.report != nullptr) {
       options.on_module = [&p, n_layers](const ModuleReport& m, float fraction) {
-        return p.progress(m.layer, n_layers, m.name.c_str(), m.loss, fraction, p.progress_user_data) == 0;
+        if (p.progress != nullptr &&
+            p.progress(m.layer, n_layers, m.name.c_str(), m.loss, fraction, p.progress_user_data) != 0) {
+          return false;
+        }
+        if (p.report == nullptr) return true;
+        const gptq_quantize_module_report report = module_report(m, n_layers, fraction);
+        return p.report(&report, p.report_user_data) == 0;
       };
     }
     if (!options.rtn && (calibration == nullptr || calibration->samples.empty())) {

@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "commands.h"
@@ -11,33 +13,94 @@
 namespace cli {
 namespace {
 
-struct LayerLosses {
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The stages of gptq_quantize_module_report under their --json names.
+struct Stage {
+  const char* name;
+  double gptq_quantize_module_report::*seconds;
+};
+constexpr Stage kStages[] = {
+    {"forward", &gptq_quantize_module_report::forward_seconds},
+    {"hessian", &gptq_quantize_module_report::hessian_seconds},
+    {"factorization", &gptq_quantize_module_report::factorization_seconds},
+    {"gptq", &gptq_quantize_module_report::gptq_seconds},
+    {"packing", &gptq_quantize_module_report::packing_seconds},
+};
+
+// "1h02m", "3m07s", "42s".
+std::string duration_text(double seconds) {
+  const long total = static_cast<long>(seconds + 0.5);
+  char text[32];
+  if (total >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", total / 3600, total / 60 % 60);
+  else if (total >= 60) std::snprintf(text, sizeof text, "%ldm%02lds", total / 60, total % 60);
+  else std::snprintf(text, sizeof text, "%lds", total);
+  return text;
+}
+
+// "mlp.down_proj" of "model.layers.3.mlp.down_proj".
+std::string short_module_name(const std::string& name) {
+  const size_t last = name.rfind('.');
+  const size_t before = last == std::string::npos || last == 0 ? std::string::npos : name.rfind('.', last - 1);
+  return before == std::string::npos ? name : name.substr(before + 1);
+}
+
+struct QuantizeProgress {
   bool print_lines = true;
+  Clock::time_point start = Clock::now();
   int32_t current_layer = -1;
   double layer_loss = 0;
+  double layer_seconds = 0;
   int layer_modules = 0;
+  double stage_totals[std::size(kStages)] = {};
   nlohmann::json modules = nlohmann::json::array();
 
   void close_layer(int32_t n_layers) {
     if (current_layer < 0 || !print_lines) return;
     finish_progress_line();
-    std::fprintf(stderr, "layer %d/%d: average loss %.6g over %d modules\n", current_layer + 1, n_layers,
-                 layer_modules > 0 ? layer_loss / layer_modules : 0.0, layer_modules);
+    std::fprintf(stderr, "layer %d/%d: average loss %.6g over %d modules, %.1f s\n", current_layer + 1, n_layers,
+                 layer_modules > 0 ? layer_loss / layer_modules : 0.0, layer_modules, layer_seconds);
+  }
+
+  nlohmann::json stage_seconds(double save_seconds) const {
+    nlohmann::json totals = nlohmann::json::object();
+    for (size_t i = 0; i < std::size(kStages); ++i) totals[kStages[i].name] = stage_totals[i];
+    totals["saving"] = save_seconds;
+    return totals;
   }
 };
 
-int32_t on_module(int32_t layer, int32_t n_layers, const char* module, double loss, float fraction, void* user_data) {
-  auto* state = static_cast<LayerLosses*>(user_data);
-  if (layer != state->current_layer) {
-    state->close_layer(n_layers);
-    state->current_layer = layer;
+int32_t on_module(const gptq_quantize_module_report* report, void* user_data) {
+  auto* state = static_cast<QuantizeProgress*>(user_data);
+  if (report->layer != state->current_layer) {
+    state->close_layer(report->n_layers);
+    state->current_layer = report->layer;
     state->layer_loss = 0;
+    state->layer_seconds = 0;
     state->layer_modules = 0;
   }
-  state->layer_loss += loss;
+  state->layer_loss += report->loss;
   ++state->layer_modules;
-  state->modules.push_back({{"module", module}, {"layer", layer}, {"loss", loss}});
-  return progress_callback(fraction, "quantize", nullptr);
+  nlohmann::json seconds = nlohmann::json::object();
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    const double value = report->*kStages[i].seconds;
+    seconds[kStages[i].name] = value;
+    state->stage_totals[i] += value;
+    state->layer_seconds += value;
+  }
+  state->modules.push_back({{"module", report->module}, {"layer", report->layer}, {"loss", report->loss},
+                            {"seconds", seconds}});
+  // Every layer has the same modules, so the fraction of modules done is
+  // the fraction of the work done at each layer's end.
+  const double elapsed = seconds_since(state->start);
+  const double fraction = report->fraction;
+  const double eta = fraction > 0 ? elapsed * (1.0 - fraction) / fraction : 0.0;
+  draw_progress_bar("layer " + std::to_string(report->layer + 1) + "/" + std::to_string(report->n_layers), fraction,
+                    short_module_name(report->module) + "  " + duration_text(elapsed) + " elapsed, ETA " +
+                        duration_text(eta));
+  return interrupted() ? 1 : 0;
 }
 
 double peak_rss_mib() {
@@ -112,10 +175,10 @@ int run_quantize(int argc, char** argv) {
   params.skip_modules = skips.data();
   params.n_skip_modules = static_cast<int32_t>(skips.size());
   const bool json = args.has("json");
-  LayerLosses losses;
-  losses.print_lines = !json;
-  params.progress = on_module;
-  params.progress_user_data = &losses;
+  QuantizeProgress progress;
+  progress.print_lines = !json;
+  params.report = on_module;
+  params.report_user_data = &progress;
 
   gptq_model* raw_model = nullptr;
   if (int code = load_model(args.get("model"), &raw_model, device); code != kExitOk) return code;
@@ -132,20 +195,23 @@ int run_quantize(int argc, char** argv) {
   }
   std::unique_ptr<gptq_calibration, void (*)(gptq_calibration*)> calibration(raw_calibration, gptq_calibration_free);
 
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
+  progress.start = start;
   gptq_model* raw_quantized = nullptr;
   gptq_status status = gptq_quantize(model.get(), calibration.get(), &params, &raw_quantized);
-  losses.close_layer(info.n_layers);
+  progress.close_layer(info.n_layers);
   if (status != GPTQ_OK) return report_failure(status);
   ModelPtr quantized(raw_quantized);
-  const double quantize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double quantize_seconds = seconds_since(start);
 
   gptq_save_params save;
   gptq_save_default_params(&save, sizeof save);
   save.format = format == "gptq_v2" ? GPTQ_FORMAT_GPTQ_V2 : GPTQ_FORMAT_GPTQ;
   save.max_shard_bytes = shard_mb * 1000 * 1000;
+  const auto save_start = Clock::now();
   status = gptq_model_save(quantized.get(), args.get("out").c_str(), &save);
   if (status != GPTQ_OK) return report_failure(status);
+  const double save_seconds = seconds_since(save_start);
 
   gptq_model_info qinfo;
   qinfo.struct_size = sizeof qinfo;
@@ -161,10 +227,11 @@ int run_quantize(int argc, char** argv) {
       {"calibration_samples", calibration ? gptq_calibration_count(calibration.get()) : 0},
       {"seqlen", seqlen},
       {"quantize_seconds", quantize_seconds},
+      {"stage_seconds", progress.stage_seconds(save_seconds)},
       {"peak_rss_mib", peak_rss_mib()},
       {"weight_bytes_before", info.weight_bytes},
       {"weight_bytes_after", qinfo.weight_bytes},
-      {"modules", losses.modules},
+      {"modules", progress.modules},
   };
   if (json) {
     print_json(report);

@@ -43,16 +43,20 @@ int report_usage(const Args& args, const std::string& message) {
   return kExitUsage;
 }
 
+void draw_progress_bar(const std::string& label, float fraction, const std::string& suffix) {
+  if (!isatty(STDERR_FILENO)) return;
+  constexpr int kWidth = 40;
+  const int filled = static_cast<int>(fraction * kWidth + 0.5f);
+  std::string bar(filled, '#');
+  bar.resize(kWidth, '.');
+  // \033[K clears what a longer previous line left.
+  std::fprintf(stderr, "\r%-12s [%s] %5.1f%% %s\033[K", label.c_str(), bar.c_str(), 100.0 * fraction, suffix.c_str());
+  std::fflush(stderr);
+  g_bar_drawn = true;
+}
+
 int32_t progress_callback(float fraction, const char* stage, void*) {
-  if (isatty(STDERR_FILENO)) {
-    constexpr int kWidth = 40;
-    const int filled = static_cast<int>(fraction * kWidth + 0.5f);
-    std::string bar(filled, '#');
-    bar.resize(kWidth, '.');
-    std::fprintf(stderr, "\r%-12s [%s] %5.1f%%", stage, bar.c_str(), 100.0 * fraction);
-    std::fflush(stderr);
-    g_bar_drawn = true;
-  }
+  draw_progress_bar(stage, fraction, "");
   return interrupted() ? 1 : 0;
 }
 

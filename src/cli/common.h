@@ -25,6 +25,9 @@ int report_usage(const Args& args, const std::string& message);
 // A progress callback drawing a bar on stderr when it is a terminal; it
 // returns nonzero (cancel) after Ctrl-C.
 int32_t progress_callback(float fraction, const char* stage, void* user_data);
+// Draws "label [####....] 42.0% suffix" over the current stderr line when
+// stderr is a terminal.
+void draw_progress_bar(const std::string& label, float fraction, const std::string& suffix);
 void finish_progress_line();
 bool interrupted();
 

@@ -8,7 +8,6 @@
 #include "core/log.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "quant/group_params.h"
-#include "quant/linalg.h"
 #include "quant/quantized_linear.h"
 
 namespace gptq {
@@ -34,35 +33,21 @@ std::vector<float> transpose(ThreadPool& pool, const float* w, int64_t rows, int
   return t;
 }
 
-// Adds the damping to the diagonal and returns the upper Cholesky factor of
-// the inverse, raising the damping tenfold while factorisation fails.
-std::vector<float> inverse_upper_factor(const std::vector<float>& h, int64_t n, double damp_percent, double* damp_used) {
-  double mean_diag = 0.0;
-  for (int64_t i = 0; i < n; ++i) mean_diag += h[i * n + i];
-  mean_diag /= static_cast<double>(n);
-  double damp = damp_percent * mean_diag;
-  std::vector<double> factor, inverse;
-  for (int attempt = 0;; ++attempt) {
-    factor.assign(h.begin(), h.end());
-    for (int64_t i = 0; i < n; ++i) factor[i * n + i] += damp;
-    if (cholesky_lower(factor, n)) {
-      inverse_from_cholesky(factor, n, inverse);
-      if (cholesky_upper(inverse, n)) break;
-    }
-    if (attempt == 6) fail(GPTQ_ERR_INTERNAL, "the Hessian stays singular even with damping ", damp);
-    log_warn("Cholesky factorisation failed with damping ", damp, "; retrying with ", damp * 10);
-    damp *= 10;
-  }
-  *damp_used = damp;
-  return std::vector<float>(inverse.begin(), inverse.end());
-}
-
 }  // namespace
 
 QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int64_t rows, int64_t cols,
-                                     std::vector<float> h, const GptqOptions& o) {
+                                     std::vector<float> hessian, const GptqOptions& o) {
   check_options(rows, cols, o);
-  if (static_cast<int64_t>(h.size()) != cols * cols) fail(GPTQ_ERR_INVALID_ARGUMENT, "Hessian size mismatch");
+  const HessianFactor factor = factor_hessian(std::move(hessian), cols, o.desc_act, o.damp_percent);
+  return gptq_quantize_matrix(pool, weights, rows, cols, factor, o);
+}
+
+QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int64_t rows, int64_t cols,
+                                     const HessianFactor& factor, const GptqOptions& o) {
+  check_options(rows, cols, o);
+  if (factor.cols != cols) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "the Hessian factor is for ", factor.cols, " inputs, the matrix has ", cols);
+  }
   const int64_t N = rows, K = cols;
   const int64_t gs = o.group_size > 0 ? o.group_size : K;
   const float maxq = static_cast<float>((1 << o.bits) - 1);
@@ -70,10 +55,7 @@ QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int
 
   // Inputs that never fire carry no information: quantize them to zero.
   for (int64_t k = 0; k < K; ++k) {
-    if (h[k * K + k] == 0.0f) {
-      h[k * K + k] = 1.0f;
-      std::fill(&wt[k * N], &wt[(k + 1) * N], 0.0f);
-    }
+    if (factor.dead[k]) std::fill(&wt[k * N], &wt[(k + 1) * N], 0.0f);
   }
   GroupParams whole(N);  // one group per row when group_size is -1
   if (o.group_size <= 0) find_group_params(wt.data(), N, 0, K, 0, N, o.bits, o.sym, o.mse, whole);
@@ -85,26 +67,19 @@ QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int
     }
   }
 
-  std::vector<int64_t> perm(K);
-  std::iota(perm.begin(), perm.end(), 0);
-  if (o.desc_act) {
-    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return h[a * K + a] > h[b * K + b]; });
-    std::vector<float> wp(K * N), hp(K * K);
-    for (int64_t i = 0; i < K; ++i) {
-      std::copy(&wt[perm[i] * N], &wt[(perm[i] + 1) * N], &wp[i * N]);
-      for (int64_t j = 0; j < K; ++j) hp[i * K + j] = h[perm[i] * K + perm[j]];
-    }
+  const std::vector<int64_t>& perm = factor.perm;
+  if (factor.act_order) {
+    std::vector<float> wp(K * N);
+    for (int64_t i = 0; i < K; ++i) std::copy(&wt[perm[i] * N], &wt[(perm[i] + 1) * N], &wp[i * N]);
     wt.swap(wp);
-    h.swap(hp);
   }
 
   QuantizedMatrix result;
   result.rows = N;
   result.cols = K;
   result.bits = o.bits;
-  const std::vector<float> u = inverse_upper_factor(h, K, o.damp_percent, &result.damp_used);
-  h.clear();
-  h.shrink_to_fit();
+  result.damp_used = factor.damp_used;
+  const std::vector<float>& u = factor.inverse_upper;
 
   const int64_t n_groups = o.group_size > 0 ? (K + gs - 1) / gs : 1;
   std::vector<GroupParams> dynamic(o.group_size > 0 && !o.static_groups ? n_groups : 0, GroupParams(N));

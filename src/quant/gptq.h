@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "quant/hessian_factor.h"
 
 namespace gptq {
 
@@ -38,7 +39,13 @@ struct QuantizedMatrix {
   int64_t n_groups() const { return rows == 0 ? 0 : static_cast<int64_t>(scales.size()) / rows; }
 };
 
-// W is [N][K] row-major; H is the K x K Hessian 2/n * sum x x^T (consumed).
+// W is [N][K] row-major; `factor` is the Hessian's, from factor_hessian
+// (linears that share an input share it): its act-order and damping stand
+// in for the options'.
+QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int64_t rows, int64_t cols,
+                                     const HessianFactor& factor, const GptqOptions& options);
+
+// The same from H, the K x K Hessian 2/n * sum x x^T (consumed).
 QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int64_t rows, int64_t cols,
                                      std::vector<float> hessian, const GptqOptions& options);
 

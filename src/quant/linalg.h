@@ -1,7 +1,7 @@
-// The dense linear algebra GPTQ needs on a K x K Hessian: Cholesky
-// factorisation, the inverse from it, and the upper factor of that inverse.
-// Row-major, double precision (the Hessian of a wide layer is badly
-// conditioned; fp64 leaves the damping retry for genuinely singular cases).
+// The dense linear algebra GPTQ needs on a K x K Hessian: the upper Cholesky
+// factor of its inverse, through LAPACK (OpenBLAS where the build found it).
+// Double precision: the Hessian of a wide layer is badly conditioned, and
+// fp64 leaves the damping retry for genuinely singular cases.
 #pragma once
 
 #include <cstdint>
@@ -9,16 +9,11 @@
 
 namespace gptq {
 
-// In place: A (symmetric positive definite, n x n) becomes L with A = L L^T
-// in its lower triangle (upper triangle zeroed). Returns false when A is not
-// positive definite (A is then left partly overwritten).
-bool cholesky_lower(std::vector<double>& a, int64_t n);
-
-// From L (A = L L^T) computes A^-1 into `inverse`.
-void inverse_from_cholesky(const std::vector<double>& l, int64_t n, std::vector<double>& inverse);
-
-// In place: A (SPD) becomes U, upper triangular, with A = U^T U.
-// Returns false when A is not positive definite.
-bool cholesky_upper(std::vector<double>& a, int64_t n);
+// In place: A (symmetric positive definite, n x n, row-major) becomes U,
+// upper triangular with a positive diagonal and A^-1 = U^T U (the lower
+// triangle is zeroed). Returns false when A is not positive definite; A is
+// then left partly overwritten. Fails with GPTQ_ERR_INVALID_ARGUMENT when n
+// exceeds LAPACK's 32-bit index range.
+bool upper_cholesky_of_inverse(std::vector<double>& a, int64_t n);
 
 }  // namespace gptq

@@ -17,6 +17,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
 // `replacement` with `original`'s bias.
 Linear with_bias_of(const Linear& original, Linear replacement) {
   replacement.set_bias(original.bias());
@@ -179,6 +181,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
   const int64_t total_modules = c.n_layers * static_cast<int64_t>(linears.size());
   std::vector<DecoderLayer> quantized_layers;
   std::vector<float> transposed, gram;
+  double pending_forward = 0;  // the last layer's output pass, charged to the next layer
 
   for (int64_t layer_index = 0; layer_index < c.n_layers; ++layer_index) {
     const DecoderLayer& source = model.layers()[layer_index];
@@ -193,9 +196,13 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       }
       if (todo.empty()) continue;
 
-      // One Hessian per distinct input: q, k and v share theirs.
+      // One Hessian per distinct input: q, k and v share theirs, and with it
+      // its factorisation (the act-order permutation depends on diag H alone).
       std::map<LayerTap, std::vector<float>> hessians;
       std::map<LayerTap, int64_t> widths;
+      StageSeconds shared;  // charged to the group's first module
+      shared.forward = pending_forward;
+      pending_forward = 0;
       if (!options.rtn) {
         for (const LayerLinear* s : todo) {
           const int64_t k = s->in_features;
@@ -206,26 +213,48 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
         const LayerObserver observe = [&](LayerTap tap, const Activations& rows, int64_t n_rows) {
           auto it = hessians.find(tap);
           if (it != hessians.end()) {
+            const auto gram_start = Clock::now();
             accumulate_gram(pool, rows.as<const float>(), n_rows, rows.stride, widths[tap], transposed, gram, it->second);
+            shared.hessian += seconds_since(gram_start);
           }
           return tap != last_tap;  // nothing later in the layer is needed
         };
+        const auto forward_start = Clock::now();
         runner->run(working, hidden, lengths, c.hidden_size, /*update=*/false, &observe);
+        shared.forward += seconds_since(forward_start) - shared.hessian;
         // H = 2/n * sum x x^T over all tokens, n counting samples (AutoGPTQ's add_batch).
+        const auto scale_start = Clock::now();
         for (auto& [tap, h] : hessians) {
           const float scale = static_cast<float>(2.0 / n_samples);
           for (float& v : h) v *= scale;
         }
+        shared.hessian += seconds_since(scale_start);
       }
 
+      std::map<LayerTap, HessianFactor> factors;
       for (const LayerLinear* s : todo) {
-        const auto module_start = Clock::now();
+        ModuleReport m;
+        m.stages = shared;
+        shared = StageSeconds{};
         Linear& linear = working.*(s->member);
         const float* w = static_cast<const float*>(linear.dense_weights().data);  // fp32: a working copy
+        auto factor = factors.find(s->tap);
+        if (!options.rtn && factor == factors.end()) {
+          const auto factor_start = Clock::now();
+          factor = factors
+                       .emplace(s->tap, factor_hessian(std::move(hessians.at(s->tap)), s->in_features,
+                                                       gptq_options.desc_act, gptq_options.damp_percent))
+                       .first;
+          hessians.erase(s->tap);
+          m.stages.factorization = seconds_since(factor_start);
+        }
+        const auto gptq_start = Clock::now();
         const QuantizedMatrix q =
             options.rtn ? rtn_quantize_matrix(pool, w, linear.out_features(), linear.in_features(), gptq_options)
-                        : gptq_quantize_matrix(pool, w, linear.out_features(), linear.in_features(),
-                                               hessians.at(s->tap), gptq_options);
+                        : gptq_quantize_matrix(pool, w, linear.out_features(), linear.in_features(), factor->second,
+                                               gptq_options);
+        m.stages.gptq = seconds_since(gptq_start);
+        const auto packing_start = Clock::now();
         auto quantized = std::make_shared<const QuantizedLinear>(quantized_linear_from_matrix(q, qc.group_size));
         // The working layer goes on in fp32 (its later groups and the next
         // layer's inputs see the quantized weights); the result keeps them packed.
@@ -234,12 +263,12 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
         linear.set_prepared(cpu->linear(linear));
         Linear& kept = result.*(s->member);
         kept = with_bias_of(kept, Linear::quantized(kept.name(), quantized));
+        m.stages.packing = seconds_since(packing_start);
 
-        ModuleReport m;
         m.name = prefix + std::string(s->name);
         m.layer = static_cast<int32_t>(layer_index);
         m.loss = q.loss / n_samples;
-        m.seconds = std::chrono::duration<double>(Clock::now() - module_start).count();
+        m.seconds = m.stages.total();
         log_info("quantized ", m.name, ": avg loss ", m.loss, ", damping ", q.damp_used);
         out.modules.push_back(m);
         const float fraction = static_cast<float>(out.modules.size()) / static_cast<float>(total_modules);
@@ -250,11 +279,13 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
     }
     // The quantized layer produces the next layer's inputs.
     if (!options.rtn && layer_index + 1 < c.n_layers) {
+      const auto forward_start = Clock::now();
       runner->run(working, hidden, lengths, c.hidden_size, /*update=*/true, nullptr);
+      pending_forward = seconds_since(forward_start);
     }
     quantized_layers.push_back(std::move(result));
   }
-  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.seconds = seconds_since(start);
   QuantConfig recorded = qc;
   recorded.model_file_base_name = "model";
   return Model::with_layers(model, std::move(quantized_layers), recorded);

@@ -17,11 +17,27 @@
 
 namespace gptq {
 
+// Where a module's time went. Work several modules share (the layer's
+// forward over the samples, an input's Hessian and its factorisation) is
+// charged to the first module needing it, so the modules' times add up to
+// the run's; the pass that turns a quantized layer's inputs into the next
+// layer's is the next layer's first forward.
+struct StageSeconds {
+  double forward = 0;        // running the layer over the calibration samples
+  double hessian = 0;        // accumulating 2/n X^T X
+  double factorization = 0;  // dead inputs, act-order, damping, Cholesky of H^-1
+  double gptq = 0;           // the column loop and its lazy-batch updates (or RTN)
+  double packing = 0;        // the checkpoint layout and the dequantized copy the layer goes on with
+
+  double total() const { return forward + hessian + factorization + gptq + packing; }
+};
+
 struct ModuleReport {
   std::string name;    // full module name, e.g. model.layers.3.mlp.down_proj
   int32_t layer = 0;
   double loss = 0;     // AutoGPTQ's "avg loss": sum of (w - q)^2 / d^2 / 2 over the matrix, / n_samples
-  double seconds = 0;
+  double seconds = 0;  // stages.total()
+  StageSeconds stages;
 };
 
 struct QuantizeOptions {
