@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "kernels/cuda/gptq_repack.h"
 #include "kernels_gptq_test_util.h"
 #include "test_util.h"
@@ -106,6 +107,21 @@ TEST(GpuGptqRepack, EveryLaneReadsTheSourceValues) {
     const GptqTilesHost host = gpu::repack_gptq_tiles(layer.source());
     expect_groups_and_rows_consistent(layer, host);
     expect_tiles_hold_the_source(layer, host);
+  }
+}
+
+TEST(GpuGptqRepack, StripsRepackedInParallelAreTheSameWords) {
+  std::mt19937 rng(11);
+  ThreadPool pool(3);
+  for (const GptqShape& shape : {GptqShape{4, 256, 650, 128, false}, GptqShape{3, 192, 130, 32, true}}) {
+    SCOPED_TRACE(testing::Message() << shape);
+    const GptqLayer layer = random_gptq_layer(shape, rng);
+    const GptqTilesHost serial = gpu::repack_gptq_tiles(layer.source());
+    const GptqTilesHost parallel = gpu::repack_gptq_tiles(layer.source(), &pool);
+    EXPECT_EQ(serial.weights, parallel.weights);
+    EXPECT_EQ(serial.scales, parallel.scales);
+    EXPECT_EQ(serial.zeros, parallel.zeros);
+    EXPECT_EQ(serial.row_source, parallel.row_source);
   }
 }
 

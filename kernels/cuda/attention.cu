@@ -8,7 +8,8 @@
 namespace gptq::gpu {
 namespace {
 
-constexpr int kSplitWarps = 4;
+constexpr int kKeysInFlight = 4;
+constexpr int kFewTokens = 4;
 constexpr int kMaxHeadDim = 256;
 
 // The key range [begin, end) of split `s` of token t's visible keys.
@@ -23,7 +24,7 @@ __device__ __forceinline__ void split_range(const AttentionArgs& a, int t, int s
 
 // Block = (token, query head, split); its warps take the range's keys in
 // turn with an online softmax each, then merge. EL = head_dim / 32 rounded up.
-template <typename T, typename KV, int EL>
+template <typename T, typename KV, int EL, int kSplitWarps>
 __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const AttentionArgs a) {
   __shared__ float merge_m[kSplitWarps], merge_l[kSplitWarps];
   __shared__ float merge_o[kSplitWarps][kMaxHeadDim];
@@ -44,25 +45,53 @@ __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const
   const int64_t base = a.seq[t] * a.seq_stride + g * a.head_stride;
   const KV* keys = static_cast<const KV*>(a.k_cache) + base;
   const KV* values = static_cast<const KV*>(a.v_cache) + base;
+  // kKeysInFlight keys per warp at a time: their loads are issued together
+  // and their dot-product reductions interleave, so a warp waits on memory
+  // and on the shuffles once per group instead of once per key.
   float m = -INFINITY, l = 0.0f;
-  for (int p = begin + warp; p < end; p += kSplitWarps) {
-    const KV* k = keys + int64_t{p} * hd;
-    float dot = 0.0f;
+  for (int p0 = begin + warp; p0 < end; p0 += kSplitWarps * kKeysInFlight) {
+    float kv[kKeysInFlight][EL], vv[kKeysInFlight][EL], score[kKeysInFlight];
 #pragma unroll
-    for (int i = 0; i < EL; ++i) {
-      const int d = lane + 32 * i;
-      if (d < hd) dot += qv[i] * to_float(k[d]);
+    for (int u = 0; u < kKeysInFlight; ++u) {
+      const int p = p0 + u * kSplitWarps;
+      const KV* k = keys + int64_t{p} * hd;
+      const KV* v = values + int64_t{p} * hd;
+#pragma unroll
+      for (int i = 0; i < EL; ++i) {
+        const int d = lane + 32 * i;
+        const bool valid = p < end && d < hd;
+        kv[u][i] = valid ? to_float(k[d]) : 0.0f;
+        vv[u][i] = valid ? to_float(v[d]) : 0.0f;
+      }
     }
-    const float score = warp_sum(dot);
-    const float m_new = fmaxf(m, score);
-    const float alpha = expf(m - m_new);  // 0 on the first key (m = -inf)
-    const float weight = expf(score - m_new);
-    l = l * alpha + weight;
-    const KV* v = values + int64_t{p} * hd;
 #pragma unroll
-    for (int i = 0; i < EL; ++i) {
-      const int d = lane + 32 * i;
-      acc[i] = acc[i] * alpha + (d < hd ? weight * to_float(v[d]) : 0.0f);
+    for (int u = 0; u < kKeysInFlight; ++u) {
+      float dot = 0.0f;
+#pragma unroll
+      for (int i = 0; i < EL; ++i) dot += qv[i] * kv[u][i];
+      score[u] = dot;
+    }
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) {
+#pragma unroll
+      for (int u = 0; u < kKeysInFlight; ++u) score[u] += __shfl_xor_sync(0xffffffffu, score[u], offset, GPTQ_WARP);
+    }
+    float m_new = m;
+#pragma unroll
+    for (int u = 0; u < kKeysInFlight; ++u) {
+      if (p0 + u * kSplitWarps >= end) score[u] = -INFINITY;
+      m_new = fmaxf(m_new, score[u]);
+    }
+    const float alpha = expf(m - m_new);  // 0 on the first keys (m = -inf)
+    l *= alpha;
+#pragma unroll
+    for (int i = 0; i < EL; ++i) acc[i] *= alpha;
+#pragma unroll
+    for (int u = 0; u < kKeysInFlight; ++u) {
+      const float weight = expf(score[u] - m_new);  // 0 past the range
+      l += weight;
+#pragma unroll
+      for (int i = 0; i < EL; ++i) acc[i] += weight * vv[u][i];
     }
     m = m_new;
   }
@@ -354,9 +383,14 @@ cudaError_t launch_attention_split(FloatType type, const AttentionArgs& a, cudaS
   const int el = (a.head_dim + 31) / 32;
   with_float_type(type, [&]<typename T>() {
     with_float_type(a.kv_type, [&]<typename KV>() {
-      if (el <= 2) attention_split_kernel<T, KV, 2><<<grid, kSplitWarps * 32, 0, stream>>>(a);
-      else if (el <= 4) attention_split_kernel<T, KV, 4><<<grid, kSplitWarps * 32, 0, stream>>>(a);
-      else attention_split_kernel<T, KV, 8><<<grid, kSplitWarps * 32, 0, stream>>>(a);
+      // A few tokens: more warps per block, as there are few blocks to fill the GPU.
+      auto launch = [&]<int kWarps>() {
+        if (el <= 2) attention_split_kernel<T, KV, 2, kWarps><<<grid, kWarps * 32, 0, stream>>>(a);
+        else if (el <= 4) attention_split_kernel<T, KV, 4, kWarps><<<grid, kWarps * 32, 0, stream>>>(a);
+        else attention_split_kernel<T, KV, 8, kWarps><<<grid, kWarps * 32, 0, stream>>>(a);
+      };
+      if (a.n_tokens <= kFewTokens) launch.template operator()<8>();
+      else launch.template operator()<4>();
     });
     if (a.splits > 1) attention_merge_kernel<T><<<dim3(a.n_tokens, a.n_heads), 128, 0, stream>>>(a);
   });

@@ -28,6 +28,12 @@ __global__ void embed_kernel(EmbedArgs a) {
   }
 }
 
+// Rows of up to kNormCached * blockDim.x values stay in registers between
+// the sum and the scaling, and the weights are fetched before the sum is
+// known: a decode step's norm is one row, so its time is its chain of
+// dependent memory round trips, not bandwidth.
+constexpr int kNormCached = 8;
+
 template <typename T>
 __global__ void residual_norm_kernel(ResidualNormArgs a) {
   __shared__ float scratch[32];
@@ -35,9 +41,18 @@ __global__ void residual_norm_kernel(ResidualNormArgs a) {
   T* hidden = static_cast<T*>(a.hidden) + r * a.ld_hidden;
   const T* add = a.add != nullptr ? static_cast<const T*>(a.add) + r * a.ld_add : nullptr;
   const T* add2 = a.add2 != nullptr ? static_cast<const T*>(a.add2) + r * a.ld_add2 : nullptr;
+  const bool cached = a.n <= kNormCached * static_cast<int>(blockDim.x);
+  float h_cache[kNormCached], w_cache[kNormCached], b_cache[kNormCached];
+  if (cached && a.weight != nullptr) {
+#pragma unroll
+    for (int j = 0; j < kNormCached; ++j) {
+      const int i = threadIdx.x + j * blockDim.x;
+      w_cache[j] = i < a.n ? a.weight[i] : 0.0f;
+      b_cache[j] = i < a.n && a.bias != nullptr ? a.bias[i] : 0.0f;
+    }
+  }
   // The sum is rounded to the stream's type first: the norm sees what is stored.
-  float sum = 0.0f, sum_squares = 0.0f;
-  for (int i = threadIdx.x; i < a.n; i += blockDim.x) {
+  auto load = [&](int i) {
     float h = to_float(hidden[i]);
     if (add != nullptr) {
       h += to_float(add[i]);
@@ -46,26 +61,58 @@ __global__ void residual_norm_kernel(ResidualNormArgs a) {
       hidden[i] = rounded;
       h = to_float(rounded);
     }
-    sum += h;
-    sum_squares += h * h;
+    return h;
+  };
+  float sum = 0.0f, sum_squares = 0.0f;
+  if (cached) {
+#pragma unroll
+    for (int j = 0; j < kNormCached; ++j) {
+      const int i = threadIdx.x + j * blockDim.x;
+      h_cache[j] = i < a.n ? load(i) : 0.0f;
+      sum += h_cache[j];
+      sum_squares += h_cache[j] * h_cache[j];
+    }
+  } else {
+    for (int i = threadIdx.x; i < a.n; i += blockDim.x) {
+      const float h = load(i);
+      sum += h;
+      sum_squares += h * h;
+    }
   }
   if (a.weight == nullptr) return;
   float mean = 0.0f;
   if (a.layer_norm) {
     mean = block_sum(sum, scratch) / static_cast<float>(a.n);
     sum_squares = 0.0f;
-    for (int i = threadIdx.x; i < a.n; i += blockDim.x) {
-      const float c = to_float(hidden[i]) - mean;
-      sum_squares += c * c;
+    if (cached) {
+#pragma unroll
+      for (int j = 0; j < kNormCached; ++j) {
+        const int i = threadIdx.x + j * blockDim.x;
+        const float c = i < a.n ? h_cache[j] - mean : 0.0f;
+        sum_squares += c * c;
+      }
+    } else {
+      for (int i = threadIdx.x; i < a.n; i += blockDim.x) {
+        const float c = to_float(hidden[i]) - mean;
+        sum_squares += c * c;
+      }
     }
   }
   const float total = block_sum(sum_squares, scratch);
   const float inv = 1.0f / sqrtf(total / static_cast<float>(a.n) + a.eps);
   T* out = static_cast<T*>(a.out) + r * a.ld_out;
-  for (int i = threadIdx.x; i < a.n; i += blockDim.x) {
-    float v = a.weight[i] * ((to_float(hidden[i]) - mean) * inv);
-    if (a.bias != nullptr) v += a.bias[i];
-    out[i] = from_float<T>(v);
+  if (cached) {
+#pragma unroll
+    for (int j = 0; j < kNormCached; ++j) {
+      const int i = threadIdx.x + j * blockDim.x;
+      if (i < a.n) out[i] = from_float<T>(w_cache[j] * ((h_cache[j] - mean) * inv) + b_cache[j]);
+    }
+  } else {
+    for (int i = threadIdx.x; i < a.n; i += blockDim.x) {
+      float v = a.weight[i] * ((to_float(hidden[i]) - mean) * inv);
+      if (a.bias != nullptr) v += a.bias[i];
+      out[i] = from_float<T>(v);
+    }
   }
 }
 
@@ -258,7 +305,8 @@ cudaError_t launch_embed(FloatType type, const EmbedArgs& args, cudaStream_t str
 
 cudaError_t launch_residual_norm(FloatType type, const ResidualNormArgs& args, cudaStream_t stream) {
   if (args.rows == 0) return cudaSuccess;
-  const int threads = args.n >= 4096 ? 1024 : kRowThreads;
+  // Enough threads to hold the row in registers (kNormCached values each).
+  const int threads = std::clamp(((args.n + kNormCached - 1) / kNormCached + 31) & ~31, kRowThreads, 1024);
   with_float_type(type, [&]<typename T>() { residual_norm_kernel<T><<<args.rows, threads, 0, stream>>>(args); });
   return cudaGetLastError();
 }

@@ -181,6 +181,38 @@ __device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row
   return row < m ? __ldg(reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k)) : 0u;
 }
 
+// A tile's x as the n8 B operands of the transposed product, one per k16
+// step: rows m0 + lane/4 (zeros past M), k = 2(lane%4) (+1) and + 8 (+1).
+__device__ __forceinline__ void load_x_as_b(const GptqGemmArgs& a, int m0, int kt, int lane,
+                                            uint32_t (&x)[kStepsPerTile][2]) {
+  const int k0 = kt * kTileK + 2 * (lane % 4), row = m0 + lane / 4;
+#pragma unroll
+  for (int ks = 0; ks < kStepsPerTile; ++ks) {
+    x[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
+    x[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
+  }
+}
+
+// The warps' transposed sums (acc[c]: weight columns 16c + lane/4 (+8),
+// x rows 2(lane%4) (+1)) added into red [8][64], the warps in turn.
+__device__ __forceinline__ void add_transposed_sums(const float (&acc)[kFragments / 2][4], float* red, int lane,
+                                                    int warp) {
+  __syncthreads();  // red is zeroed
+  for (int turn = 0; turn < kStreamWarps; ++turn) {
+    if (warp == turn) {
+#pragma unroll
+      for (int c = 0; c < kFragments / 2; ++c) {
+        const int col = 16 * c + lane / 4, row = 2 * (lane % 4);
+        red[row * kTileN + col] += acc[c][0];
+        red[(row + 1) * kTileN + col] += acc[c][1];
+        red[row * kTileN + col + 8] += acc[c][2];
+        red[(row + 1) * kTileN + col + 8] += acc[c][3];
+      }
+    }
+    __syncthreads();
+  }
+}
+
 #endif  // GPTQ_HAS_MMA
 
 // Which output and column strip a flat strip index belongs to.
@@ -345,14 +377,8 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     // pair; the tile's sums are scaled once per column.
     float acc[kFragments / 2][4] = {};
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
-      const int k0 = kt * kTileK + 2 * (lane % 4);
       uint32_t x_tile[kStepsPerTile][2];
-      const int row = m0 + lane / 4;
-#pragma unroll
-      for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        x_tile[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
-        x_tile[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
-      }
+      load_x_as_b(a, m0, kt, lane, x_tile);
       uint32_t neg_zero[kFragments];
 #pragma unroll
       for (int f = 0; f < kFragments; ++f) neg_zero[f] = duplicate(group.zero[f]) ^ 0x80008000u;
@@ -376,34 +402,15 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
       }
     };
     run_tiles(compute);
-    __syncthreads();  // red is zeroed
-    for (int turn = 0; turn < kStreamWarps; ++turn) {
-      if (warp == turn) {
-#pragma unroll
-        for (int c = 0; c < kFragments / 2; ++c) {
-          const int col = 16 * c + lane / 4, row = 2 * (lane % 4);
-          red[row * kTileN + col] += acc[c][0];
-          red[(row + 1) * kTileN + col] += acc[c][1];
-          red[row * kTileN + col + 8] += acc[c][2];
-          red[(row + 1) * kTileN + col + 8] += acc[c][3];
-        }
-      }
-      __syncthreads();
-    }
+    add_transposed_sums(acc, red, lane, warp);
 #endif
   } else if constexpr (kMma && MT == kTransposed) {
 #if GPTQ_HAS_MMA
     // acc[c]: rows (weight columns) 16c + lane/4 (+8), columns (x rows) 2(lane%4) (+1).
     float acc[kFragments / 2][4] = {};
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
-      const int k0 = kt * kTileK + 2 * (lane % 4);
       uint32_t x_tile[kStepsPerTile][2];
-      const int row = m0 + lane / 4;
-#pragma unroll
-      for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        x_tile[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
-        x_tile[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
-      }
+      load_x_as_b(a, m0, kt, lane, x_tile);
       uint32_t scale2[kFragments], zero2[kFragments];
       if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
@@ -424,20 +431,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
       }
     };
     run_tiles(compute);
-    __syncthreads();  // red is zeroed
-    for (int turn = 0; turn < kStreamWarps; ++turn) {
-      if (warp == turn) {
-#pragma unroll
-        for (int c = 0; c < kFragments / 2; ++c) {
-          const int col = 16 * c + lane / 4, row = 2 * (lane % 4);
-          red[row * kTileN + col] += acc[c][0];
-          red[(row + 1) * kTileN + col] += acc[c][1];
-          red[row * kTileN + col + 8] += acc[c][2];
-          red[(row + 1) * kTileN + col + 8] += acc[c][3];
-        }
-      }
-      __syncthreads();
-    }
+    add_transposed_sums(acc, red, lane, warp);
 #endif
   } else if constexpr (kMma) {
 #if GPTQ_HAS_MMA

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/thread_pool.h"
 
 namespace gptq::gpu {
 
@@ -31,7 +32,7 @@ float zero_magic(FloatType type, int bits) {
   return 0.0f;
 }
 
-GptqTilesHost repack_gptq_tiles(const GptqSource& s) {
+GptqTilesHost repack_gptq_tiles(const GptqSource& s, ThreadPool* pool) {
   validate_gptq_source(s);
   const int bits = s.bits;
   const int64_t K = s.in_features, N = s.out_features, G = s.n_groups;
@@ -66,7 +67,7 @@ GptqTilesHost repack_gptq_tiles(const GptqSource& s) {
   const int64_t k_tiles = k_padded / kTileK, n_tiles = n_padded / kTileN;
   const int words = lane_words(bits);
   out.weights.assign(static_cast<size_t>(n_tiles * k_tiles * 32 * words), 0u);
-  for (int64_t nt = 0; nt < n_tiles; ++nt) {
+  const auto repack_strip = [&](int64_t nt) {
     for (int64_t kt = 0; kt < k_tiles; ++kt) {
       uint32_t* tile = out.weights.data() + (nt * k_tiles + kt) * 32 * words;
       for (int lane = 0; lane < 32; ++lane) {
@@ -89,6 +90,13 @@ GptqTilesHost repack_gptq_tiles(const GptqSource& s) {
         for (int i = 0; i < words; ++i) tile[((i / 4) * 32 + lane) * 4 + i % 4] = w[i];
       }
     }
+  };
+  if (pool != nullptr) {
+    pool->parallel_for(n_tiles, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t nt = begin; nt < end; ++nt) repack_strip(nt);
+    });
+  } else {
+    for (int64_t nt = 0; nt < n_tiles; ++nt) repack_strip(nt);
   }
 
   const size_t per_group = static_cast<size_t>(n_tiles * 64);

@@ -14,7 +14,12 @@ for f in "$d"/lib/*.xz; do xz -dc "$f" > "/tmp/gptq/lib/$(basename "${f%.xz}")";
 chmod +x /tmp/gptq/bin/*
 ln -sf libgptq.so.0 /tmp/gptq/lib/libgptq.so
 export LD_LIBRARY_PATH="/tmp/gptq/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
-export GPTQ_SHARED_DIR="$d/shared" GPTQ_TEST_BINARY_DIR=/tmp/gptq/scratch
+shared=/tmp/gptq/shared
+if [ ! -d "$shared" ]; then
+  cp -r "$d/shared" "$shared"
+  for f in "$shared"/models/*/*.xz; do xz -d "$f"; done
+fi
+export GPTQ_SHARED_DIR="$shared" GPTQ_TEST_BINARY_DIR=/tmp/gptq/scratch
 cp /tmp/gptq/bin/gptq /tmp/gptq/scratch/
 bin=/tmp/gptq/bin
 steps=("$@")
@@ -54,7 +59,7 @@ for step in "${steps[@]}"; do
       summary+=("torch rc=$?")
       tail -25 "$OUT/torch.log" ;;
     e2e)
-      "$bin/bench_gpu_e2e" --model "$d/shared/models/tinydoc-llama-13m" --label tinydoc-fp16 --prompt-tokens 1000 \
+      "$bin/bench_gpu_e2e" --model "$shared/models/tinydoc-llama-13m" --label tinydoc-fp16 --prompt-tokens 1000 \
         --json "$OUT/e2e_tinydoc.json" > "$OUT/e2e.log" 2>&1
       summary+=("e2e tinydoc rc=$?")
       cat "$OUT/e2e.log" ;;
@@ -65,7 +70,7 @@ for step in "${steps[@]}"; do
       for spec in ${GPTQ_BIG_MODELS:-llama-7b:gptq llama-7b:fp16 llama3-8b:gptq}; do
         set -- ${spec/:/ }
         python3 bench/gpu/make_random_model.py "$models/$1-$2" --shape "$1" --format "$2" --bits 4 --group-size 128 \
-          --tokenizer-from "$d/shared/models/tinydoc-llama-13m" >> "$OUT/models.log" 2>&1
+          --tokenizer-from "$shared/models/tinydoc-llama-13m" >> "$OUT/models.log" 2>&1
         "$bin/bench_gpu_e2e" --model "$models/$1-$2" --label "$1-$2" --json "$OUT/e2e_$1_$2.json" >> "$OUT/e2e_big.log" 2>&1
         summary+=("e2e $1 $2 rc=$?")
         rm -rf "$models/$1-$2"

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/thread_pool.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gptq_repack.h"
 #include "model/layer.h"
@@ -25,7 +26,8 @@ constexpr int kSlots = 2;
 
 class GpuPreparer final : public WeightPreparer {
  public:
-  GpuPreparer(DeviceId device, FloatType compute) : device_(device), compute_(compute), scope_(device) {
+  GpuPreparer(DeviceId device, FloatType compute)
+      : device_(device), compute_(compute), scope_(device), pool_(default_thread_count()) {
     check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     for (int i = 0; i < kSlots; ++i) {
       pinned_[i] = PinnedBuffer(kChunkBytes);
@@ -91,7 +93,7 @@ class GpuPreparer final : public WeightPreparer {
 
   void prepare_gptq(const Linear& linear, GpuLinear& out) {
     const QuantizedLinear& q = linear.gptq();
-    const gpu::GptqTilesHost host = gpu::repack_gptq_tiles(q.source());
+    const gpu::GptqTilesHost host = gpu::repack_gptq_tiles(q.source(), &pool_);
     out.tiles = host.tiles;
     out.weights = upload_bytes(host.weights.data(), host.weights.size() * 4, "GPTQ weights");
     out.scales = upload_values(host.scales.data(), host.scales.size(), compute_, "GPTQ scales");
@@ -156,6 +158,7 @@ class GpuPreparer final : public WeightPreparer {
   DeviceId device_;
   FloatType compute_;
   DeviceScope scope_;
+  ThreadPool pool_;  // the repack of GPTQ layers
   cudaStream_t stream_ = nullptr;
   PinnedBuffer pinned_[kSlots];
   DeviceBuffer staged_[kSlots];
