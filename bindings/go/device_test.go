@@ -88,6 +88,45 @@ func TestBadDeviceSettingsNameTheField(t *testing.T) {
 	}
 }
 
+func TestMemoryBudgetsPlanOrRefuseOnTheCPU(t *testing.T) {
+	o := DefaultModelOptions()
+	if o.MaxMemory != "" || o.PlanNCtx != 0 || o.PlanNSeq != 1 {
+		t.Errorf("model defaults %+v", o)
+	}
+	o.MaxMemory = "cpu=4GiB"
+	o.PlanNCtx = 256
+	o.PlanNSeq = 2
+	m, err := LoadModel(modelDir(), &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	info, err := m.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Device != "cpu" || info.Placement != "embedding=cpu layers[0-5]=cpu head=cpu" {
+		t.Errorf("info %+v", info)
+	}
+	var e *Error
+	o.MaxMemory = "cpu=1MiB"
+	if _, err := LoadModel(modelDir(), &o); !errors.As(err, &e) || !errors.Is(err, ErrOutOfMemory) ||
+		!strings.Contains(e.Message, "does not fit") {
+		t.Errorf("max_memory cpu=1MiB: %v", err)
+	}
+	o.MaxMemory = "cpu=lots"
+	if _, err := LoadModel(modelDir(), &o); !errors.As(err, &e) || !errors.Is(err, ErrInvalidArgument) ||
+		!strings.Contains(e.Message, "max_memory") {
+		t.Errorf("max_memory cpu=lots: %v", err)
+	}
+	o.MaxMemory = "cpu=4GiB"
+	o.PlanNSeq = 0
+	if _, err := LoadModel(modelDir(), &o); !errors.As(err, &e) || !errors.Is(err, ErrInvalidArgument) ||
+		!strings.Contains(e.Message, "plan_n_seq") {
+		t.Errorf("plan_n_seq 0: %v", err)
+	}
+}
+
 func TestGPULoadsAndGenerates(t *testing.T) {
 	n := DeviceCount()
 	if n == 0 {

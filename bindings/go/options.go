@@ -18,6 +18,8 @@ type ModelOptions struct {
 	RoundRopeToWeightDtype bool // round the rotary frequencies as transformers does in fp16/bf16
 	// Device is where the model runs: "cpu" (the default), "cuda" (the
 	// first GPU), "cuda:N", or "auto" (the first usable GPU, else the CPU).
+	// A comma-separated list ("cuda:0,cuda:1,cpu") places the model by
+	// memory, as MaxMemory does; "cpu" in it lets layers overflow to the CPU.
 	Device string
 	// NGpuLayers are the decoder layers on the GPU (the last ones, plus the
 	// head); -1: all, 0: none.
@@ -25,6 +27,17 @@ type ModelOptions struct {
 	// ComputeDtype is the GPU parts' activation type; DtypeAuto: bf16 for
 	// bf16 checkpoints, fp16 otherwise.
 	ComputeDtype Dtype
+	// MaxMemory are memory budgets in the style of accelerate's max_memory,
+	// "cuda:0=30GiB,cuda:1=46GiB,cpu=30GiB" (B, KB/KiB, MB/MiB, GB/GiB,
+	// TB/TiB): whole decoder layers with their KV caches fill the devices
+	// in order; a model that does not fit fails with ErrOutOfMemory. "":
+	// NGpuLayers decides.
+	MaxMemory string
+	// PlanNCtx and PlanNSeq size the KV caches of that plan: contexts of
+	// PlanNCtx positions (0: the default context's) and PlanNSeq sequences
+	// (default 1).
+	PlanNCtx int
+	PlanNSeq int
 	// Progress is called while loading; returning false cancels.
 	Progress func(fraction float64, stage string) bool `gptq:"-"`
 }

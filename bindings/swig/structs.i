@@ -53,9 +53,11 @@
 %rename(ComputeDtype) gptq_model_params::compute_dtype_enum;
 %rename(KvDtype) gptq_context_params::kv_dtype_enum;
 %rename(ComputeDtype) gptq_model_info::compute_dtype_enum;
-/* A string the params object owns: see the %extend below. */
+/* Strings the params object owns: see the %extend below. */
 %ignore gptq_model_params::device;
 %rename(Device) gptq_model_params::owned_device;
+%ignore gptq_model_params::max_memory;
+%rename(MaxMemory) gptq_model_params::owned_max_memory;
 /* Java has no unsigned 64-bit type; the seed's bits pass through as they are. */
 %apply int64_t { uint64_t seed };
 
@@ -90,28 +92,42 @@ GPTQB_PARAMS(gptq_perplexity_params, gptq_perplexity_default_params)
 GPTQB_PARAMS(gptq_generate_params, gptq_generate_default_params)
 GPTQB_PARAMS(gptq_quantize_params, gptq_quantize_default_params)
 
-/* The device string belongs to the params object (SWIG's own setter would
- * keep the language's temporary buffer or leak a copy); reading it gives
- * "cpu" for the NULL that means "cpu". */
+/* The device and max_memory strings belong to the params object (SWIG's
+ * own setter would keep the language's temporary buffer or leak a copy);
+ * reading them gives their C defaults' meaning for NULL: "cpu" for the
+ * device, "" (no budgets) for max_memory. */
 %extend gptq_model_params {
     const char *owned_device;
+    const char *owned_max_memory;
     ~gptq_model_params() {
         free((char *)$self->device);
+        free((char *)$self->max_memory);
         free($self);
     }
 }
 %{
+/* Replaces *field with a copy of value (NULL stays NULL); on failure the
+ * field is left as it was. */
+static void gptqb_owned_string_set(const char **field, const char *value) {
+    char *copy = NULL;
+    if (value != NULL && (copy = gptqb_strdup(value)) == NULL) {
+        gptqb_fail(GPTQ_ERR_OUT_OF_MEMORY, "out of memory");
+        return;
+    }
+    free((char *)*field);
+    *field = copy;
+}
 static const char *gptq_model_params_owned_device_get(gptq_model_params *p) {
     return p->device != NULL ? p->device : "cpu";
 }
 static void gptq_model_params_owned_device_set(gptq_model_params *p, const char *device) {
-    char *copy = NULL;
-    if (device != NULL && (copy = gptqb_strdup(device)) == NULL) {
-        gptqb_fail(GPTQ_ERR_OUT_OF_MEMORY, "out of memory");
-        return;
-    }
-    free((char *)p->device);
-    p->device = copy;
+    gptqb_owned_string_set(&p->device, device);
+}
+static const char *gptq_model_params_owned_max_memory_get(gptq_model_params *p) {
+    return p->max_memory != NULL ? p->max_memory : "";
+}
+static void gptq_model_params_owned_max_memory_set(gptq_model_params *p, const char *max_memory) {
+    gptqb_owned_string_set(&p->max_memory, max_memory);
 }
 %}
 

@@ -3,7 +3,8 @@ using NUnit.Framework;
 using LibGptq;
 
 namespace LibGptq.Tests {
-  /// Devices: defaults, the CPU placement, and GPUs that are not there (always) or are (when present).
+  /// Devices: defaults, the CPU placement, memory budgets on the CPU, and GPUs that are not there
+  /// (always) or are (when present).
   [TestFixture]
   public class DeviceTests {
     /// A GPU that is never there: "cuda" without GPUs, one past the last with them.
@@ -60,6 +61,41 @@ namespace LibGptq.Tests {
       Assert.AreEqual(Status.ERR_INVALID_ARGUMENT,
                       Assert.Throws<GptqException>(() => Gptq.DeviceName(Gptq.DeviceCount)).Status);
       Assert.Throws<GptqException>(() => Gptq.DeviceName(-1));
+    }
+
+    [Test]
+    public void MemoryBudgetsPlanOrRefuseOnTheCpu() {
+      using (var parameters = new ModelParams()) {
+        Assert.AreEqual("", parameters.MaxMemory);
+        Assert.AreEqual(0, parameters.PlanNCtx);
+        Assert.AreEqual(1, parameters.PlanNSeq);
+        // The params object keeps its own copy of the string.
+        parameters.MaxMemory = new System.Text.StringBuilder("cpu=").Append(4).Append("GiB").ToString();
+        parameters.PlanNCtx = 256;
+        parameters.PlanNSeq = 2;
+        GC.Collect();
+        Assert.AreEqual("cpu=4GiB", parameters.MaxMemory);
+        Assert.AreEqual(256, parameters.PlanNCtx);
+        Assert.AreEqual(2, parameters.PlanNSeq);
+        using (Model model = Model.Load(Fixtures.ModelDir, parameters))
+        using (ModelInfo info = model.Info) {
+          Assert.AreEqual("cpu", info.Device);
+          Assert.AreEqual("embedding=cpu layers[0-5]=cpu head=cpu", info.Placement);
+        }
+        parameters.MaxMemory = "cpu=1MiB";
+        var e = Assert.Throws<GptqException>(() => Model.Load(Fixtures.ModelDir, parameters));
+        Assert.AreEqual(Status.ERR_OUT_OF_MEMORY, e.Status);
+        StringAssert.Contains("does not fit", e.Message);
+        parameters.MaxMemory = "cpu=lots";
+        e = Assert.Throws<GptqException>(() => Model.Load(Fixtures.ModelDir, parameters));
+        Assert.AreEqual(Status.ERR_INVALID_ARGUMENT, e.Status);
+        StringAssert.Contains("max_memory", e.Message);
+        parameters.MaxMemory = "cpu=4GiB";
+        parameters.PlanNSeq = 0;
+        e = Assert.Throws<GptqException>(() => Model.Load(Fixtures.ModelDir, parameters));
+        Assert.AreEqual(Status.ERR_INVALID_ARGUMENT, e.Status);
+        StringAssert.Contains("plan_n_seq", e.Message);
+      }
     }
 
     [Test]

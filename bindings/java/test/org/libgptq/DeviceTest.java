@@ -5,7 +5,10 @@ import static org.junit.Assume.assumeTrue;
 
 import org.junit.Test;
 
-/** Devices: defaults, the CPU placement, and GPUs that are not there (always) or are (when present). */
+/**
+ * Devices: defaults, the CPU placement, memory budgets on the CPU, and GPUs that are not there
+ * (always) or are (when present).
+ */
 public class DeviceTest {
     /** A GPU that is never there: "cuda" without GPUs, one past the last with them. */
     private static String missingGpu() {
@@ -62,6 +65,39 @@ public class DeviceTest {
         GptqException e = assertThrows(GptqException.class, () -> Gptq.deviceName(Gptq.deviceCount()));
         assertEquals(Status.ERR_INVALID_ARGUMENT, e.getStatus());
         assertThrows(GptqException.class, () -> Gptq.deviceName(-1));
+    }
+
+    @Test
+    public void memoryBudgetsPlanOrRefuseOnTheCpu() {
+        try (ModelParams params = new ModelParams()) {
+            assertEquals("", params.getMaxMemory());
+            assertEquals(0, params.getPlanNCtx());
+            assertEquals(1, params.getPlanNSeq());
+            // The params object keeps its own copy of the string.
+            params.setMaxMemory(new StringBuilder("cpu=").append(4).append("GiB").toString());
+            params.setPlanNCtx(256);
+            params.setPlanNSeq(2);
+            assertEquals("cpu=4GiB", params.getMaxMemory());
+            assertEquals(256, params.getPlanNCtx());
+            assertEquals(2, params.getPlanNSeq());
+            try (Model model = Model.load(Fixtures.modelDir(), params); ModelInfo info = model.info()) {
+                assertEquals("cpu", info.getDevice());
+                assertEquals("embedding=cpu layers[0-5]=cpu head=cpu", info.getPlacement());
+            }
+            params.setMaxMemory("cpu=1MiB");
+            GptqException e = assertThrows(GptqException.class, () -> Model.load(Fixtures.modelDir(), params));
+            assertEquals(Status.ERR_OUT_OF_MEMORY, e.getStatus());
+            assertTrue(e.getMessage(), e.getMessage().contains("does not fit"));
+            params.setMaxMemory("cpu=lots");
+            e = assertThrows(GptqException.class, () -> Model.load(Fixtures.modelDir(), params));
+            assertEquals(Status.ERR_INVALID_ARGUMENT, e.getStatus());
+            assertTrue(e.getMessage(), e.getMessage().contains("max_memory"));
+            params.setMaxMemory("cpu=4GiB");
+            params.setPlanNSeq(0);
+            e = assertThrows(GptqException.class, () -> Model.load(Fixtures.modelDir(), params));
+            assertEquals(Status.ERR_INVALID_ARGUMENT, e.getStatus());
+            assertTrue(e.getMessage(), e.getMessage().contains("plan_n_seq"));
+        }
     }
 
     @Test
