@@ -42,16 +42,8 @@ func TestDeviceDefaultsAndTheCPUPlacement(t *testing.T) {
 	o.ComputeDtype = DtypeBF16
 	o.NGpuLayers = 2
 	c.KvDtype = DtypeF16
-	m, err := LoadModel(modelDir(), &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, info := loadModelInfo(t, &o)
 	openContext(t, m, &c)
-	info, err := m.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if info.Device != "cpu" || info.Placement != "embedding=cpu layers[0-5]=cpu head=cpu" ||
 		info.NGpuLayers != 0 || info.ComputeDtype != DtypeF32 || info.GpuWeightBytes != 0 {
 		t.Errorf("info %+v", info)
@@ -96,15 +88,7 @@ func TestMemoryBudgetsPlanOrRefuseOnTheCPU(t *testing.T) {
 	o.MaxMemory = "cpu=4GiB"
 	o.PlanNCtx = 256
 	o.PlanNSeq = 2
-	m, err := LoadModel(modelDir(), &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	info, err := m.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, info := loadModelInfo(t, &o)
 	if info.Device != "cpu" || info.Placement != "embedding=cpu layers[0-5]=cpu head=cpu" {
 		t.Errorf("info %+v", info)
 	}
@@ -139,15 +123,7 @@ func TestGPULoadsAndGenerates(t *testing.T) {
 	}
 	o := DefaultModelOptions()
 	o.Device = "cuda"
-	m, err := LoadModel(modelDir(), &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	info, err := m.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, info := loadModelInfo(t, &o)
 	if info.Device != "cuda:0" || info.NGpuLayers != 6 || info.GpuWeightBytes <= 0 {
 		t.Errorf("info %+v", info)
 	}

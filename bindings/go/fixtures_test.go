@@ -39,12 +39,23 @@ func greedy32() *GenerateOptions {
 
 func loadModel(t testing.TB) *Model {
 	t.Helper()
-	m, err := LoadModel(modelDir(), nil)
+	m, _ := loadModelInfo(t, nil)
+	return m
+}
+
+// loadModelInfo loads tinydoc with opts and says where it was placed.
+func loadModelInfo(t testing.TB, opts *ModelOptions) (*Model, ModelInfo) {
+	t.Helper()
+	m, err := LoadModel(modelDir(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return m
+	info, err := m.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, info
 }
 
 func openContext(t testing.TB, m *Model, opts *ContextOptions) *Context {

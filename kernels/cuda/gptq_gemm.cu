@@ -181,6 +181,20 @@ __device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row
   return row < m ? __ldg(reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k)) : 0u;
 }
 
+// The dequantized B fragments of step ks of tile kt; groups smaller than
+// a tile load the step's own scales and zero points first.
+template <typename T, int BITS>
+__device__ __forceinline__ void dequantized_step(const GptqTiles& w, int kt, int ks, int nt, int lane,
+                                                 const uint32_t* words, uint32_t (&scale2)[kFragments],
+                                                 uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
+  if (w.tiles_per_group == 0) {
+    GroupParams<T> g;
+    load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
+    pairs_of(g, scale2, zero2);
+  }
+  step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+}
+
 // A tile's x as the n8 B operands of the transposed product, one per k16
 // step: rows m0 + lane/4 (zeros past M), k = 2(lane%4) (+1) and + 8 (+1).
 __device__ __forceinline__ void load_x_as_b(const GptqGemmArgs& a, int m0, int kt, int lane,
@@ -415,13 +429,8 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
       if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        if (per_group == 0) {
-          GroupParams<T> g;
-          load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
-          pairs_of(g, scale2, zero2);
-        }
         uint32_t b[kFragments][2];
-        step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
         // Fragments 2c and 2c + 1 (columns 16c..16c + 15) are the A of an m16n8k16.
 #pragma unroll
         for (int c = 0; c < kFragments / 2; ++c) {
@@ -455,13 +464,8 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
       if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        if (per_group == 0) {
-          GroupParams<T> g;
-          load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
-          pairs_of(g, scale2, zero2);
-        }
         uint32_t b[kFragments][2];
-        step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
         const int k = k0 + ks * kStepK;
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
