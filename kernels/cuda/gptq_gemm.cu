@@ -886,11 +886,14 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
             const dim3 grid(total_strips(a) * splits, m_blocks);
             kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
           };
+          // Offset sums need (magic + q) exact in T: bf16's 8 mantissa bits hold 4-bit codes, not 8-bit.
+          constexpr bool kOffsetExact = std::is_same_v<T, __half> || BITS != 8;
           bool whole_tile_groups = true;
           for (int o = 0; o < a.n_outputs; ++o) whole_tile_groups &= a.outputs[o].w.tiles_per_group > 0;
-          if (a.m <= 8 && whole_tile_groups && (std::is_same_v<T, __half> || BITS != 8)) {
-            if constexpr (std::is_same_v<T, __half> || BITS != 8) launch.template operator()<kOffsetSums>();
-          } else if (a.m <= 8) {
+          if (a.m <= 8) {
+            if constexpr (kOffsetExact) {
+              if (whole_tile_groups) return launch.template operator()<kOffsetSums>();
+            }
             launch.template operator()<kTransposed>();
           } else if (a.m <= 16) launch.template operator()<1>();
           else if (a.m <= 32) launch.template operator()<2>();

@@ -3,6 +3,7 @@
 // (`rope_theta`, `rope_scaling`, `torch_dtype`, `rotary_pct`, `rotary_emb_base`).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -55,6 +56,9 @@ struct ModelConfig {
   int64_t q_dim() const { return n_heads * head_dim; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
   int64_t qkv_dim() const { return q_dim() + 2 * kv_dim(); }
+  // A context's length when none is asked for: the trained positions, at
+  // most 4096 (a 128k-position model would otherwise reserve a huge cache).
+  int64_t default_context_length() const { return std::min<int64_t>(max_position_embeddings, 4096); }
 };
 
 // Parses and validates config.json; `where` names the file in messages.

@@ -78,7 +78,7 @@ PartCosts Model::part_costs(const LoadOptions& options, FloatType gpu_compute) c
     for (const LayerLinear& entry : linears) bytes += linear_cost(layer.*entry.member);
     costs.layers.push_back(bytes);
   }
-  const int64_t n_ctx = options.plan_n_ctx > 0 ? options.plan_n_ctx : std::min<int64_t>(c.max_position_embeddings, 4096);
+  const int64_t n_ctx = options.plan_n_ctx > 0 ? options.plan_n_ctx : c.default_context_length();
   const int64_t per_position = 2 * c.n_kv_heads * c.head_dim * n_ctx * std::max(1, options.plan_n_seq);
   costs.kv_per_layer = per_position * element;
   costs.kv_per_layer_cpu = per_position * 4;

@@ -268,7 +268,6 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
         m.name = prefix + std::string(s->name);
         m.layer = static_cast<int32_t>(layer_index);
         m.loss = q.loss / n_samples;
-        m.seconds = m.stages.total();
         log_info("quantized ", m.name, ": avg loss ", m.loss, ", damping ", q.damp_used);
         out.modules.push_back(m);
         const float fraction = static_cast<float>(out.modules.size()) / static_cast<float>(total_modules);

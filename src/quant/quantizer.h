@@ -36,7 +36,6 @@ struct ModuleReport {
   std::string name;    // full module name, e.g. model.layers.3.mlp.down_proj
   int32_t layer = 0;
   double loss = 0;     // AutoGPTQ's "avg loss": sum of (w - q)^2 / d^2 / 2 over the matrix, / n_samples
-  double seconds = 0;  // stages.total()
   StageSeconds stages;
 };
 

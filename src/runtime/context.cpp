@@ -8,12 +8,11 @@
 namespace gptq {
 
 ContextOptions resolve_context_options(const Model& model, ContextOptions o) {
-  const int64_t max_positions = model.config().max_position_embeddings;
   if (o.n_ctx < 0 || o.n_seq_max < 0 || o.n_batch < 0 || o.n_threads < 0) {
     fail(GPTQ_ERR_INVALID_ARGUMENT, "context parameters must not be negative (n_ctx ", o.n_ctx, ", n_seq_max ",
          o.n_seq_max, ", n_batch ", o.n_batch, ", n_threads ", o.n_threads, ")");
   }
-  if (o.n_ctx == 0) o.n_ctx = static_cast<int32_t>(std::min<int64_t>(max_positions, 4096));
+  if (o.n_ctx == 0) o.n_ctx = static_cast<int32_t>(model.config().default_context_length());
   if (o.n_seq_max == 0) o.n_seq_max = 1;
   if (o.n_batch == 0) o.n_batch = 512;
   if (o.n_threads == 0) o.n_threads = default_thread_count();
