@@ -253,7 +253,13 @@ int main(int argc, char** argv) {
             matmul.run(x.get(), K, m, {&product, 1});
           });
           const double bytes_per_s = layer.weight_bytes / (us * 1e-6);
+          gpu::GptqGemmArgs shape = sizing;
+          shape.m = m;
+          shape.n_outputs = 1;
+          shape.sm_count = cuda::multiprocessor_count(kGpu);
+          const gpu::GptqKernel kernel = gpu::choose_gptq_kernel(FloatType::F16, shape);
           const char* path = m >= GptqMatmul::default_dequant_rows() ? "dequant+cublas"
+                             : kernel == gpu::GptqKernel::Decode     ? "decode"
                              : m <= 64                               ? "stream split-K"
                                                                      : "stream";
           std::printf("%-14s %6d %6d %5d %10.2f %10.2f %8.2f %8.2f %6.1f%%  %s\n", c.name, K, N, m, us, cublas_us[i],

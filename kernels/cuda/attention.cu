@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/tensor_core.cuh"
 
 namespace gptq::gpu {
 namespace {
@@ -158,15 +159,6 @@ __global__ void attention_merge_kernel(const AttentionArgs a) {
 
 #if GPTQ_HAS_MMA
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-
 // 64 rows of HD elements, 16-byte chunks XOR-swizzled by row (ldmatrix
 // reads 8 rows of one chunk: distinct banks).
 template <int HD>
@@ -183,35 +175,6 @@ __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
     const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
     return *reinterpret_cast<const uint32_t*>(&v);
   }
-}
-
-template <typename T>
-__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  if constexpr (std::is_same_v<T, __half>) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  } else {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(shared_address(p)));
-}
-
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(shared_address(p)));
 }
 
 #endif  // GPTQ_HAS_MMA
@@ -237,7 +200,8 @@ __global__ void __launch_bounds__(128) attention_tiled_kernel(const AttentionArg
     cp_async16(v_s + swizzled<HD>(row, chunk), valid ? q + (tile.first_row + row) * a.ld_q + h * HD + chunk * 8 : q,
                valid);
   }
-  asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::);
+  cp_async_commit();
+  cp_async_wait<0>();
   __syncthreads();
   uint32_t qf[HD / 16][4];
 #pragma unroll
@@ -267,7 +231,8 @@ __global__ void __launch_bounds__(128) attention_tiled_kernel(const AttentionArg
       cp_async16(k_s + swizzled<HD>(row, chunk), valid ? keys + at : keys, valid);
       cp_async16(v_s + swizzled<HD>(row, chunk), valid ? values + at : values, valid);
     }
-    asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::);
+    cp_async_commit();
+    cp_async_wait<0>();
     __syncthreads();
 
     float s[8][4] = {};

@@ -10,7 +10,10 @@
 #include <type_traits>
 
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/gptq_decode.h"
+#include "kernels/cuda/gptq_fragments.cuh"
 #include "kernels/cuda/gptq_gemm.h"
+#include "kernels/cuda/tensor_core.cuh"
 
 namespace gptq::gpu {
 namespace {
@@ -21,191 +24,7 @@ constexpr int kPrefillRows = 32;  // two m16 tiles per warp
 constexpr int kSimtRows = 4;
 constexpr int kMaxSplitRows = 64;  // K is split only up to this many rows
 
-// 128 bits of weights that are read once: keep them out of L1.
-__device__ __forceinline__ uint4 load_stream(const uint4* p) {
-#if defined(GPTQ_GPU_CUDA) && defined(__CUDA_ARCH__)
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-#else
-  return *p;
-#endif
-}
-
-// The exponent pattern the dequantization ORs in, which (magic + zero)
-// takes back out (gptq_repack.cpp's zero_magic).
-template <typename T, int BITS>
-__device__ __forceinline__ constexpr int zero_magic_device() {
-  if constexpr (std::is_same_v<T, __half>) return 1024;
-  else if constexpr (std::is_same_v<T, gpu_bf16>) return BITS == 8 ? 0 : 128;
-  else return 0;
-}
-
-// A float another block wrote through L2 (split-K partial sums).
-__device__ __forceinline__ float load_coherent(const float* p) {
-#if GPTQ_GPU_CUDA
-  return __ldcg(p);
-#else
-  return *static_cast<const volatile float*>(p);
-#endif
-}
-
-// Both values of pair p of pair word j of a step (w: the step's words),
-// still in their bit positions 0.. and 16...
-template <int BITS>
-__device__ __forceinline__ uint32_t pair_bits_of(const uint32_t* w, int j, int p) {
-  constexpr int pb = pair_bits(BITS);
-  constexpr uint32_t mask = ((1u << pb) - 1u) * 0x00010001u;
-  uint32_t v = (w[j] >> (p * pb)) & mask;
-  if constexpr (BITS == 3) v |= ((w[2] >> (8 * j + p)) & 0x00010001u) << 2;
-  return v;
-}
-
-// Per lane, its 8 columns' scale and (magic + zero) for one group of a
-// strip: two 16-byte loads (fp16/bf16), four for fp32.
-template <typename T>
-struct GroupParams {
-  T scale[kFragments];
-  T zero[kFragments];
-};
-
-template <typename T>
-__device__ __forceinline__ void load_group(const GptqTiles& w, int group, int nt, int lane, GroupParams<T>& g) {
-  const int64_t at = ((int64_t{group} * w.n_tiles() + nt) * 8 + lane / 4) * 8;
-  constexpr int kVectors = sizeof(T) * kFragments / 16;
-  const uint4* s = reinterpret_cast<const uint4*>(static_cast<const T*>(w.scales) + at);
-  const uint4* z = reinterpret_cast<const uint4*>(static_cast<const T*>(w.zero_bias) + at);
-  uint4* gs = reinterpret_cast<uint4*>(g.scale);
-  uint4* gz = reinterpret_cast<uint4*>(g.zero);
-#pragma unroll
-  for (int i = 0; i < kVectors; ++i) {
-    gs[i] = __ldg(s + i);
-    gz[i] = __ldg(z + i);
-  }
-}
-
 #if GPTQ_HAS_MMA
-
-template <typename T>
-__device__ __forceinline__ uint32_t duplicate(T v) {
-  uint16_t bits;
-  __builtin_memcpy(&bits, &v, 2);
-  return uint32_t{bits} * 0x00010001u;
-}
-
-// (q - z) * s for both values of a pair, as one register of two T.
-template <typename T, int BITS>
-__device__ __forceinline__ uint32_t dequant_pair(uint32_t v, uint32_t zero2, uint32_t scale2) {
-  uint32_t out;
-  if constexpr (std::is_same_v<T, __half>) {
-    uint32_t h = v | 0x64006400u;  // (1024 + q) per half
-    const __half2 d = __hmul2(__hsub2(*reinterpret_cast<__half2*>(&h), *reinterpret_cast<__half2*>(&zero2)),
-                              *reinterpret_cast<__half2*>(&scale2));
-    out = *reinterpret_cast<const uint32_t*>(&d);
-  } else if constexpr (BITS != 8) {
-    uint32_t h = v | 0x43004300u;  // (128 + q) per half
-    const __nv_bfloat162 d =
-        __hmul2(__hsub2(*reinterpret_cast<__nv_bfloat162*>(&h), *reinterpret_cast<__nv_bfloat162*>(&zero2)),
-                *reinterpret_cast<__nv_bfloat162*>(&scale2));
-    out = *reinterpret_cast<const uint32_t*>(&d);
-  } else {
-    // 8-bit codes do not fit bf16's 7-bit mantissa: through fp32 (z <= 256 is exact in bf16).
-    const __nv_bfloat162 z = *reinterpret_cast<__nv_bfloat162*>(&zero2);
-    const __nv_bfloat162 s = *reinterpret_cast<__nv_bfloat162*>(&scale2);
-    const float lo = __uint_as_float(0x4B000000u | (v & 0xffffu)) - 8388608.0f;
-    const float hi = __uint_as_float(0x4B000000u | (v >> 16)) - 8388608.0f;
-    const __nv_bfloat162 d = __floats2bfloat162_rn((lo - __low2float(z)) * __low2float(s),
-                                                   (hi - __high2float(z)) * __high2float(s));
-    out = *reinterpret_cast<const uint32_t*>(&d);
-  }
-  return out;
-}
-
-template <typename T>
-__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  if constexpr (std::is_same_v<T, __half>) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  } else {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  }
-}
-
-// The eight B fragments of one k16 step.
-template <typename T, int BITS>
-__device__ __forceinline__ void step_fragments(const uint32_t* step, const uint32_t (&scale2)[kFragments],
-                                               const uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
-#pragma unroll
-  for (int j = 0; j < pair_words(BITS); ++j) {
-#pragma unroll
-    for (int p = 0; p < pairs_per_word(BITS); ++p) {
-      const int f = pair_fragment(BITS, j, p), r = pair_register(BITS, p);
-      b[f][r] = dequant_pair<T, BITS>(pair_bits_of<BITS>(step, j, p), zero2[f], scale2[f]);
-    }
-  }
-}
-
-// The eight B fragments of one k16 step as (magic + q), not dequantized.
-template <typename T, int BITS>
-__device__ __forceinline__ void offset_fragments(const uint32_t* step, uint32_t (&b)[kFragments][2]) {
-  constexpr uint32_t magic = std::is_same_v<T, __half> ? 0x64006400u : 0x43004300u;
-#pragma unroll
-  for (int j = 0; j < pair_words(BITS); ++j) {
-#pragma unroll
-    for (int p = 0; p < pairs_per_word(BITS); ++p) {
-      b[pair_fragment(BITS, j, p)][pair_register(BITS, p)] = pair_bits_of<BITS>(step, j, p) | magic;
-    }
-  }
-}
-
-template <typename T>
-__device__ __forceinline__ void pairs_of(const GroupParams<T>& g, uint32_t (&scale2)[kFragments],
-                                         uint32_t (&zero2)[kFragments]) {
-#pragma unroll
-  for (int f = 0; f < kFragments; ++f) {
-    scale2[f] = duplicate(g.scale[f]);
-    zero2[f] = duplicate(g.zero[f]);
-  }
-}
-
-__device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row, int k, int m) {
-  return row < m ? __ldg(reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k)) : 0u;
-}
-
-// The dequantized B fragments of step ks of tile kt; groups smaller than
-// a tile load the step's own scales and zero points first.
-template <typename T, int BITS>
-__device__ __forceinline__ void dequantized_step(const GptqTiles& w, int kt, int ks, int nt, int lane,
-                                                 const uint32_t* words, uint32_t (&scale2)[kFragments],
-                                                 uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
-  if (w.tiles_per_group == 0) {
-    GroupParams<T> g;
-    load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
-    pairs_of(g, scale2, zero2);
-  }
-  step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
-}
-
-// A tile's x as the n8 B operands of the transposed product, one per k16
-// step: rows m0 + lane/4 (zeros past M), k = 2(lane%4) (+1) and + 8 (+1).
-__device__ __forceinline__ void load_x_as_b(const GptqGemmArgs& a, int m0, int kt, int lane,
-                                            uint32_t (&x)[kStepsPerTile][2]) {
-  const int k0 = kt * kTileK + 2 * (lane % 4), row = m0 + lane / 4;
-#pragma unroll
-  for (int ks = 0; ks < kStepsPerTile; ++ks) {
-    x[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
-    x[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
-  }
-}
 
 // The warps' transposed sums (acc[c]: weight columns 16c + lane/4 (+8),
 // x rows 2(lane%4) (+1)) added into red [8][64], the warps in turn.
@@ -228,16 +47,6 @@ __device__ __forceinline__ void add_transposed_sums(const float (&acc)[kFragment
 }
 
 #endif  // GPTQ_HAS_MMA
-
-// Which output and column strip a flat strip index belongs to.
-__device__ __forceinline__ int output_of(const GptqGemmArgs& a, int& strip) {
-  int o = 0;
-  while (o + 1 < a.n_outputs && strip >= a.outputs[o].w.n_tiles()) {
-    strip -= a.outputs[o].w.n_tiles();
-    ++o;
-  }
-  return o;
-}
 
 // Where an output's split partials and counters start: each output holds
 // splits x M rows x N' partial sums and (m blocks x strips) counters.
@@ -574,10 +383,6 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
 
 #if GPTQ_HAS_MMA
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
 // Rows of x staged as [kPrefillRows][64] with 16-byte chunks XOR-swizzled
 // by row, so ldmatrix reads them without bank conflicts.
 __device__ __forceinline__ int swizzled(int row, int chunk) { return row * kTileK + ((chunk ^ (row % 8)) * 8); }
@@ -589,10 +394,9 @@ __device__ __forceinline__ void stage_x_tile(const GptqGemmArgs& a, int m0, int 
     const int row = c / 8, chunk = c % 8;
     const bool valid = m0 + row < a.m;
     const T* src = valid ? x + (m0 + row) * a.ld_x + kt * kTileK + chunk * 8 : x;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(tile + swizzled(row, chunk))),
-                 "l"(src), "r"(valid ? 16 : 0));
+    cp_async16(tile + swizzled(row, chunk), src, valid);
   }
-  asm volatile("cp.async.commit_group;\n" ::);
+  cp_async_commit();
 }
 
 #endif  // GPTQ_HAS_MMA
@@ -638,9 +442,9 @@ __global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqG
     if (more) {
       stage_x_tile(a, m0, kt + 1, x_tile[(kt + 1) & 1]);
       load_tile(kt + 1, next);
-      asm volatile("cp.async.wait_group 1;\n" ::);
+      cp_async_wait<1>();
     } else {
-      asm volatile("cp.async.wait_group 0;\n" ::);
+      cp_async_wait<0>();
     }
     __syncthreads();
     const T* xt = x_tile[kt & 1];
@@ -659,9 +463,7 @@ __global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqG
       for (int mt = 0; mt < 2; ++mt) {
         uint32_t afrag[4];
         const int row = mt * 16 + lane % 16, chunk = 2 * ks + lane / 16;
-        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                     : "=r"(afrag[0]), "=r"(afrag[1]), "=r"(afrag[2]), "=r"(afrag[3])
-                     : "r"(shared_address(xt + swizzled(row, chunk))));
+        ldmatrix_x4(afrag, xt + swizzled(row, chunk));
 #pragma unroll
         for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[mt][f], afrag, b[f]);
       }
@@ -706,14 +508,7 @@ __global__ void dequantize_kernel(const GptqTiles w, int first_tile, T* out, int
   const int nt = first_tile + blockIdx.x, kt = blockIdx.y;
   const uint4* tile = static_cast<const uint4*>(w.weights) + (int64_t{nt} * w.k_tiles() + kt) * (BITS * 32);
   uint32_t words[4 * BITS];
-#pragma unroll
-  for (int u = 0; u < BITS; ++u) {
-    const uint4 q = tile[u * 32 + lane];
-    words[4 * u] = q.x;
-    words[4 * u + 1] = q.y;
-    words[4 * u + 2] = q.z;
-    words[4 * u + 3] = q.w;
-  }
+  tile_words<BITS>(tile, lane, words);
   const float magic = static_cast<float>(zero_magic_device<T, BITS>());
 #pragma unroll
   for (int ks = 0; ks < kStepsPerTile; ++ks) {
@@ -752,21 +547,7 @@ __global__ void dequantize_kernel(const GptqTiles w, int first_tile, T* out, int
   }
 }
 
-template <typename F>
-void with_bits(int bits, F&& f) {
-  switch (bits) {
-    case 2: f.template operator()<2>(); break;
-    case 3: f.template operator()<3>(); break;
-    case 4: f.template operator()<4>(); break;
-    case 8: f.template operator()<8>(); break;
-  }
-}
 
-int total_strips(const GptqGemmArgs& a) {
-  int total = 0;
-  for (int o = 0; o < a.n_outputs; ++o) total += a.outputs[o].w.n_tiles();
-  return total;
-}
 
 // Blocks of `Kernel` one SM holds at once (from its registers and shared
 // memory), asked once per kernel (a template parameter: every
@@ -839,11 +620,13 @@ bool prefill_for_medium_m() {
 
 }  // namespace
 
-GptqKernel choose_gptq_kernel(FloatType type, int32_t m) {
+GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& a) {
 #if GPTQ_GPU_HIP
   return GptqKernel::Simt;
 #else
+  const int32_t m = a.m;
   if (type == FloatType::F32) return GptqKernel::Simt;
+  if (gptq_decode_pays(a)) return GptqKernel::Decode;
   return m > kMaxSplitRows && prefill_for_medium_m() ? GptqKernel::Prefill : GptqKernel::Stream;
 #endif
 }
@@ -851,14 +634,15 @@ GptqKernel choose_gptq_kernel(FloatType type, int32_t m) {
 int64_t gptq_workspace_floats(const GptqGemmArgs& a) {
   // Splits are limited to what fits; this much lets every layer shape of
   // 7B-70B models split as far as it pays.
-  return int64_t{8} << 20;
+  return std::max(int64_t{8} << 20, gptq_decode_workspace_floats(a));
 }
 
 int64_t gptq_counters(const GptqGemmArgs& a) { return int64_t{kMaxSplitRows / kSimtRows} * total_strips(a); }
 
 cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel kernel, cudaStream_t stream) {
   if (a.m == 0 || a.n_outputs == 0) return cudaSuccess;
-  if (kernel == GptqKernel::Auto) kernel = choose_gptq_kernel(type, a.m);
+  if (kernel == GptqKernel::Auto) kernel = choose_gptq_kernel(type, a);
+  if (kernel == GptqKernel::Decode) return launch_gptq_decode(type, a, stream);
   const int bits = a.outputs[0].w.bits;
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8) return cudaErrorInvalidValue;
   if (kernel != GptqKernel::Simt && type == FloatType::F32) return cudaErrorInvalidValue;

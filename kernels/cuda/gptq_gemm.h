@@ -8,6 +8,8 @@
 // bias [N], both in the compute type. fp32 accumulation everywhere.
 //
 // Kernels, chosen per call by M and type:
+//  - decode (fp16/bf16, up to 16 rows; Auto takes it where it pays, see
+//    gptq_decode_pays): gptq_decode.h.
 //  - streaming (fp16/bf16): the tensor cores on 16, 32 or 64-row blocks
 //    (one to four m16 tiles share each dequantized fragment); up to 8 rows
 //    take the product transposed (weights as A, x as an n8 B) and, when
@@ -58,10 +60,10 @@ struct GptqGemmArgs {
   int32_t sm_count = 132;
 };
 
-enum class GptqKernel : uint8_t { Auto, Stream, Prefill, Simt };
+enum class GptqKernel : uint8_t { Auto, Decode, Stream, Prefill, Simt };
 
-// The kernel Auto picks for these rows and type.
-GptqKernel choose_gptq_kernel(FloatType type, int32_t m);
+// The kernel Auto picks for these rows, outputs and type.
+GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& args);
 
 // For any M (they depend on the outputs only).
 int64_t gptq_workspace_floats(const GptqGemmArgs& args);

@@ -12,6 +12,7 @@
 #include "gpu/gpu_test_util.h"
 #include "kernels/cpu/gptq_kernels.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/gptq_decode.h"
 #include "kernels/cuda/gptq_gemm.h"
 #include "kernels/cuda/gptq_repack.h"
 #include "kernels_gptq_test_util.h"
@@ -76,11 +77,13 @@ struct Scratch {
 
 std::vector<GptqKernel> kernels_for(FloatType type, int32_t m) {
   if (type == FloatType::F32) return {GptqKernel::Simt};
+  if (m <= gpu::kDecodeMaxRows) return {GptqKernel::Decode, GptqKernel::Stream, GptqKernel::Prefill, GptqKernel::Simt};
   return {GptqKernel::Stream, GptqKernel::Prefill, GptqKernel::Simt};
 }
 
 const char* kernel_name(GptqKernel k) {
   switch (k) {
+    case GptqKernel::Decode: return "decode";
     case GptqKernel::Stream: return "stream";
     case GptqKernel::Prefill: return "prefill";
     case GptqKernel::Simt: return "simt";

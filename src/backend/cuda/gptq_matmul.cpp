@@ -122,7 +122,7 @@ void GptqMatmul::run(const void* x, int64_t ld_x, int32_t m, std::span<const Gpt
     out.ld_y = p.ld_y;
     out.bias = p.linear->bias.bytes() > 0 ? p.linear->bias.get() : nullptr;
   }
-  check(gpu::launch_gptq_gemm(type_, args, gpu::choose_gptq_kernel(type_, m), stream_), "a GPTQ GEMM");
+  check(gpu::launch_gptq_gemm(type_, args, gpu::GptqKernel::Auto, stream_), "a GPTQ GEMM");
 }
 
 void GptqMatmul::dequantized_product(const void* x, int64_t ld_x, int32_t m, const GptqProduct& product) {

@@ -1,0 +1,260 @@
+// Device helpers of the GPTQ kernels (gptq_gemm.cu, gptq_decode.cu) over
+// the layout of gptq_layout.h: streaming loads of tile words, a lane's
+// scales and zero points, and the turning of a k16 step's words into the
+// B fragments of m16n8k16 products, dequantized or as (magic + q).
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/gptq_gemm.h"
+#include "kernels/cuda/gptq_layout.h"
+
+namespace gptq::gpu {
+
+// 128 bits of weights that are read once: keep them out of L1.
+__device__ __forceinline__ uint4 load_stream(const uint4* p) {
+#if defined(GPTQ_GPU_CUDA) && defined(__CUDA_ARCH__)
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+#else
+  return *p;
+#endif
+}
+
+// A lane's 4 * BITS words of a tile laid out as in global memory (uint4 u
+// of the lane at u * 32 + lane), from memory read by ordinary loads.
+template <int BITS>
+__device__ __forceinline__ void tile_words(const uint4* tile, int lane, uint32_t (&words)[4 * BITS]) {
+#pragma unroll
+  for (int u = 0; u < BITS; ++u) {
+    const uint4 q = tile[u * 32 + lane];
+    words[4 * u] = q.x;
+    words[4 * u + 1] = q.y;
+    words[4 * u + 2] = q.z;
+    words[4 * u + 3] = q.w;
+  }
+}
+
+// The exponent pattern the dequantization ORs in, which (magic + zero)
+// takes back out (gptq_repack.cpp's zero_magic).
+template <typename T, int BITS>
+__device__ __forceinline__ constexpr int zero_magic_device() {
+  if constexpr (std::is_same_v<T, __half>) return 1024;
+  else if constexpr (std::is_same_v<T, gpu_bf16>) return BITS == 8 ? 0 : 128;
+  else return 0;
+}
+
+// A float another block wrote through L2 (split-K partial sums).
+__device__ __forceinline__ float load_coherent(const float* p) {
+#if GPTQ_GPU_CUDA
+  return __ldcg(p);
+#else
+  return *static_cast<const volatile float*>(p);
+#endif
+}
+
+// Both values of pair p of pair word j of a step (w: the step's words),
+// still in their bit positions 0.. and 16...
+template <int BITS>
+__device__ __forceinline__ uint32_t pair_bits_of(const uint32_t* w, int j, int p) {
+  constexpr int pb = pair_bits(BITS);
+  constexpr uint32_t mask = ((1u << pb) - 1u) * 0x00010001u;
+  uint32_t v = (w[j] >> (p * pb)) & mask;
+  if constexpr (BITS == 3) v |= ((w[2] >> (8 * j + p)) & 0x00010001u) << 2;
+  return v;
+}
+
+// Per lane, its 8 columns' scale and (magic + zero) for one group of a
+// strip: two 16-byte loads (fp16/bf16), four for fp32.
+template <typename T>
+struct GroupParams {
+  T scale[kFragments];
+  T zero[kFragments];
+};
+
+template <typename T>
+__device__ __forceinline__ void load_group(const GptqTiles& w, int group, int nt, int lane, GroupParams<T>& g) {
+  const int64_t at = ((int64_t{group} * w.n_tiles() + nt) * 8 + lane / 4) * 8;
+  constexpr int kVectors = sizeof(T) * kFragments / 16;
+  const uint4* s = reinterpret_cast<const uint4*>(static_cast<const T*>(w.scales) + at);
+  const uint4* z = reinterpret_cast<const uint4*>(static_cast<const T*>(w.zero_bias) + at);
+  uint4* gs = reinterpret_cast<uint4*>(g.scale);
+  uint4* gz = reinterpret_cast<uint4*>(g.zero);
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i) {
+    gs[i] = __ldg(s + i);
+    gz[i] = __ldg(z + i);
+  }
+}
+
+#if GPTQ_HAS_MMA
+
+template <typename T>
+__device__ __forceinline__ uint32_t duplicate(T v) {
+  uint16_t bits;
+  __builtin_memcpy(&bits, &v, 2);
+  return uint32_t{bits} * 0x00010001u;
+}
+
+// The exponent pattern ORed into a pair of codes: (1024 + q) per fp16
+// half, (128 + q) per bf16 half (not for 8-bit bf16, whose codes it cannot hold).
+template <typename T>
+constexpr uint32_t magic_pair() {
+  return std::is_same_v<T, __half> ? 0x64006400u : 0x43004300u;
+}
+
+// Pair p of pair word j with `magic` ORed in. The mask and the OR are one
+// LOP3: left to itself the compiler spends two (both operands constants).
+template <int BITS>
+__device__ __forceinline__ uint32_t pair_bits_with(const uint32_t* w, int j, int p, uint32_t magic) {
+  if constexpr (BITS == 3) {
+    return pair_bits_of<BITS>(w, j, p) | magic;
+  } else {
+    constexpr int pb = pair_bits(BITS);
+    constexpr uint32_t mask = ((1u << pb) - 1u) * 0x00010001u;
+    uint32_t out;
+    asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(out) : "r"(w[j] >> (p * pb)), "n"(mask), "r"(magic));
+    return out;
+  }
+}
+
+// (magic + q - (magic + z)) * s for both values of a pair: h holds (magic + q).
+template <typename T>
+__device__ __forceinline__ uint32_t dequant_magic_pair(uint32_t h, uint32_t zero2, uint32_t scale2) {
+  uint32_t out;
+  if constexpr (std::is_same_v<T, __half>) {
+    const __half2 d = __hmul2(__hsub2(*reinterpret_cast<__half2*>(&h), *reinterpret_cast<__half2*>(&zero2)),
+                              *reinterpret_cast<__half2*>(&scale2));
+    out = *reinterpret_cast<const uint32_t*>(&d);
+  } else {
+    const __nv_bfloat162 d =
+        __hmul2(__hsub2(*reinterpret_cast<__nv_bfloat162*>(&h), *reinterpret_cast<__nv_bfloat162*>(&zero2)),
+                *reinterpret_cast<__nv_bfloat162*>(&scale2));
+    out = *reinterpret_cast<const uint32_t*>(&d);
+  }
+  return out;
+}
+
+// (q - z) * s for both values of a pair (v: the codes), as one register of two T.
+template <typename T, int BITS>
+__device__ __forceinline__ uint32_t dequant_pair(uint32_t v, uint32_t zero2, uint32_t scale2) {
+  if constexpr (std::is_same_v<T, __half> || BITS != 8) {
+    return dequant_magic_pair<T>(v | magic_pair<T>(), zero2, scale2);
+  } else {
+    // 8-bit codes do not fit bf16's 7-bit mantissa: through fp32 (z <= 256 is exact in bf16).
+    const __nv_bfloat162 z = *reinterpret_cast<__nv_bfloat162*>(&zero2);
+    const __nv_bfloat162 s = *reinterpret_cast<__nv_bfloat162*>(&scale2);
+    const float lo = __uint_as_float(0x4B000000u | (v & 0xffffu)) - 8388608.0f;
+    const float hi = __uint_as_float(0x4B000000u | (v >> 16)) - 8388608.0f;
+    const __nv_bfloat162 d = __floats2bfloat162_rn((lo - __low2float(z)) * __low2float(s),
+                                                   (hi - __high2float(z)) * __high2float(s));
+    return *reinterpret_cast<const uint32_t*>(&d);
+  }
+}
+
+// The eight B fragments of one k16 step.
+template <typename T, int BITS>
+__device__ __forceinline__ void step_fragments(const uint32_t* step, const uint32_t (&scale2)[kFragments],
+                                               const uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
+#pragma unroll
+  for (int j = 0; j < pair_words(BITS); ++j) {
+#pragma unroll
+    for (int p = 0; p < pairs_per_word(BITS); ++p) {
+      const int f = pair_fragment(BITS, j, p), r = pair_register(BITS, p);
+      if constexpr (std::is_same_v<T, __half> || BITS != 8) {
+        b[f][r] = dequant_magic_pair<T>(pair_bits_with<BITS>(step, j, p, magic_pair<T>()), zero2[f], scale2[f]);
+      } else {
+        b[f][r] = dequant_pair<T, BITS>(pair_bits_of<BITS>(step, j, p), zero2[f], scale2[f]);
+      }
+    }
+  }
+}
+
+// The eight B fragments of one k16 step as (magic + q), not dequantized.
+template <typename T, int BITS>
+__device__ __forceinline__ void offset_fragments(const uint32_t* step, uint32_t (&b)[kFragments][2]) {
+#pragma unroll
+  for (int j = 0; j < pair_words(BITS); ++j) {
+#pragma unroll
+    for (int p = 0; p < pairs_per_word(BITS); ++p) {
+      b[pair_fragment(BITS, j, p)][pair_register(BITS, p)] = pair_bits_with<BITS>(step, j, p, magic_pair<T>());
+    }
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void pairs_of(const GroupParams<T>& g, uint32_t (&scale2)[kFragments],
+                                         uint32_t (&zero2)[kFragments]) {
+#pragma unroll
+  for (int f = 0; f < kFragments; ++f) {
+    scale2[f] = duplicate(g.scale[f]);
+    zero2[f] = duplicate(g.zero[f]);
+  }
+}
+
+__device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row, int k, int m) {
+  return row < m ? __ldg(reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k)) : 0u;
+}
+
+// The dequantized B fragments of step ks of tile kt; groups smaller than
+// a tile load the step's own scales and zero points first.
+template <typename T, int BITS>
+__device__ __forceinline__ void dequantized_step(const GptqTiles& w, int kt, int ks, int nt, int lane,
+                                                 const uint32_t* words, uint32_t (&scale2)[kFragments],
+                                                 uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
+  if (w.tiles_per_group == 0) {
+    GroupParams<T> g;
+    load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
+    pairs_of(g, scale2, zero2);
+  }
+  step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+}
+
+// A tile's x as the n8 B operands of the transposed product, one per k16
+// step: rows m0 + lane/4 (zeros past M), k = 2(lane%4) (+1) and + 8 (+1).
+__device__ __forceinline__ void load_x_as_b(const GptqGemmArgs& a, int m0, int kt, int lane,
+                                            uint32_t (&x)[kStepsPerTile][2]) {
+  const int k0 = kt * kTileK + 2 * (lane % 4), row = m0 + lane / 4;
+#pragma unroll
+  for (int ks = 0; ks < kStepsPerTile; ++ks) {
+    x[ks][0] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK, a.m);
+    x[ks][1] = load_pair(a.x, a.ld_x, row, k0 + ks * kStepK + 8, a.m);
+  }
+}
+
+#endif  // GPTQ_HAS_MMA
+
+// Which output and column strip a flat strip index belongs to.
+__device__ __forceinline__ int output_of(const GptqGemmArgs& a, int& strip) {
+  int o = 0;
+  while (o + 1 < a.n_outputs && strip >= a.outputs[o].w.n_tiles()) {
+    strip -= a.outputs[o].w.n_tiles();
+    ++o;
+  }
+  return o;
+}
+
+// Calls f.template operator()<BITS>() for a supported bit width.
+template <typename F>
+void with_bits(int bits, F&& f) {
+  switch (bits) {
+    case 2: f.template operator()<2>(); break;
+    case 3: f.template operator()<3>(); break;
+    case 4: f.template operator()<4>(); break;
+    case 8: f.template operator()<8>(); break;
+  }
+}
+
+// Column strips over all the outputs of a launch.
+inline int total_strips(const GptqGemmArgs& a) {
+  int total = 0;
+  for (int o = 0; o < a.n_outputs; ++o) total += a.outputs[o].w.n_tiles();
+  return total;
+}
+
+}  // namespace gptq::gpu
