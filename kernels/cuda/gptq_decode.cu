@@ -262,11 +262,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
         uint32_t b[kFragments][2];
         offset_fragments<T, BITS>(words + ks * BITS, b);
 #pragma unroll
-        for (int c = 0; c < kFragments / 2; ++c) {
-          const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
-#pragma unroll
-          for (int nb = 0; nb < NB; ++nb) mma_16816<T>(tile[nb][c], weights, x_b[nb][ks]);
-        }
+        for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(tile[nb], b, x_b[nb][ks]);
       }
     } else {
       int nt = strip;
@@ -286,11 +282,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
         uint32_t b[kFragments][2];
         dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
 #pragma unroll
-        for (int c = 0; c < kFragments / 2; ++c) {
-          const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
-#pragma unroll
-          for (int nb = 0; nb < NB; ++nb) mma_16816<T>(acc[nb][c], weights, x_b[nb][ks]);
-        }
+        for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(acc[nb], b, x_b[nb][ks]);
       }
     }
   };

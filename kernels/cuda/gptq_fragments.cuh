@@ -10,6 +10,7 @@
 #include "kernels/cuda/device_common.cuh"
 #include "kernels/cuda/gptq_gemm.h"
 #include "kernels/cuda/gptq_layout.h"
+#include "kernels/cuda/tensor_core.cuh"
 
 namespace gptq::gpu {
 
@@ -172,6 +173,19 @@ __device__ __forceinline__ void step_fragments(const uint32_t* step, const uint3
         b[f][r] = dequant_pair<T, BITS>(pair_bits_of<BITS>(step, j, p), zero2[f], scale2[f]);
       }
     }
+  }
+}
+
+// acc[c] += the step's weight columns 16c..16c + 15 times x: fragments 2c
+// and 2c + 1 as the m16 A of an m16n8k16, x's n8 B operand (the product
+// taken transposed, for few rows of x).
+template <typename T>
+__device__ __forceinline__ void mma_transposed(float (&acc)[kFragments / 2][4], const uint32_t (&b)[kFragments][2],
+                                               const uint32_t (&x)[2]) {
+#pragma unroll
+  for (int c = 0; c < kFragments / 2; ++c) {
+    const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
+    mma_16816<T>(acc[c], weights, x);
   }
 }
 

@@ -240,12 +240,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
         uint32_t b[kFragments][2];
         dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
-        // Fragments 2c and 2c + 1 (columns 16c..16c + 15) are the A of an m16n8k16.
-#pragma unroll
-        for (int c = 0; c < kFragments / 2; ++c) {
-          const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
-          mma_16816<T>(acc[c], weights, x_tile[ks]);
-        }
+        mma_transposed<T>(acc, b, x_tile[ks]);
       }
     };
     run_tiles(compute);
@@ -422,16 +417,8 @@ __global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqG
 
   float acc[2][kFragments][4] = {};
   uint32_t words[4 * BITS], next[4 * BITS];
-  auto load_tile = [&](int kt, uint32_t* dst) {
-    const uint4* tile = tiles + int64_t{kt} * (BITS * 32);
-#pragma unroll
-    for (int u = 0; u < BITS; ++u) {
-      const uint4 q = load_stream(tile + u * 32 + lane);
-      dst[4 * u] = q.x;
-      dst[4 * u + 1] = q.y;
-      dst[4 * u + 2] = q.z;
-      dst[4 * u + 3] = q.w;
-    }
+  auto load_tile = [&](int kt, uint32_t (&dst)[4 * BITS]) {
+    load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, dst);
   };
   stage_x_tile(a, m0, 0, x_tile[0]);
   load_tile(0, words);
