@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/tensor_core.cuh"
 
 namespace gptq::gpu {
@@ -27,6 +28,7 @@ __device__ __forceinline__ void split_range(const AttentionArgs& a, int t, int s
 // turn with an online softmax each, then merge. EL = head_dim / 32 rounded up.
 template <typename T, typename KV, int EL, int kSplitWarps>
 __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const AttentionArgs a) {
+  begin_dependent_kernel();
   __shared__ float merge_m[kSplitWarps], merge_l[kSplitWarps];
   __shared__ float merge_o[kSplitWarps][kMaxHeadDim];
   const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z;
@@ -137,6 +139,7 @@ __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const
 
 template <typename T>
 __global__ void attention_merge_kernel(const AttentionArgs a) {
+  begin_dependent_kernel();
   const int t = blockIdx.x, h = blockIdx.y, hd = a.head_dim;
   const float* parts = a.partial + (int64_t{t} * a.n_heads + h) * a.splits * (hd + 2);
   float m_all = -INFINITY;
@@ -183,6 +186,7 @@ __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
 // rows; keys and values come in blocks of 64 through shared memory.
 template <typename T, int HD>
 __global__ void __launch_bounds__(128) attention_tiled_kernel(const AttentionArgs a) {
+  begin_dependent_kernel();
 #if GPTQ_HAS_MMA
   constexpr int kChunks = HD / 8;
   constexpr int kRows = kAttentionTileRows;
@@ -350,14 +354,14 @@ cudaError_t launch_attention_split(FloatType type, const AttentionArgs& a, cudaS
     with_float_type(a.kv_type, [&]<typename KV>() {
       // A few tokens: more warps per block, as there are few blocks to fill the GPU.
       auto launch = [&]<int kWarps>() {
-        if (el <= 2) attention_split_kernel<T, KV, 2, kWarps><<<grid, kWarps * 32, 0, stream>>>(a);
-        else if (el <= 4) attention_split_kernel<T, KV, 4, kWarps><<<grid, kWarps * 32, 0, stream>>>(a);
-        else attention_split_kernel<T, KV, 8, kWarps><<<grid, kWarps * 32, 0, stream>>>(a);
+        if (el <= 2) launch_kernel(attention_split_kernel<T, KV, 2, kWarps>, grid, kWarps * 32, 0, stream, a);
+        else if (el <= 4) launch_kernel(attention_split_kernel<T, KV, 4, kWarps>, grid, kWarps * 32, 0, stream, a);
+        else launch_kernel(attention_split_kernel<T, KV, 8, kWarps>, grid, kWarps * 32, 0, stream, a);
       };
       if (a.n_tokens <= kFewTokens) launch.template operator()<8>();
       else launch.template operator()<4>();
     });
-    if (a.splits > 1) attention_merge_kernel<T><<<dim3(a.n_tokens, a.n_heads), 128, 0, stream>>>(a);
+    if (a.splits > 1) launch_kernel(attention_merge_kernel<T>, dim3(a.n_tokens, a.n_heads), 128, 0, stream, a);
   });
   return cudaGetLastError();
 }
@@ -369,8 +373,8 @@ cudaError_t launch_attention_tiled(FloatType type, const AttentionArgs& a, cudaS
   const dim3 grid(a.n_tiles, a.n_heads);
   with_float_type(type, [&]<typename T>() {
     if constexpr (!std::is_same_v<T, float>) {
-      if (a.head_dim == 64) attention_tiled_kernel<T, 64><<<grid, 128, 0, stream>>>(a);
-      else attention_tiled_kernel<T, 128><<<grid, 128, 0, stream>>>(a);
+      if (a.head_dim == 64) launch_kernel(attention_tiled_kernel<T, 64>, grid, 128, 0, stream, a);
+      else launch_kernel(attention_tiled_kernel<T, 128>, grid, 128, 0, stream, a);
     }
   });
 #endif

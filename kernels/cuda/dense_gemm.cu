@@ -1,6 +1,7 @@
 #include "kernels/cuda/dense_gemm.h"
 
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace gptq::gpu {
 namespace {
@@ -9,6 +10,7 @@ constexpr int kTile = 64, kSlice = 16, kThreads = 256;
 
 template <typename T>
 __global__ void __launch_bounds__(kThreads) dense_gemm_kernel(const DenseGemmArgs a) {
+  begin_dependent_kernel();
   __shared__ float xs[kSlice][kTile + 1];
   __shared__ float ws[kSlice][kTile + 1];
   const T* x = static_cast<const T*>(a.x);
@@ -62,7 +64,7 @@ __global__ void __launch_bounds__(kThreads) dense_gemm_kernel(const DenseGemmArg
 cudaError_t launch_dense_gemm(FloatType type, const DenseGemmArgs& a, cudaStream_t stream) {
   if (a.m == 0 || a.n == 0) return cudaSuccess;
   const dim3 grid(blocks_for(a.n, kTile), blocks_for(a.m, kTile));
-  with_float_type(type, [&]<typename T>() { dense_gemm_kernel<T><<<grid, kThreads, 0, stream>>>(a); });
+  with_float_type(type, [&]<typename T>() { launch_kernel(dense_gemm_kernel<T>, grid, kThreads, 0, stream, a); });
   return cudaGetLastError();
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/elementwise.h"
 
 namespace gptq::gpu {
@@ -15,6 +16,7 @@ constexpr int kMaxHeadDim = 512;
 
 template <typename T>
 __global__ void embed_kernel(EmbedArgs a) {
+  begin_dependent_kernel();
   const int t = blockIdx.x;
   const T* row = static_cast<const T*>(a.tokens_table) + int64_t{a.tokens[t]} * a.hidden;
   const T* pos_row = a.positions_table != nullptr
@@ -36,6 +38,7 @@ constexpr int kNormCached = 8;
 
 template <typename T>
 __global__ void residual_norm_kernel(ResidualNormArgs a) {
+  begin_dependent_kernel();
   __shared__ float scratch[32];
   const int r = blockIdx.x;
   T* hidden = static_cast<T*>(a.hidden) + r * a.ld_hidden;
@@ -118,6 +121,7 @@ __global__ void residual_norm_kernel(ResidualNormArgs a) {
 
 template <typename T>
 __global__ void split_qkv_kernel(SplitQkvArgs a) {
+  begin_dependent_kernel();
   const int t = blockIdx.x;
   const int q_dim = a.n_heads * a.head_dim, kv_dim = a.n_kv_heads * a.head_dim;
   const T* row = static_cast<const T*>(a.qkv) + t * a.ld_qkv;
@@ -143,6 +147,7 @@ __global__ void split_qkv_kernel(SplitQkvArgs a) {
 // store their v head).
 template <typename T, typename KV>
 __global__ void rotate_store_kernel(RotateStoreArgs a) {
+  begin_dependent_kernel();
   __shared__ float buf[kMaxHeadDim];
   const int t = blockIdx.x, h = blockIdx.y, lane = threadIdx.x;
   const int hd = a.head_dim;
@@ -214,6 +219,7 @@ __device__ __forceinline__ float activation_of(float v, Activation act) {
 
 template <typename T>
 __global__ void activate_kernel(T* gate, int64_t ld_gate, const T* up, int64_t ld_up, int32_t n, Activation act) {
+  begin_dependent_kernel();
   const int r = blockIdx.y;
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
@@ -225,6 +231,7 @@ __global__ void activate_kernel(T* gate, int64_t ld_gate, const T* up, int64_t l
 
 template <typename T>
 __global__ void gather_rows_kernel(const T* x, int64_t ld_x, const int32_t* rows, int32_t n, T* out, int64_t ld_out) {
+  begin_dependent_kernel();
   const int r = blockIdx.x;
   const T* src = x + int64_t{rows[r]} * ld_x;
   for (int i = threadIdx.x; i < n; i += blockDim.x) out[r * ld_out + i] = src[i];
@@ -233,6 +240,7 @@ __global__ void gather_rows_kernel(const T* x, int64_t ld_x, const int32_t* rows
 template <typename T>
 __global__ void gather_columns_kernel(const T* x, int64_t ld_x, const int32_t* source, int32_t n_in, int32_t n_out,
                                       T* out, int64_t ld_out) {
+  begin_dependent_kernel();
   const int r = blockIdx.y;
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= n_out) return;
@@ -242,6 +250,7 @@ __global__ void gather_columns_kernel(const T* x, int64_t ld_x, const int32_t* s
 
 template <typename T>
 __global__ void to_float_kernel(const T* x, int64_t ld_x, int32_t n, float* out) {
+  begin_dependent_kernel();
   const int r = blockIdx.y;
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[int64_t{r} * n + i] = to_float(x[r * ld_x + i]);
@@ -249,6 +258,7 @@ __global__ void to_float_kernel(const T* x, int64_t ld_x, int32_t n, float* out)
 
 template <typename T>
 __global__ void from_float_kernel(const float* x, int32_t n, T* out, int64_t ld_out) {
+  begin_dependent_kernel();
   const int r = blockIdx.y;
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[r * ld_out + i] = from_float<T>(x[int64_t{r} * n + i]);
@@ -256,6 +266,7 @@ __global__ void from_float_kernel(const float* x, int32_t n, T* out, int64_t ld_
 
 template <typename From, typename To>
 __global__ void convert_kernel(const From* in, To* out, int64_t n) {
+  begin_dependent_kernel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     out[i] = from_float<To>(to_float(in[i]));
   }
@@ -263,6 +274,7 @@ __global__ void convert_kernel(const From* in, To* out, int64_t n) {
 
 template <typename T>
 __global__ void add_bias_kernel(T* y, int64_t ld_y, int32_t n, const T* bias) {
+  begin_dependent_kernel();
   const int r = blockIdx.y;
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) y[r * ld_y + i] = from_float<T>(to_float(y[r * ld_y + i]) + to_float(bias[i]));
@@ -275,6 +287,7 @@ __device__ __forceinline__ double warp_sum_double(double v) {
 
 template <typename T>
 __global__ void token_nll_kernel(const T* logits, int64_t ld, int32_t vocab, const int32_t* targets, double* out) {
+  begin_dependent_kernel();
   __shared__ float scratch[32];
   __shared__ double partial[32];
   const int r = blockIdx.x;
@@ -299,7 +312,7 @@ __global__ void token_nll_kernel(const T* logits, int64_t ld, int32_t vocab, con
 
 cudaError_t launch_embed(FloatType type, const EmbedArgs& args, cudaStream_t stream) {
   if (args.n_tokens == 0) return cudaSuccess;
-  with_float_type(type, [&]<typename T>() { embed_kernel<T><<<args.n_tokens, kRowThreads, 0, stream>>>(args); });
+  with_float_type(type, [&]<typename T>() { launch_kernel(embed_kernel<T>, args.n_tokens, kRowThreads, 0, stream, args); });
   return cudaGetLastError();
 }
 
@@ -307,13 +320,13 @@ cudaError_t launch_residual_norm(FloatType type, const ResidualNormArgs& args, c
   if (args.rows == 0) return cudaSuccess;
   // Enough threads to hold the row in registers (kNormCached values each).
   const int threads = std::clamp(((args.n + kNormCached - 1) / kNormCached + 31) & ~31, kRowThreads, 1024);
-  with_float_type(type, [&]<typename T>() { residual_norm_kernel<T><<<args.rows, threads, 0, stream>>>(args); });
+  with_float_type(type, [&]<typename T>() { launch_kernel(residual_norm_kernel<T>, args.rows, threads, 0, stream, args); });
   return cudaGetLastError();
 }
 
 cudaError_t launch_split_qkv(FloatType type, const SplitQkvArgs& args, cudaStream_t stream) {
   if (args.rows == 0) return cudaSuccess;
-  with_float_type(type, [&]<typename T>() { split_qkv_kernel<T><<<args.rows, kRowThreads, 0, stream>>>(args); });
+  with_float_type(type, [&]<typename T>() { launch_kernel(split_qkv_kernel<T>, args.rows, kRowThreads, 0, stream, args); });
   return cudaGetLastError();
 }
 
@@ -322,7 +335,7 @@ cudaError_t launch_rotate_and_store(FloatType type, const RotateStoreArgs& args,
   if (args.head_dim > kMaxHeadDim || 2 * args.rope_half > args.head_dim) return cudaErrorInvalidValue;
   const dim3 grid(args.rows, args.n_heads + args.n_kv_heads);
   with_float_type(type, [&]<typename T>() {
-    with_float_type(args.kv_type, [&]<typename KV>() { rotate_store_kernel<T, KV><<<grid, GPTQ_WARP, 0, stream>>>(args); });
+    with_float_type(args.kv_type, [&]<typename KV>() { launch_kernel(rotate_store_kernel<T, KV>, grid, GPTQ_WARP, 0, stream, args); });
   });
   return cudaGetLastError();
 }
@@ -332,7 +345,7 @@ cudaError_t launch_activate(FloatType type, void* gate, int64_t ld_gate, const v
   if (rows == 0) return cudaSuccess;
   const dim3 grid(blocks_for(n, kRowThreads), rows);
   with_float_type(type, [&]<typename T>() {
-    activate_kernel<T><<<grid, kRowThreads, 0, stream>>>(static_cast<T*>(gate), ld_gate, static_cast<const T*>(up),
+    launch_kernel(activate_kernel<T>, grid, kRowThreads, 0, stream, static_cast<T*>(gate), ld_gate, static_cast<const T*>(up),
                                                           ld_up, n, activation);
   });
   return cudaGetLastError();
@@ -342,7 +355,7 @@ cudaError_t launch_gather_rows(FloatType type, const void* x, int64_t ld_x, cons
                                int32_t n, void* out, int64_t ld_out, cudaStream_t stream) {
   if (n_rows == 0) return cudaSuccess;
   with_float_type(type, [&]<typename T>() {
-    gather_rows_kernel<T><<<n_rows, kRowThreads, 0, stream>>>(static_cast<const T*>(x), ld_x, rows, n,
+    launch_kernel(gather_rows_kernel<T>, n_rows, kRowThreads, 0, stream, static_cast<const T*>(x), ld_x, rows, n,
                                                                static_cast<T*>(out), ld_out);
   });
   return cudaGetLastError();
@@ -353,7 +366,7 @@ cudaError_t launch_gather_columns(FloatType type, const void* x, int64_t ld_x, i
   if (rows == 0) return cudaSuccess;
   const dim3 grid(blocks_for(n_out, kRowThreads), rows);
   with_float_type(type, [&]<typename T>() {
-    gather_columns_kernel<T><<<grid, kRowThreads, 0, stream>>>(static_cast<const T*>(x), ld_x, source, n_in, n_out,
+    launch_kernel(gather_columns_kernel<T>, grid, kRowThreads, 0, stream, static_cast<const T*>(x), ld_x, source, n_in, n_out,
                                                                 static_cast<T*>(out), ld_out);
   });
   return cudaGetLastError();
@@ -364,7 +377,7 @@ cudaError_t launch_to_float(FloatType type, const void* x, int64_t ld_x, int32_t
   if (rows == 0) return cudaSuccess;
   const dim3 grid(blocks_for(n, kRowThreads), rows);
   with_float_type(type, [&]<typename T>() {
-    to_float_kernel<T><<<grid, kRowThreads, 0, stream>>>(static_cast<const T*>(x), ld_x, n, out);
+    launch_kernel(to_float_kernel<T>, grid, kRowThreads, 0, stream, static_cast<const T*>(x), ld_x, n, out);
   });
   return cudaGetLastError();
 }
@@ -374,7 +387,7 @@ cudaError_t launch_from_float(FloatType type, const float* x, int32_t rows, int3
   if (rows == 0) return cudaSuccess;
   const dim3 grid(blocks_for(n, kRowThreads), rows);
   with_float_type(type, [&]<typename T>() {
-    from_float_kernel<T><<<grid, kRowThreads, 0, stream>>>(x, n, static_cast<T*>(out), ld_out);
+    launch_kernel(from_float_kernel<T>, grid, kRowThreads, 0, stream, x, n, static_cast<T*>(out), ld_out);
   });
   return cudaGetLastError();
 }
@@ -384,7 +397,7 @@ cudaError_t launch_convert(FloatType from, const void* in, FloatType to, void* o
   const int blocks = static_cast<int>(std::min<int64_t>(4096, (n + kRowThreads - 1) / kRowThreads));
   with_float_type(from, [&]<typename From>() {
     with_float_type(to, [&]<typename To>() {
-      convert_kernel<From, To><<<blocks, kRowThreads, 0, stream>>>(static_cast<const From*>(in), static_cast<To*>(out), n);
+      launch_kernel(convert_kernel<From, To>, blocks, kRowThreads, 0, stream, static_cast<const From*>(in), static_cast<To*>(out), n);
     });
   });
   return cudaGetLastError();
@@ -395,7 +408,7 @@ cudaError_t launch_add_bias(FloatType type, void* y, int64_t ld_y, int32_t rows,
   if (rows == 0) return cudaSuccess;
   const dim3 grid(blocks_for(n, kRowThreads), rows);
   with_float_type(type, [&]<typename T>() {
-    add_bias_kernel<T><<<grid, kRowThreads, 0, stream>>>(static_cast<T*>(y), ld_y, n, static_cast<const T*>(bias));
+    launch_kernel(add_bias_kernel<T>, grid, kRowThreads, 0, stream, static_cast<T*>(y), ld_y, n, static_cast<const T*>(bias));
   });
   return cudaGetLastError();
 }
@@ -404,7 +417,7 @@ cudaError_t launch_token_nll(FloatType type, const void* logits, int64_t ld, int
                              const int32_t* targets, double* out, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
   with_float_type(type, [&]<typename T>() {
-    token_nll_kernel<T><<<rows, kRowThreads, 0, stream>>>(static_cast<const T*>(logits), ld, vocab, targets, out);
+    launch_kernel(token_nll_kernel<T>, rows, kRowThreads, 0, stream, static_cast<const T*>(logits), ld, vocab, targets, out);
   });
   return cudaGetLastError();
 }

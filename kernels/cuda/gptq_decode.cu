@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/gptq_decode.h"
 #include "kernels/cuda/gptq_fragments.cuh"
 #include "kernels/cuda/tensor_core.cuh"
@@ -289,6 +290,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
 
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) issue(s);
+  begin_dependent_kernel();  // the ring is filling; x, the workspace and y wait for the previous kernel
   int stage = 0, refill = kStages - 1;
   // x comes from L1/L2, whose latency the next tile's loads (issued a tile
   // ahead) keep off the critical path.
@@ -398,7 +400,7 @@ cudaError_t launch(const GptqGemmArgs& a, cudaStream_t stream) {
   int64_t workers = std::min(capacity, std::max<int64_t>(1, total_tiles / per_worker));
   workers = std::clamp<int64_t>(std::min(workers, fit), 1, total_tiles);
   const int blocks = static_cast<int>((workers + kDecodeWarps - 1) / kDecodeWarps);
-  kernel<<<blocks, kDecodeWarps * 32, bytes, stream>>>(a, total_tiles, static_cast<int>(workers));
+  launch_kernel(kernel, blocks, kDecodeWarps * 32, bytes, stream, a, total_tiles, static_cast<int>(workers));
   return cudaGetLastError();
 }
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/gptq_decode.h"
 #include "kernels/cuda/gptq_fragments.cuh"
 #include "kernels/cuda/gptq_gemm.h"
@@ -182,6 +183,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
   auto run_tiles = [&](auto&& compute) {
     load(kt0, words_a, group_a);
     load(kt0 + kStride, words_b, group_b);
+    begin_dependent_kernel();  // weights are in flight; x is the previous kernel's
     for (int kt = kt0; kt < warp_end; kt += 2 * kStride) {
       compute(kt, words_a, group_a);
       load(kt + 2 * kStride, words_a, group_a);
@@ -420,8 +422,9 @@ __global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqG
   auto load_tile = [&](int kt, uint32_t (&dst)[4 * BITS]) {
     load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, dst);
   };
-  stage_x_tile(a, m0, 0, x_tile[0]);
   load_tile(0, words);
+  begin_dependent_kernel();  // the first weights are in flight; x is the previous kernel's
+  stage_x_tile(a, m0, 0, x_tile[0]);
   int current_group = -1;
   uint32_t scale2[kFragments], zero2[kFragments];
   for (int kt = 0; kt < k_tiles; ++kt) {
@@ -527,6 +530,7 @@ __global__ void dequantize_kernel(const GptqTiles w, int first_tile, T* out, int
     }
   }
   __syncwarp();
+  begin_dependent_kernel();  // out may still be read by the previous kernel
   T* dst = out + int64_t{kt} * kTileK * ld_out + int64_t{blockIdx.x} * kTileN;
   for (int row = 0; row < kTileK; ++row) {
     dst[row * ld_out + lane] = tile_out[row][lane];
@@ -643,7 +647,7 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
         const int splits =
             m_blocks <= kMaxSplitRows / kSimtRows / 4 ? choose_splits(a, m_blocks, resident_blocks<kernel>()) : 1;
         const dim3 grid(total_strips(a) * splits, m_blocks);
-        kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
+        launch_kernel(kernel, grid, kStreamWarps * 32, 0, stream, a, splits);
         return;
       }
 #if !GPTQ_GPU_HIP
@@ -655,7 +659,7 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
             const int m_blocks = (a.m + kRows - 1) / kRows;
             const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks, resident_blocks<kernel>()) : 1;
             const dim3 grid(total_strips(a) * splits, m_blocks);
-            kernel<<<grid, kStreamWarps * 32, 0, stream>>>(a, splits);
+            launch_kernel(kernel, grid, kStreamWarps * 32, 0, stream, a, splits);
           };
           // Offset sums need (magic + q) exact in T: bf16's 8 mantissa bits hold 4-bit codes, not 8-bit.
           constexpr bool kOffsetExact = std::is_same_v<T, __half> || BITS != 8;
@@ -672,7 +676,7 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
         } else {
           const int strips = total_strips(a);
           const dim3 grid((strips + kPrefillWarps - 1) / kPrefillWarps, (a.m + kPrefillRows - 1) / kPrefillRows);
-          prefill_kernel<T, BITS><<<grid, kPrefillWarps * 32, 0, stream>>>(a, strips);
+          launch_kernel(prefill_kernel<T, BITS>, grid, kPrefillWarps * 32, 0, stream, a, strips);
         }
       }
 #else
@@ -689,7 +693,7 @@ cudaError_t launch_gptq_dequantize(FloatType type, const GptqTiles& w, int32_t f
   if (n_tiles == 0) return cudaSuccess;
   with_float_type(type, [&]<typename T>() {
     with_bits(w.bits, [&]<int BITS>() {
-      dequantize_kernel<T, BITS><<<dim3(n_tiles, w.k_tiles()), 32, 0, stream>>>(w, first_tile, static_cast<T*>(out), ld_out);
+      launch_kernel(dequantize_kernel<T, BITS>, dim3(n_tiles, w.k_tiles()), 32, 0, stream, w, first_tile, static_cast<T*>(out), ld_out);
     });
   });
   return cudaGetLastError();
