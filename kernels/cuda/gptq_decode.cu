@@ -57,18 +57,7 @@ GPTQ_HD int64_t worker_of(int64_t t, int64_t total_tiles, int64_t workers) {
   return ((t + 1) * workers - 1) / total_tiles;
 }
 
-// (magic + q) is exact in T: fp16 holds every code, bf16's 8 bits all but 8-bit ones.
-template <typename T, int BITS>
-constexpr bool offset_sums_exact() {
-  return std::is_same_v<T, __half> || BITS != 8;
-}
-
 #if GPTQ_HAS_MMA
-
-template <typename T>
-constexpr uint32_t one_pair() {
-  return std::is_same_v<T, __half> ? 0x3C003C00u : 0x3F803F80u;
-}
 
 // acc[nb][c][i]: weight column 16c + lane/4 + 8(i/2) of the strip, x row
 // 8nb + 2(lane%4) + i%2, as the transposed m16n8 products leave them.
@@ -240,7 +229,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
     __builtin_memcpy(group.zero, &zeros, sizeof zeros);
     each_acc([&](int nb, int c, int i) {
       const int f = 2 * c + i / 2;
-      acc[nb][c][i] += to_float(group.scale[f]) * (tile[nb][c][i] - to_float(group.zero[f]) * x_sum[nb][i % 2]);
+      acc[nb][c][i] += group_sum<T>(tile[nb][c][i], x_sum[nb], i, to_float(group.scale[f]), to_float(group.zero[f]));
       tile[nb][c][i] = 0.0f;
     });
 #pragma unroll
@@ -255,15 +244,20 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
     uint32_t words[4 * BITS];
     tile_words<BITS>(stage, lane, words);
     if constexpr (kOffsetSums) {
-      constexpr uint32_t kOnes[4] = {one_pair<T>(), one_pair<T>(), one_pair<T>(), one_pair<T>()};
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        uint32_t x[NB][2];
 #pragma unroll
-        for (int nb = 0; nb < NB; ++nb) mma_16816<T>(x_sum[nb], kOnes, x_b[nb][ks]);
+        for (int nb = 0; nb < NB; ++nb) {
+          x[nb][0] = x_b[nb][ks][0];
+          x[nb][1] = x_b[nb][ks][1];
+          offset_x<T, BITS>(x[nb]);
+          add_x_sums<T, BITS>(x_sum[nb], x[nb]);
+        }
         uint32_t b[kFragments][2];
         offset_fragments<T, BITS>(words + ks * BITS, b);
 #pragma unroll
-        for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(tile[nb], b, x_b[nb][ks]);
+        for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(tile[nb], b, x[nb]);
       }
     } else {
       int nt = strip;

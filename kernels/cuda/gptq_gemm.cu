@@ -196,34 +196,35 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
 
   if constexpr (kMma && MT == kOffsetSums) {
 #if GPTQ_HAS_MMA
-    // Whole-tile groups (the launch sees to it): per tile, the tensor cores
-    // sum (magic + q) x and -(magic + zero) x, which is (q - z) x exactly in
-    // fp32 with no dequantization arithmetic beyond a mask and an OR per
-    // pair; the tile's sums are scaled once per column.
-    float acc[kFragments / 2][4] = {};
+    // Whole-tile groups (the launch sees to it): the tensor cores sum
+    // (magic + q) x and x over each group of the warp's run, which the
+    // group's scales and zero points turn into (q - z) x once (offset_fragments).
+    float acc[kFragments / 2][4] = {}, tile[kFragments / 2][4] = {}, x_sum[4] = {};
+    int group_left = per_group > 0 ? per_group - kt0 % per_group : 1;
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
       uint32_t x_tile[kStepsPerTile][2];
       load_x_as_b(a, m0, kt, lane, x_tile);
-      uint32_t neg_zero[kFragments];
-#pragma unroll
-      for (int f = 0; f < kFragments; ++f) neg_zero[f] = duplicate(group.zero[f]) ^ 0x80008000u;
-      float tile_acc[kFragments / 2][4] = {};
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
+        offset_x<T, BITS>(x_tile[ks]);
+        add_x_sums<T, BITS>(x_sum, x_tile[ks]);
         uint32_t b[kFragments][2];
         offset_fragments<T, BITS>(words + ks * BITS, b);
+        mma_transposed<T>(tile, b, x_tile[ks]);
+      }
+      if (--group_left == 0 || kt + 1 == warp_end) {
+        group_left = per_group;
 #pragma unroll
         for (int c = 0; c < kFragments / 2; ++c) {
-          const uint32_t weights[4] = {b[2 * c][0], b[2 * c + 1][0], b[2 * c][1], b[2 * c + 1][1]};
-          const uint32_t zeros[4] = {neg_zero[2 * c], neg_zero[2 * c + 1], neg_zero[2 * c], neg_zero[2 * c + 1]};
-          mma_16816<T>(tile_acc[c], weights, x_tile[ks]);
-          mma_16816<T>(tile_acc[c], zeros, x_tile[ks]);
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int f = 2 * c + i / 2;
+            acc[c][i] += group_sum<T>(tile[c][i], x_sum, i, to_float(group.scale[f]), to_float(group.zero[f]));
+            tile[c][i] = 0.0f;
+          }
         }
-      }
 #pragma unroll
-      for (int c = 0; c < kFragments / 2; ++c) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) acc[c][i] += to_float(group.scale[2 * c + i / 2]) * tile_acc[c][i];
+        for (int i = 0; i < 4; ++i) x_sum[i] = 0.0f;
       }
     };
     run_tiles(compute);
@@ -661,12 +662,10 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
             const dim3 grid(total_strips(a) * splits, m_blocks);
             launch_kernel(kernel, grid, kStreamWarps * 32, 0, stream, a, splits);
           };
-          // Offset sums need (magic + q) exact in T: bf16's 8 mantissa bits hold 4-bit codes, not 8-bit.
-          constexpr bool kOffsetExact = std::is_same_v<T, __half> || BITS != 8;
           bool whole_tile_groups = true;
           for (int o = 0; o < a.n_outputs; ++o) whole_tile_groups &= a.outputs[o].w.tiles_per_group > 0;
           if (a.m <= 8) {
-            if constexpr (kOffsetExact) {
+            if constexpr (offset_sums_exact<T, BITS>()) {
               if (whole_tile_groups) return launch.template operator()<kOffsetSums>();
             }
             launch.template operator()<kTransposed>();

@@ -17,7 +17,7 @@ export LD_LIBRARY_PATH="/tmp/gptq/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 shared=/tmp/gptq/shared
 if [ ! -d "$shared" ]; then
   cp -r "$d/shared" "$shared"
-  for f in "$shared"/models/*/*.xz "$shared"/data/*/*.xz; do xz -d "$f"; done
+  for f in "$shared"/models/*/*.xz "$shared"/data/*/*.xz "$shared"/fixtures/*/*/*.xz; do xz -d "$f"; done
 fi
 export GPTQ_SHARED_DIR="$shared" GPTQ_TEST_BINARY_DIR=/tmp/gptq/scratch
 cp /tmp/gptq/bin/gptq /tmp/gptq/scratch/

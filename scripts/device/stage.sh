@@ -13,6 +13,8 @@ mkdir -p "$out/bin" "$out/lib" "$out/shared/fixtures/archs" "$out/shared/fixture
 b="$root/build"
 cp "$b/tests/gptq_tests" "$b/gptq" "$b/bench/bench_gpu_kernels" "$b/bench/bench_gpu_e2e" "$out/bin/"
 cp -L "$b/libgptq.so.0" "$out/lib/"
+# Symbol tables are dead weight on the device (it profiles by kernel name, which stays).
+strip --strip-unneeded "$out/bin/"* "$out/lib/libgptq.so.0"
 # OpenBLAS (the quantizer's LAPACK) and the Fortran runtime it needs.
 for lib in libsentencepiece.so.0 libpcre2-8.so.0 libutf8proc.so.2 libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do cp -L "/lib/x86_64-linux-gnu/$lib" "$out/lib/"; done
 for arch in llama llama_tied_bf16 llama_rope_scaled mistral qwen2 qwen3 gemma phi3 stablelm starcoder2 gpt2 opt gpt_neox; do
@@ -25,5 +27,5 @@ cp "$shared/data/wikitext-2/test.txt" "$out/shared/data/wikitext-2/"
 # Executables compress well; data hardly, but tinydoc's weights just enough
 # to keep the whole under the device tool's 64 MiB (gpu_suite.sh unpacks).
 xz -T0 -9e "$out/bin/"* "$out/lib/"* "$out/shared/models/tinydoc-llama-13m/model.safetensors" \
-   "$out/shared/data/wikitext-2/test.txt"
+   "$out/shared/data/wikitext-2/test.txt" "$out"/shared/fixtures/*/*/*.safetensors
 du -sh "$out"
