@@ -284,7 +284,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
 
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) issue(s);
-  begin_dependent_kernel();  // the ring is filling; x, the workspace and y wait for the previous kernel
+  wait_then_start_next();  // the ring is filling; x, the workspace and y wait for the previous kernel
   int stage = 0, refill = kStages - 1;
   // x comes from L1/L2, whose latency the next tile's loads (issued a tile
   // ahead) keep off the critical path.

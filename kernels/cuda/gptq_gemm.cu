@@ -27,20 +27,25 @@ constexpr int kMaxSplitRows = 64;  // K is split only up to this many rows
 
 #if GPTQ_HAS_MMA
 
-// The warps' transposed sums (acc[c]: weight columns 16c + lane/4 (+8),
-// x rows 2(lane%4) (+1)) added into red [8][64], the warps in turn.
-__device__ __forceinline__ void add_transposed_sums(const float (&acc)[kFragments / 2][4], float* red, int lane,
+// The warps' transposed sums (acc[nb][c]: weight columns 16c + lane/4
+// (+8), x rows 8nb + 2(lane%4) (+1)) added into red [8 NB][64], the warps
+// in turn.
+template <int NB>
+__device__ __forceinline__ void add_transposed_sums(const float (&acc)[NB][kFragments / 2][4], float* red, int lane,
                                                     int warp) {
   __syncthreads();  // red is zeroed
   for (int turn = 0; turn < kStreamWarps; ++turn) {
     if (warp == turn) {
 #pragma unroll
-      for (int c = 0; c < kFragments / 2; ++c) {
-        const int col = 16 * c + lane / 4, row = 2 * (lane % 4);
-        red[row * kTileN + col] += acc[c][0];
-        red[(row + 1) * kTileN + col] += acc[c][1];
-        red[row * kTileN + col + 8] += acc[c][2];
-        red[(row + 1) * kTileN + col + 8] += acc[c][3];
+      for (int nb = 0; nb < NB; ++nb) {
+#pragma unroll
+        for (int c = 0; c < kFragments / 2; ++c) {
+          const int col = 16 * c + lane / 4, row = 8 * nb + 2 * (lane % 4);
+          red[row * kTileN + col] += acc[nb][c][0];
+          red[(row + 1) * kTileN + col] += acc[nb][c][1];
+          red[row * kTileN + col + 8] += acc[nb][c][2];
+          red[(row + 1) * kTileN + col + 8] += acc[nb][c][3];
+        }
       }
     }
     __syncthreads();
@@ -124,17 +129,17 @@ __device__ __forceinline__ void load_tile_words(const uint4* tile, int lane, uin
   }
 }
 
-// The streaming kernel's forms for up to 8 rows (MT values below 1):
+// The streaming kernel's forms for up to 16 rows (MT values below 1):
 // transposed products with dequantized weights, or with offset sums
 // (groups of whole tiles only).
 constexpr int kTransposed = 0;
 constexpr int kOffsetSums = -1;
 
 // Rows of an m block of the streaming kernel: MT m16 tiles of x as A, or
-// (MT < 1, decode) one n8 tile of x as B with the weights as A.
-template <int MT, bool kMma>
+// (MT < 1, decode) NB n8 tiles of x as B with the weights as A.
+template <int MT, bool kMma, int NB = 1>
 constexpr int stream_rows() {
-  return !kMma ? kSimtRows : MT <= 0 ? 8 : 16 * MT;
+  return !kMma ? kSimtRows : MT <= 0 ? 8 * NB : 16 * MT;
 }
 
 // Streaming GEMM for small and medium M: block = (output strip, K split,
@@ -142,14 +147,16 @@ constexpr int stream_rows() {
 // next tile's weights (and, with whole-tile groups, scales) in flight while
 // it computes on the current one. With the tensor cores an m block is
 // 16 * MT rows (MT m16 tiles share every dequantized fragment), or, for up
-// to 8 rows (MT < 1), the product is taken transposed (y^T = W x^T, the
-// weights' fragments as A, x as the n8 B): half the MMAs, accumulators and
-// x registers of an m16 tile that would be mostly padding, so more warps fit
-// an SM. Without the tensor cores (fp32, HIP) an m block is kSimtRows rows
-// of fp32 FMAs. Warps add into shared memory in turn, then finish_strip.
-template <typename T, int BITS, int MT, bool kMma>
+// to 16 rows (MT < 1), the product is taken transposed (y^T = W x^T, the
+// weights' fragments as A, x as NB n8 B tiles): for up to 8 rows half the
+// MMAs, accumulators and x registers of an m16 tile that would be mostly
+// padding, so more warps fit an SM; for 9-16 rows (NB = 2) 8-15% faster on
+// the H200 than one m16 tile. Without the tensor cores (fp32, HIP) an m
+// block is kSimtRows rows of fp32 FMAs. Warps add into shared memory in
+// turn, then finish_strip.
+template <typename T, int BITS, int MT, bool kMma, int NB = 1>
 __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGemmArgs a, int splits) {
-  constexpr int ROWS = stream_rows<MT, kMma>();
+  constexpr int ROWS = stream_rows<MT, kMma, NB>();
   __shared__ float red[ROWS * kTileN];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) red[e] = 0.0f;
@@ -183,7 +190,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
   auto run_tiles = [&](auto&& compute) {
     load(kt0, words_a, group_a);
     load(kt0 + kStride, words_b, group_b);
-    begin_dependent_kernel();  // weights are in flight; x is the previous kernel's
+    wait_then_start_next();  // weights are in flight; x is the previous kernel's
     for (int kt = kt0; kt < warp_end; kt += 2 * kStride) {
       compute(kt, words_a, group_a);
       load(kt + 2 * kStride, words_a, group_a);
@@ -199,74 +206,72 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     // Whole-tile groups (the launch sees to it): the tensor cores sum
     // (magic + q) x and x over each group of the warp's run, which the
     // group's scales and zero points turn into (q - z) x once (offset_fragments).
-    float acc[kFragments / 2][4] = {}, tile[kFragments / 2][4] = {}, x_sum[4] = {};
+    float acc[NB][kFragments / 2][4] = {}, tile[NB][kFragments / 2][4] = {}, x_sum[NB][4] = {};
     int group_left = per_group > 0 ? per_group - kt0 % per_group : 1;
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
-      uint32_t x_tile[kStepsPerTile][2];
-      load_x_as_b(a, m0, kt, lane, x_tile);
+      uint32_t x_tile[NB][kStepsPerTile][2];
+#pragma unroll
+      for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, m0 + 8 * nb, kt, lane, x_tile[nb]);
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
-        offset_x<T, BITS>(x_tile[ks]);
-        add_x_sums<T, BITS>(x_sum, x_tile[ks]);
+#pragma unroll
+        for (int nb = 0; nb < NB; ++nb) {
+          offset_x<T, BITS>(x_tile[nb][ks]);
+          add_x_sums<T, BITS>(x_sum[nb], x_tile[nb][ks]);
+        }
         uint32_t b[kFragments][2];
         offset_fragments<T, BITS>(words + ks * BITS, b);
-        mma_transposed<T>(tile, b, x_tile[ks]);
+#pragma unroll
+        for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(tile[nb], b, x_tile[nb][ks]);
       }
       if (--group_left == 0 || kt + 1 == warp_end) {
         group_left = per_group;
 #pragma unroll
-        for (int c = 0; c < kFragments / 2; ++c) {
+        for (int nb = 0; nb < NB; ++nb) {
 #pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            const int f = 2 * c + i / 2;
-            acc[c][i] += group_sum<T>(tile[c][i], x_sum, i, to_float(group.scale[f]), to_float(group.zero[f]));
-            tile[c][i] = 0.0f;
+          for (int c = 0; c < kFragments / 2; ++c) {
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              const int f = 2 * c + i / 2;
+              acc[nb][c][i] +=
+                  group_sum<T>(tile[nb][c][i], x_sum[nb], i, to_float(group.scale[f]), to_float(group.zero[f]));
+              tile[nb][c][i] = 0.0f;
+            }
           }
-        }
 #pragma unroll
-        for (int i = 0; i < 4; ++i) x_sum[i] = 0.0f;
+          for (int i = 0; i < 4; ++i) x_sum[nb][i] = 0.0f;
+        }
       }
     };
     run_tiles(compute);
-    add_transposed_sums(acc, red, lane, warp);
+    add_transposed_sums<NB>(acc, red, lane, warp);
 #endif
   } else if constexpr (kMma && MT == kTransposed) {
 #if GPTQ_HAS_MMA
-    // acc[c]: rows (weight columns) 16c + lane/4 (+8), columns (x rows) 2(lane%4) (+1).
-    float acc[kFragments / 2][4] = {};
+    // acc[nb][c]: rows (weight columns) 16c + lane/4 (+8), columns (x rows) 8nb + 2(lane%4) (+1).
+    float acc[NB][kFragments / 2][4] = {};
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
-      uint32_t x_tile[kStepsPerTile][2];
-      load_x_as_b(a, m0, kt, lane, x_tile);
+      uint32_t x_tile[NB][kStepsPerTile][2];
+#pragma unroll
+      for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, m0 + 8 * nb, kt, lane, x_tile[nb]);
       uint32_t scale2[kFragments], zero2[kFragments];
       if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
         uint32_t b[kFragments][2];
         dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
-        mma_transposed<T>(acc, b, x_tile[ks]);
+#pragma unroll
+        for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(acc[nb], b, x_tile[nb][ks]);
       }
     };
     run_tiles(compute);
-    add_transposed_sums(acc, red, lane, warp);
+    add_transposed_sums<NB>(acc, red, lane, warp);
 #endif
   } else if constexpr (kMma) {
 #if GPTQ_HAS_MMA
     float acc[MT][kFragments][4] = {};
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
       const int k0 = kt * kTileK + 2 * (lane % 4);
-      // One m16 tile (decode): the whole tile's x up front, so its loads overlap.
-      uint32_t x_tile[MT == 1 ? kStepsPerTile : 1][4];
-      if constexpr (MT == 1) {
-        const int r0 = m0 + lane / 4;
-#pragma unroll
-        for (int ks = 0; ks < kStepsPerTile; ++ks) {
-          const int k = k0 + ks * kStepK;
-          x_tile[ks][0] = load_pair(a.x, a.ld_x, r0, k, a.m);
-          x_tile[ks][1] = load_pair(a.x, a.ld_x, r0 + 8, k, a.m);
-          x_tile[ks][2] = load_pair(a.x, a.ld_x, r0, k + 8, a.m);
-          x_tile[ks][3] = load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m);
-        }
-      }
       uint32_t scale2[kFragments], zero2[kFragments];
       if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
@@ -276,17 +281,10 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
         const int k = k0 + ks * kStepK;
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          uint32_t afrag[4];
-          if constexpr (MT == 1) {
-#pragma unroll
-            for (int i = 0; i < 4; ++i) afrag[i] = x_tile[ks][i];
-          } else {
-            const int r0 = m0 + 16 * mt + lane / 4;
-            afrag[0] = load_pair(a.x, a.ld_x, r0, k, a.m);
-            afrag[1] = load_pair(a.x, a.ld_x, r0 + 8, k, a.m);
-            afrag[2] = load_pair(a.x, a.ld_x, r0, k + 8, a.m);
-            afrag[3] = load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m);
-          }
+          const int r0 = m0 + 16 * mt + lane / 4;
+          const uint32_t afrag[4] = {load_pair(a.x, a.ld_x, r0, k, a.m), load_pair(a.x, a.ld_x, r0 + 8, k, a.m),
+                                     load_pair(a.x, a.ld_x, r0, k + 8, a.m),
+                                     load_pair(a.x, a.ld_x, r0 + 8, k + 8, a.m)};
 #pragma unroll
           for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[mt][f], afrag, b[f]);
         }
@@ -424,7 +422,7 @@ __global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqG
     load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, dst);
   };
   load_tile(0, words);
-  begin_dependent_kernel();  // the first weights are in flight; x is the previous kernel's
+  wait_then_start_next();  // the first weights are in flight; x is the previous kernel's
   stage_x_tile(a, m0, 0, x_tile[0]);
   int current_group = -1;
   uint32_t scale2[kFragments], zero2[kFragments];
@@ -531,7 +529,7 @@ __global__ void dequantize_kernel(const GptqTiles w, int first_tile, T* out, int
     }
   }
   __syncwarp();
-  begin_dependent_kernel();  // out may still be read by the previous kernel
+  wait_then_start_next();  // out may still be read by the previous kernel
   T* dst = out + int64_t{kt} * kTileK * ld_out + int64_t{blockIdx.x} * kTileN;
   for (int row = 0; row < kTileK; ++row) {
     dst[row * ld_out + lane] = tile_out[row][lane];
@@ -557,47 +555,35 @@ int resident_blocks() {
   return blocks;
 }
 
-// The fewest k tiles a warp of a split streams. More splits fill the last
-// wave better, but every block pays its start (the first loads' latency)
-// and its share of the split-K sums; measured on the H200 at M = 1, 4
-// tiles beat 2 by up to 1.3x on 7B shapes and lose at most 4%
-// (bench/gpu/NOTES.md). GPTQ_GPU_TILES_PER_WARP overrides it (benchmarks).
+// The fewest k tiles a warp of a split streams (GPTQ_GPU_TILES_PER_WARP
+// overrides it, for benchmarks).
 int min_tiles_per_warp() {
   static const int tiles = [] {
     const char* env = std::getenv("GPTQ_GPU_TILES_PER_WARP");
     const int n = env != nullptr ? std::atoi(env) : 0;
-    return n > 0 ? n : 4;
+    return n > 0 ? n : 2;
   }();
   return tiles;
 }
 
-// K splits for `strips` x m_blocks column strips: the fewest whose blocks
-// fill the resident slots of the GPU to 90% or more in their last wave
-// (a second, nearly empty wave would double the time), each warp keeping
-// a few tiles.
+// K splits for `strips` x m_blocks column strips: as many as the fewest
+// waves of resident blocks hold. Every wave pays the start of its blocks
+// (the first loads' latency) and its split-K sums, which fewer, longer
+// blocks amortise: on the H200 a wave more cost more than idle slots in
+// the first (int4 g128, bench/gpu/NOTES.md: 8192x10240 at M = 12, three
+// waves filled to 94% 42 us, one filled to 81% 30 us; 4096x12288 at
+// M = 32 63 -> 35 us; 4096x22016 at M = 1 20.9 -> 19.1 us).
 int choose_splits(const GptqGemmArgs& a, int m_blocks, int per_sm) {
-  const int strips = total_strips(a) * m_blocks;
+  const int64_t strips = int64_t{total_strips(a)} * m_blocks;
   const int k_tiles = a.outputs[0].w.k_tiles();
-  const int slots = per_sm * a.sm_count;
+  const int64_t slots = int64_t{per_sm} * a.sm_count;
   // Each warp keeps a couple of tiles, and every split's partial sums fit the workspace.
   int64_t padded = 0;
   for (int o = 0; o < a.n_outputs; ++o) padded += a.outputs[o].w.n_padded;
   const int64_t fit = a.workspace_floats / std::max<int64_t>(1, int64_t{a.m} * padded);
-  const int most =
-      static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(k_tiles / (min_tiles_per_warp() * kStreamWarps), fit), 1, 64));
-  int best = 1;
-  double best_fill = 0.0;
-  for (int splits = 1; splits <= most; ++splits) {
-    const int blocks = strips * splits;
-    const int waves = (blocks + slots - 1) / slots;
-    const double fill = static_cast<double>(blocks) / (static_cast<double>(waves) * slots);
-    if (fill > best_fill + 1e-9) {
-      best = splits;
-      best_fill = fill;
-    }
-    if (fill >= 0.9) break;
-  }
-  return best;
+  const int64_t most = std::min<int64_t>(k_tiles / (min_tiles_per_warp() * kStreamWarps), fit);
+  const int64_t waves = (strips + slots - 1) / slots;
+  return static_cast<int>(std::clamp<int64_t>(std::min(most, waves * slots / strips), 1, 64));
 }
 
 // Medium M runs the streaming kernel unless GPTQ_GPU_MID_KERNEL=prefill
@@ -610,6 +596,19 @@ bool prefill_for_medium_m() {
   return prefill;
 }
 
+// GPTQ_GPU_KERNEL=decode or =stream makes Auto take that kernel wherever
+// it can run (benchmarks: the choice below is measured, not guessed).
+GptqKernel forced_kernel() {
+  static const GptqKernel forced = [] {
+    const char* env = std::getenv("GPTQ_GPU_KERNEL");
+    if (env == nullptr) return GptqKernel::Auto;
+    if (std::strcmp(env, "decode") == 0) return GptqKernel::Decode;
+    if (std::strcmp(env, "stream") == 0) return GptqKernel::Stream;
+    return GptqKernel::Auto;
+  }();
+  return forced;
+}
+
 }  // namespace
 
 GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& a) {
@@ -618,6 +617,9 @@ GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& a) {
 #else
   const int32_t m = a.m;
   if (type == FloatType::F32) return GptqKernel::Simt;
+  const GptqKernel forced = forced_kernel();
+  if (forced == GptqKernel::Decode && m <= kDecodeMaxRows) return GptqKernel::Decode;
+  if (forced == GptqKernel::Stream) return GptqKernel::Stream;
   if (gptq_decode_pays(a)) return GptqKernel::Decode;
   return m > kMaxSplitRows && prefill_for_medium_m() ? GptqKernel::Prefill : GptqKernel::Stream;
 #endif
@@ -654,9 +656,9 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
 #if !GPTQ_GPU_HIP
       if constexpr (!std::is_same_v<T, float>) {
         if (kernel == GptqKernel::Stream) {
-          auto launch = [&]<int MT>() {
-            constexpr auto kernel = stream_kernel<T, BITS, MT, true>;
-            constexpr int kRows = stream_rows<MT, true>();
+          auto launch = [&]<int MT, int NB = 1>() {
+            constexpr auto kernel = stream_kernel<T, BITS, MT, true, NB>;
+            constexpr int kRows = stream_rows<MT, true, NB>();
             const int m_blocks = (a.m + kRows - 1) / kRows;
             const int splits = a.m <= kMaxSplitRows ? choose_splits(a, m_blocks, resident_blocks<kernel>()) : 1;
             const dim3 grid(total_strips(a) * splits, m_blocks);
@@ -669,8 +671,12 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
               if (whole_tile_groups) return launch.template operator()<kOffsetSums>();
             }
             launch.template operator()<kTransposed>();
-          } else if (a.m <= 16) launch.template operator()<1>();
-          else if (a.m <= 32) launch.template operator()<2>();
+          } else if (a.m <= 16) {
+            if constexpr (offset_sums_exact<T, BITS>()) {
+              if (whole_tile_groups) return launch.template operator()<kOffsetSums, 2>();
+            }
+            launch.template operator()<kTransposed, 2>();
+          } else if (a.m <= 32) launch.template operator()<2>();
           else launch.template operator()<4>();
         } else {
           const int strips = total_strips(a);

@@ -10,9 +10,10 @@
 // Kernels, chosen per call by M and type:
 //  - decode (fp16/bf16, up to 16 rows; Auto takes it where it pays, see
 //    gptq_decode_pays): gptq_decode.h.
-//  - streaming (fp16/bf16): the tensor cores on 16, 32 or 64-row blocks
-//    (one to four m16 tiles share each dequantized fragment); up to 8 rows
-//    take the product transposed (weights as A, x as an n8 B) and, when
+//  - streaming (fp16/bf16): the tensor cores on 32 or 64-row blocks (two
+//    or four m16 tiles share each dequantized fragment); up to 16 rows
+//    take the product transposed (weights as A, x as one or two n8 B
+//    tiles sharing each fragment) and, when
 //    groups are whole 64-row tiles, sum (magic + q) x and -(magic + z) x on
 //    the tensor cores, scaling each tile's sums once per column; each warp
 //    keeping its next tile's weights and scales in flight; up to 64 rows,

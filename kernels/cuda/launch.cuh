@@ -16,8 +16,7 @@
 // The rule for every kernel launched by launch_kernel(): call
 // wait_for_previous_kernel() before the first read of anything a kernel
 // writes and before the first write of anything; begin_dependent_kernel()
-// (the wait, then letting the next kernel in) is the first statement of
-// every kernel that has nothing to fetch early. On older GPUs, on HIP and
+// is the first statement of every kernel that has nothing to fetch early. On older GPUs, on HIP and
 // with GPTQ_GPU_EARLY_LAUNCH=0 the launch is an ordinary one and the calls
 // do nothing.
 #pragma once
@@ -44,9 +43,27 @@ __device__ __forceinline__ void start_next_kernel() {
 #endif
 }
 
-// Waiting before letting the next kernel in keeps at most one kernel ahead
-// resident, so early blocks never crowd out a kernel still being launched.
+// The first statement of a kernel with nothing to fetch early (the
+// elementwise, attention and dense kernels): the next kernel may become
+// resident at once, so a GEMM after a short kernel streams its weights
+// while the kernels before it finish. It cannot deadlock: a kernel is
+// launched only once every block of the one before has started, so every
+// kernel anyone waits on is wholly resident.
 __device__ __forceinline__ void begin_dependent_kernel() {
+#if GPTQ_GPU_WAIT_BEFORE_NEXT
+  wait_for_previous_kernel();
+  start_next_kernel();
+#else
+  start_next_kernel();
+  wait_for_previous_kernel();
+#endif
+}
+
+// Where a kernel that fetched its weights early starts on its inputs.
+// Letting the next kernel in only after the wait keeps one GEMM at most
+// ahead of the running one, so early blocks never take the slots of a
+// GEMM that is still being launched.
+__device__ __forceinline__ void wait_then_start_next() {
   wait_for_previous_kernel();
   start_next_kernel();
 }

@@ -102,7 +102,7 @@ void check_layer(const GptqShape& shape, std::mt19937& rng, bool with_bias) {
     const PreparedLayer prepared = prepare(layer, type, rounded(bias, type));
     const gpu::GptqTiles& tiles = prepared.gpu().tiles;
     const std::vector<float> bias_t = rounded(bias, type);
-    for (int32_t m : {1, 3, 8, 16, 17, 40, 300}) {
+    for (int32_t m : {1, 3, 8, 11, 16, 17, 40, 300}) {
       const std::vector<float> x = rounded(random_values(static_cast<size_t>(m * K), rng), type);
       std::vector<float> want(static_cast<size_t>(m * N));
       cpu::reference::matmul_gptq(x.data(), K, m, source, with_bias ? bias_t.data() : nullptr, want.data(), N);

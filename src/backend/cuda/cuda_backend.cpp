@@ -480,6 +480,7 @@ class GpuBackend final : public Backend {
   void abort_recording() override {
     DeviceScope scope(device_);
     recording_ = false;
+    pending_add_ = false;  // the interrupted step's, never to run
     cudaGraph_t graph = nullptr;
     if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph != nullptr) (void)cudaGraphDestroy(graph);
     (void)cudaGetLastError();
