@@ -291,8 +291,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
   uint32_t x_next[NB][kStepsPerTile][2];
   int x_kt = first_kt;
   auto load_x = [&] {
-#pragma unroll
-    for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, 8 * nb, x_kt, lane, x_next[nb]);
+    load_x_tiles_as_b<NB>(a, 0, x_kt, lane, x_next);
     if (++x_kt == k_tiles) x_kt = 0;
   };
   load_x();

@@ -315,6 +315,14 @@ __device__ __forceinline__ void load_x_as_b(const GptqGemmArgs& a, int m0, int k
   }
 }
 
+// NB n8 tiles of x (rows m0 + 8nb on) as load_x_as_b loads one.
+template <int NB>
+__device__ __forceinline__ void load_x_tiles_as_b(const GptqGemmArgs& a, int m0, int kt, int lane,
+                                                  uint32_t (&x)[NB][kStepsPerTile][2]) {
+#pragma unroll
+  for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, m0 + 8 * nb, kt, lane, x[nb]);
+}
+
 #endif  // GPTQ_HAS_MMA
 
 // Which output and column strip a flat strip index belongs to.

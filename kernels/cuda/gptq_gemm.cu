@@ -210,8 +210,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     int group_left = per_group > 0 ? per_group - kt0 % per_group : 1;
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
       uint32_t x_tile[NB][kStepsPerTile][2];
-#pragma unroll
-      for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, m0 + 8 * nb, kt, lane, x_tile[nb]);
+      load_x_tiles_as_b<NB>(a, m0, kt, lane, x_tile);
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
 #pragma unroll
@@ -252,8 +251,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
     float acc[NB][kFragments / 2][4] = {};
     auto compute = [&](int kt, const uint32_t (&words)[4 * BITS], const GroupParams<T>& group) {
       uint32_t x_tile[NB][kStepsPerTile][2];
-#pragma unroll
-      for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, m0 + 8 * nb, kt, lane, x_tile[nb]);
+      load_x_tiles_as_b<NB>(a, m0, kt, lane, x_tile);
       uint32_t scale2[kFragments], zero2[kFragments];
       if (per_group > 0) pairs_of(group, scale2, zero2);
 #pragma unroll
@@ -666,17 +664,16 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
           };
           bool whole_tile_groups = true;
           for (int o = 0; o < a.n_outputs; ++o) whole_tile_groups &= a.outputs[o].w.tiles_per_group > 0;
-          if (a.m <= 8) {
+          // Up to 16 rows: NB n8 tiles of x, with offset sums where they are exact.
+          auto transposed = [&]<int NB>() {
             if constexpr (offset_sums_exact<T, BITS>()) {
-              if (whole_tile_groups) return launch.template operator()<kOffsetSums>();
+              if (whole_tile_groups) return launch.template operator()<kOffsetSums, NB>();
             }
-            launch.template operator()<kTransposed>();
-          } else if (a.m <= 16) {
-            if constexpr (offset_sums_exact<T, BITS>()) {
-              if (whole_tile_groups) return launch.template operator()<kOffsetSums, 2>();
-            }
-            launch.template operator()<kTransposed, 2>();
-          } else if (a.m <= 32) launch.template operator()<2>();
+            launch.template operator()<kTransposed, NB>();
+          };
+          if (a.m <= 8) transposed.template operator()<1>();
+          else if (a.m <= 16) transposed.template operator()<2>();
+          else if (a.m <= 32) launch.template operator()<2>();
           else launch.template operator()<4>();
         } else {
           const int strips = total_strips(a);

@@ -13,8 +13,8 @@
 //  - streaming (fp16/bf16): the tensor cores on 32 or 64-row blocks (two
 //    or four m16 tiles share each dequantized fragment); up to 16 rows
 //    take the product transposed (weights as A, x as one or two n8 B
-//    tiles sharing each fragment) and, when
-//    groups are whole 64-row tiles, sum (magic + q) x and -(magic + z) x on
+//    tiles sharing each fragment) and, when groups are whole 64-row
+//    tiles, sum (magic + q) x and -(magic + z) x on
 //    the tensor cores, scaling each tile's sums once per column; each warp
 //    keeping its next tile's weights and scales in flight; up to 64 rows,
 //    K is split over blocks so every SM streams weights, each split's

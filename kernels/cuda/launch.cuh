@@ -16,9 +16,9 @@
 // The rule for every kernel launched by launch_kernel(): call
 // wait_for_previous_kernel() before the first read of anything a kernel
 // writes and before the first write of anything; begin_dependent_kernel()
-// is the first statement of every kernel that has nothing to fetch early. On older GPUs, on HIP and
-// with GPTQ_GPU_EARLY_LAUNCH=0 the launch is an ordinary one and the calls
-// do nothing.
+// is the first statement of every kernel that has nothing to fetch early.
+// On older GPUs, on HIP and with GPTQ_GPU_EARLY_LAUNCH=0 the launch is an
+// ordinary one and the calls do nothing.
 #pragma once
 
 #include <atomic>
@@ -50,13 +50,8 @@ __device__ __forceinline__ void start_next_kernel() {
 // launched only once every block of the one before has started, so every
 // kernel anyone waits on is wholly resident.
 __device__ __forceinline__ void begin_dependent_kernel() {
-#if GPTQ_GPU_WAIT_BEFORE_NEXT
-  wait_for_previous_kernel();
-  start_next_kernel();
-#else
   start_next_kernel();
   wait_for_previous_kernel();
-#endif
 }
 
 // Where a kernel that fetched its weights early starts on its inputs.
