@@ -260,6 +260,7 @@ int main(int argc, char** argv) {
           const gpu::GptqKernel kernel = gpu::choose_gptq_kernel(FloatType::F16, shape);
           const char* path = m >= GptqMatmul::default_dequant_rows() ? "dequant+cublas"
                              : kernel == gpu::GptqKernel::Decode     ? "decode"
+                             : kernel == gpu::GptqKernel::Tiled      ? "tiled"
                              : m <= 64                               ? "stream split-K"
                                                                      : "stream";
           std::printf("%-14s %6d %6d %5d %10.2f %10.2f %8.2f %8.2f %6.1f%%  %s\n", c.name, K, N, m, us, cublas_us[i],

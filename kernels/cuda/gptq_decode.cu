@@ -9,7 +9,6 @@
 // a strip is split over, slot (worker + strip) (unique: along the strip-
 // major order every step moves to the next worker or the next strip).
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <type_traits>
 
@@ -275,7 +274,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, NB == 1 ? 4 : 1)
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
         uint32_t b[kFragments][2];
-        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
+        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words + ks * BITS, scale2, zero2, b);
 #pragma unroll
         for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(acc[nb], b, x_b[nb][ks]);
       }
@@ -357,31 +356,11 @@ int min_tiles_per_worker() {
   return tiles;
 }
 
-// Resident blocks of one SM for `Kernel` with `bytes` of dynamic shared
-// memory, whose limit is raised for it once per device.
-template <auto Kernel>
-int resident_decode_blocks(int bytes) {
-  static std::atomic<uint64_t> configured{0};
-  static std::atomic<int> blocks{0};
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess) return 1;
-  const uint64_t bit = uint64_t{1} << (device % 64);
-  if ((configured.load() & bit) == 0) {
-    (void)cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-    int n = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, Kernel, kDecodeWarps * 32, bytes) != cudaSuccess || n < 1) n = 1;
-    (void)cudaGetLastError();
-    blocks.store(n);
-    configured.fetch_or(bit);
-  }
-  return blocks.load();
-}
-
 template <typename T, int BITS, int NB, bool kWholeTileGroups>
 cudaError_t launch(const GptqGemmArgs& a, cudaStream_t stream) {
   constexpr auto kernel = decode_kernel<T, BITS, NB, kWholeTileGroups>;
   constexpr int bytes = ring_bytes_per_block<BITS>();
-  const int per_sm = resident_decode_blocks<kernel>(bytes);
+  const int per_sm = resident_blocks_per_sm<kernel>(kDecodeWarps * 32, bytes);
   const int strips = total_strips(a);
   const int64_t total_tiles = int64_t{strips} * a.outputs[0].w.k_tiles();
   const int64_t capacity = int64_t{per_sm} * a.sm_count * kDecodeWarps;

@@ -4,6 +4,7 @@
 // B fragments of m16n8k16 products, dequantized or as (magic + q).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -39,6 +40,25 @@ __device__ __forceinline__ void tile_words(const uint4* tile, int lane, uint32_t
     words[4 * u + 2] = q.z;
     words[4 * u + 3] = q.w;
   }
+}
+
+// A lane's BITS words of k16 step ks of a tile laid out as in global
+// memory, from memory read by ordinary loads (shared memory: only the one
+// or two uint4 that hold them, so a tile's words are never all live).
+template <int BITS>
+__device__ __forceinline__ void step_words_of(const uint4* tile, int lane, int ks, uint32_t (&step)[BITS]) {
+  const int first = ks * BITS / 4, last = (ks * BITS + BITS - 1) / 4;
+  uint32_t held[8];
+#pragma unroll
+  for (int u = first; u <= last; ++u) {
+    const uint4 q = tile[u * 32 + lane];
+    held[4 * (u - first)] = q.x;
+    held[4 * (u - first) + 1] = q.y;
+    held[4 * (u - first) + 2] = q.z;
+    held[4 * (u - first) + 3] = q.w;
+  }
+#pragma unroll
+  for (int j = 0; j < BITS; ++j) step[j] = held[ks * BITS + j - 4 * first];
 }
 
 // The exponent pattern the dequantization ORs in, which (magic + zero)
@@ -289,18 +309,18 @@ __device__ __forceinline__ uint32_t load_pair(const void* x, int64_t ld, int row
   return row < m ? __ldg(reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(x) + row * ld + k)) : 0u;
 }
 
-// The dequantized B fragments of step ks of tile kt; groups smaller than
-// a tile load the step's own scales and zero points first.
+// The dequantized B fragments of step ks of tile kt from the step's words;
+// groups smaller than a tile load the step's own scales and zero points first.
 template <typename T, int BITS>
 __device__ __forceinline__ void dequantized_step(const GptqTiles& w, int kt, int ks, int nt, int lane,
-                                                 const uint32_t* words, uint32_t (&scale2)[kFragments],
+                                                 const uint32_t* step, uint32_t (&scale2)[kFragments],
                                                  uint32_t (&zero2)[kFragments], uint32_t (&b)[kFragments][2]) {
   if (w.tiles_per_group == 0) {
     GroupParams<T> g;
     load_group(w, w.block_group[kt * kStepsPerTile + ks], nt, lane, g);
     pairs_of(g, scale2, zero2);
   }
-  step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
+  step_fragments<T, BITS>(step, scale2, zero2, b);
 }
 
 // A tile's x as the n8 B operands of the transposed product, one per k16
@@ -323,16 +343,52 @@ __device__ __forceinline__ void load_x_tiles_as_b(const GptqGemmArgs& a, int m0,
   for (int nb = 0; nb < NB; ++nb) load_x_as_b(a, m0 + 8 * nb, kt, lane, x[nb]);
 }
 
+// Where 16-byte chunk `chunk` of row `row` of a 64-column tile of x sits
+// (in elements) when staged in shared memory: chunks XOR-swizzled by row,
+// so ldmatrix reads them without bank conflicts.
+__device__ __forceinline__ int swizzled_x(int row, int chunk) { return row * kTileK + ((chunk ^ (row % 8)) * 8); }
+
 #endif  // GPTQ_HAS_MMA
 
-// Which output and column strip a flat strip index belongs to.
-__device__ __forceinline__ int output_of(const GptqGemmArgs& a, int& strip) {
+// Blocks of `strips_per_block` column strips an output takes.
+GPTQ_HD int column_blocks_of(const GptqTiles& w, int strips_per_block) {
+  return (w.n_tiles() + strips_per_block - 1) / strips_per_block;
+}
+
+// Which output a flat index of column blocks (of `strips_per_block`
+// strips, none spanning two outputs) belongs to; `block` becomes the
+// index within that output.
+__device__ __forceinline__ int output_of(const GptqGemmArgs& a, int& block, int strips_per_block = 1) {
   int o = 0;
-  while (o + 1 < a.n_outputs && strip >= a.outputs[o].w.n_tiles()) {
-    strip -= a.outputs[o].w.n_tiles();
+  while (o + 1 < a.n_outputs && block >= column_blocks_of(a.outputs[o].w, strips_per_block)) {
+    block -= column_blocks_of(a.outputs[o].w, strips_per_block);
     ++o;
   }
   return o;
+}
+
+// Whether this block is the last of the `splits` blocks that count on
+// `counter` to arrive, its partial sums written (every thread calls it);
+// the last one leaves the counter zeroed for the next launch.
+__device__ __forceinline__ bool arrived_last(int* counter, int splits) {
+  __shared__ int last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    last = atomicAdd(counter, 1) == splits - 1;
+    if (last) *counter = 0;
+  }
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
+// Element `at` of the split slots (`slot` floats apart) added in split
+// order: the same result whichever block finished first.
+__device__ __forceinline__ float sum_of_splits(const float* ws, int64_t slot, int splits, int64_t at) {
+  float v = 0.0f;
+  for (int s = 0; s < splits; ++s) v += load_coherent(ws + s * slot + at);
+  return v;
 }
 
 // Calls f.template operator()<BITS>() for a supported bit width.
@@ -351,6 +407,38 @@ inline int total_strips(const GptqGemmArgs& a) {
   int total = 0;
   for (int o = 0; o < a.n_outputs; ++o) total += a.outputs[o].w.n_tiles();
   return total;
+}
+
+// The split-K scratch of a launch (gptq_gemm.h): each output holds splits
+// x M rows x N' partial sums, then kCounterMBlocks m blocks x strips
+// counters, which the last block of each strip leaves zeroed.
+constexpr int kCounterMBlocks = 16;
+
+__device__ __forceinline__ void scratch_of(const GptqGemmArgs& a, int o, int splits, int64_t& ws_offset,
+                                           int64_t& counter_offset) {
+  ws_offset = 0;
+  counter_offset = 0;
+  for (int i = 0; i < o; ++i) {
+    ws_offset += int64_t{splits} * a.m * a.outputs[i].w.n_padded;
+    counter_offset += int64_t{kCounterMBlocks} * a.outputs[i].w.n_tiles();
+  }
+}
+
+// K splits of `units` blocks (strips x m blocks), at most `most`: as many
+// as the fewest waves of `slots` resident blocks hold. Every wave pays the
+// start of its blocks (the first loads' latency) and its split-K sums, which
+// fewer, longer blocks amortise (bench/gpu/NOTES.md, fourth pass).
+inline int wave_splits(int64_t units, int64_t slots, int64_t most) {
+  units = std::max<int64_t>(units, 1);
+  const int64_t waves = (units + slots - 1) / slots;
+  return static_cast<int>(std::clamp<int64_t>(std::min(most, waves * slots / units), 1, 64));
+}
+
+// Splits whose partial sums the workspace holds.
+inline int64_t splits_that_fit(const GptqGemmArgs& a) {
+  int64_t padded = 0;
+  for (int o = 0; o < a.n_outputs; ++o) padded += a.outputs[o].w.n_padded;
+  return a.workspace_floats / std::max<int64_t>(1, int64_t{a.m} * padded);
 }
 
 }  // namespace gptq::gpu

@@ -14,16 +14,16 @@
 #include "kernels/cuda/gptq_decode.h"
 #include "kernels/cuda/gptq_fragments.cuh"
 #include "kernels/cuda/gptq_gemm.h"
+#include "kernels/cuda/gptq_tiled.h"
 #include "kernels/cuda/tensor_core.cuh"
 
 namespace gptq::gpu {
 namespace {
 
 constexpr int kStreamWarps = 4;
-constexpr int kPrefillWarps = 4;
-constexpr int kPrefillRows = 32;  // two m16 tiles per warp
 constexpr int kSimtRows = 4;
 constexpr int kMaxSplitRows = 64;  // K is split only up to this many rows
+static_assert(kMaxSplitRows / kSimtRows <= kCounterMBlocks, "split-K counters for every m block");
 
 #if GPTQ_HAS_MMA
 
@@ -53,18 +53,6 @@ __device__ __forceinline__ void add_transposed_sums(const float (&acc)[NB][kFrag
 }
 
 #endif  // GPTQ_HAS_MMA
-
-// Where an output's split partials and counters start: each output holds
-// splits x M rows x N' partial sums and (m blocks x strips) counters.
-__device__ __forceinline__ void scratch_of(const GptqGemmArgs& a, int o, int splits, int64_t& ws_offset,
-                                           int64_t& counter_offset) {
-  ws_offset = 0;
-  counter_offset = 0;
-  for (int i = 0; i < o; ++i) {
-    ws_offset += int64_t{splits} * a.m * a.outputs[i].w.n_padded;
-    counter_offset += int64_t{kMaxSplitRows / kSimtRows} * a.outputs[i].w.n_tiles();
-  }
-}
 
 // The block's sums (red: ROWS x 64 floats) go to y: directly, or, with K
 // split over `splits` blocks, into this split's slot of the workspace; the
@@ -96,22 +84,11 @@ __device__ void finish_strip(const GptqGemmArgs& a, int o, int nt, int m_block, 
     const int r = e / kTileN, n = nt * kTileN + e % kTileN;
     if (r < rows) ws[split * slot + int64_t{m0 + r} * out.w.n_padded + n] = red[e];
   }
-  __threadfence();
-  __syncthreads();
-  __shared__ int last;
-  if (threadIdx.x == 0) {
-    int* counter = a.counters + counter_offset + int64_t{m_block} * out.w.n_tiles() + nt;
-    last = atomicAdd(counter, 1) == splits - 1;
-    if (last) *counter = 0;
-  }
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!arrived_last(a.counters + counter_offset + int64_t{m_block} * out.w.n_tiles() + nt, splits)) return;
   for (int e = threadIdx.x; e < ROWS * kTileN; e += blockDim.x) {
     const int r = e / kTileN, n = nt * kTileN + e % kTileN;
     if (r >= rows || n >= out.w.n) continue;
-    float v = 0.0f;
-    for (int s = 0; s < splits; ++s) v += load_coherent(&ws[s * slot + int64_t{m0 + r} * out.w.n_padded + n]);
+    float v = sum_of_splits(ws, slot, splits, int64_t{m0 + r} * out.w.n_padded + n);
     if (bias != nullptr) v += to_float(bias[n]);
     y[(m0 + r) * out.ld_y + n] = from_float<T>(v);
   }
@@ -257,7 +234,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
         uint32_t b[kFragments][2];
-        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
+        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words + ks * BITS, scale2, zero2, b);
 #pragma unroll
         for (int nb = 0; nb < NB; ++nb) mma_transposed<T>(acc[nb], b, x_tile[nb][ks]);
       }
@@ -275,7 +252,7 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
 #pragma unroll
       for (int ks = 0; ks < kStepsPerTile; ++ks) {
         uint32_t b[kFragments][2];
-        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words, scale2, zero2, b);
+        dequantized_step<T, BITS>(w, kt, ks, nt, lane, words + ks * BITS, scale2, zero2, b);
         const int k = k0 + ks * kStepK;
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
@@ -375,117 +352,6 @@ __global__ void __launch_bounds__(kStreamWarps * 32) stream_kernel(const GptqGem
   finish_strip<T, ROWS>(a, o, nt, m_block, splits, red);
 }
 
-#if GPTQ_HAS_MMA
-
-// Rows of x staged as [kPrefillRows][64] with 16-byte chunks XOR-swizzled
-// by row, so ldmatrix reads them without bank conflicts.
-__device__ __forceinline__ int swizzled(int row, int chunk) { return row * kTileK + ((chunk ^ (row % 8)) * 8); }
-
-template <typename T>
-__device__ __forceinline__ void stage_x_tile(const GptqGemmArgs& a, int m0, int kt, T* tile) {
-  const T* x = static_cast<const T*>(a.x);
-  for (int c = threadIdx.x; c < kPrefillRows * 8; c += blockDim.x) {
-    const int row = c / 8, chunk = c % 8;
-    const bool valid = m0 + row < a.m;
-    const T* src = valid ? x + (m0 + row) * a.ld_x + kt * kTileK + chunk * 8 : x;
-    cp_async16(tile + swizzled(row, chunk), src, valid);
-  }
-  cp_async_commit();
-}
-
-#endif  // GPTQ_HAS_MMA
-
-// Prefill: block = 32 rows x 4 column strips (one per warp, across the
-// outputs); x tiles double-buffered in shared memory, each warp's weights
-// one tile ahead in registers.
-template <typename T, int BITS>
-__global__ void __launch_bounds__(kPrefillWarps * 32) prefill_kernel(const GptqGemmArgs a, int total_strips) {
-#if GPTQ_HAS_MMA
-  __shared__ __align__(128) T x_tile[2][kPrefillRows * kTileK];
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  int strip = blockIdx.x * kPrefillWarps + warp;
-  const bool active = strip < total_strips;
-  if (!active) strip = total_strips - 1;
-  const int o = output_of(a, strip);
-  const int nt = strip;
-  const GptqGemmOutput& out = a.outputs[o];
-  const GptqTiles& w = out.w;
-  const int m0 = blockIdx.y * kPrefillRows;
-  const int k_tiles = w.k_tiles();
-  const uint4* tiles = static_cast<const uint4*>(w.weights) + int64_t{nt} * k_tiles * (BITS * 32);
-
-  float acc[2][kFragments][4] = {};
-  uint32_t words[4 * BITS], next[4 * BITS];
-  auto load_tile = [&](int kt, uint32_t (&dst)[4 * BITS]) {
-    load_tile_words<BITS>(tiles + int64_t{kt} * (BITS * 32), lane, dst);
-  };
-  load_tile(0, words);
-  wait_then_start_next();  // the first weights are in flight; x is the previous kernel's
-  stage_x_tile(a, m0, 0, x_tile[0]);
-  int current_group = -1;
-  uint32_t scale2[kFragments], zero2[kFragments];
-  for (int kt = 0; kt < k_tiles; ++kt) {
-    const bool more = kt + 1 < k_tiles;
-    if (more) {
-      stage_x_tile(a, m0, kt + 1, x_tile[(kt + 1) & 1]);
-      load_tile(kt + 1, next);
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncthreads();
-    const T* xt = x_tile[kt & 1];
-#pragma unroll
-    for (int ks = 0; ks < kStepsPerTile; ++ks) {
-      const int group = w.block_group[kt * kStepsPerTile + ks];
-      if (group != current_group) {
-        GroupParams<T> g;
-        load_group(w, group, nt, lane, g);
-        pairs_of(g, scale2, zero2);
-        current_group = group;
-      }
-      uint32_t b[kFragments][2];
-      step_fragments<T, BITS>(words + ks * BITS, scale2, zero2, b);
-#pragma unroll
-      for (int mt = 0; mt < 2; ++mt) {
-        uint32_t afrag[4];
-        const int row = mt * 16 + lane % 16, chunk = 2 * ks + lane / 16;
-        ldmatrix_x4(afrag, xt + swizzled(row, chunk));
-#pragma unroll
-        for (int f = 0; f < kFragments; ++f) mma_16816<T>(acc[mt][f], afrag, b[f]);
-      }
-    }
-    __syncthreads();
-    if (more) {
-#pragma unroll
-      for (int i = 0; i < 4 * BITS; ++i) words[i] = next[i];
-    }
-  }
-  if (!active) return;
-  const T* bias = static_cast<const T*>(out.bias);
-  T* y = static_cast<T*>(out.y);
-#pragma unroll
-  for (int mt = 0; mt < 2; ++mt) {
-#pragma unroll
-    for (int f = 0; f < kFragments; ++f) {
-      const int n = nt * kTileN + 8 * f + 2 * (lane % 4);
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int m = m0 + mt * 16 + lane / 4 + 8 * h;
-        if (m >= a.m) continue;
-#pragma unroll
-        for (int c = 0; c < 2; ++c) {
-          if (n + c >= w.n) continue;
-          float v = acc[mt][f][2 * h + c];
-          if (bias != nullptr) v += to_float(bias[n + c]);
-          y[m * out.ld_y + n + c] = from_float<T>(v);
-        }
-      }
-    }
-  }
-#endif
-}
-
 // One warp per tile: its 64 x 64 dequantized weights through shared memory
 // to coalesced rows of out.
 template <typename T, int BITS>
@@ -575,26 +441,12 @@ int choose_splits(const GptqGemmArgs& a, int m_blocks, int per_sm) {
   const int64_t strips = int64_t{total_strips(a)} * m_blocks;
   const int k_tiles = a.outputs[0].w.k_tiles();
   const int64_t slots = int64_t{per_sm} * a.sm_count;
-  // Each warp keeps a couple of tiles, and every split's partial sums fit the workspace.
-  int64_t padded = 0;
-  for (int o = 0; o < a.n_outputs; ++o) padded += a.outputs[o].w.n_padded;
-  const int64_t fit = a.workspace_floats / std::max<int64_t>(1, int64_t{a.m} * padded);
-  const int64_t most = std::min<int64_t>(k_tiles / (min_tiles_per_warp() * kStreamWarps), fit);
-  const int64_t waves = (strips + slots - 1) / slots;
-  return static_cast<int>(std::clamp<int64_t>(std::min(most, waves * slots / strips), 1, 64));
+  // Each warp keeps a couple of tiles.
+  const int64_t most = std::min<int64_t>(k_tiles / (min_tiles_per_warp() * kStreamWarps), splits_that_fit(a));
+  return wave_splits(strips, slots, most);
 }
 
-// Medium M runs the streaming kernel unless GPTQ_GPU_MID_KERNEL=prefill
-// asks for the shared-memory tiles one (for benchmarks).
-bool prefill_for_medium_m() {
-  static const bool prefill = [] {
-    const char* env = std::getenv("GPTQ_GPU_MID_KERNEL");
-    return env != nullptr && std::strcmp(env, "prefill") == 0;
-  }();
-  return prefill;
-}
-
-// GPTQ_GPU_KERNEL=decode or =stream makes Auto take that kernel wherever
+// GPTQ_GPU_KERNEL=decode, =stream or =tiled makes Auto take that kernel wherever
 // it can run (benchmarks: the choice below is measured, not guessed).
 GptqKernel forced_kernel() {
   static const GptqKernel forced = [] {
@@ -602,6 +454,7 @@ GptqKernel forced_kernel() {
     if (env == nullptr) return GptqKernel::Auto;
     if (std::strcmp(env, "decode") == 0) return GptqKernel::Decode;
     if (std::strcmp(env, "stream") == 0) return GptqKernel::Stream;
+    if (std::strcmp(env, "tiled") == 0) return GptqKernel::Tiled;
     return GptqKernel::Auto;
   }();
   return forced;
@@ -617,9 +470,9 @@ GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& a) {
   if (type == FloatType::F32) return GptqKernel::Simt;
   const GptqKernel forced = forced_kernel();
   if (forced == GptqKernel::Decode && m <= kDecodeMaxRows) return GptqKernel::Decode;
-  if (forced == GptqKernel::Stream) return GptqKernel::Stream;
+  if (forced == GptqKernel::Stream || forced == GptqKernel::Tiled) return forced;
   if (gptq_decode_pays(a)) return GptqKernel::Decode;
-  return m > kMaxSplitRows && prefill_for_medium_m() ? GptqKernel::Prefill : GptqKernel::Stream;
+  return m >= kTiledMinRows ? GptqKernel::Tiled : GptqKernel::Stream;
 #endif
 }
 
@@ -629,12 +482,13 @@ int64_t gptq_workspace_floats(const GptqGemmArgs& a) {
   return std::max(int64_t{8} << 20, gptq_decode_workspace_floats(a));
 }
 
-int64_t gptq_counters(const GptqGemmArgs& a) { return int64_t{kMaxSplitRows / kSimtRows} * total_strips(a); }
+int64_t gptq_counters(const GptqGemmArgs& a) { return int64_t{kCounterMBlocks} * total_strips(a); }
 
 cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel kernel, cudaStream_t stream) {
   if (a.m == 0 || a.n_outputs == 0) return cudaSuccess;
   if (kernel == GptqKernel::Auto) kernel = choose_gptq_kernel(type, a);
   if (kernel == GptqKernel::Decode) return launch_gptq_decode(type, a, stream);
+  if (kernel == GptqKernel::Tiled) return launch_gptq_tiled(type, a, stream);
   const int bits = a.outputs[0].w.bits;
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8) return cudaErrorInvalidValue;
   if (kernel != GptqKernel::Simt && type == FloatType::F32) return cudaErrorInvalidValue;
@@ -675,10 +529,6 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
           else if (a.m <= 16) transposed.template operator()<2>();
           else if (a.m <= 32) launch.template operator()<2>();
           else launch.template operator()<4>();
-        } else {
-          const int strips = total_strips(a);
-          const dim3 grid((strips + kPrefillWarps - 1) / kPrefillWarps, (a.m + kPrefillRows - 1) / kPrefillRows);
-          launch_kernel(prefill_kernel<T, BITS>, grid, kPrefillWarps * 32, 0, stream, a, strips);
         }
       }
 #else

@@ -4,7 +4,7 @@
 // Data: x is [M][K'] row-major in the compute type, its columns in the
 // layout's row order (gather it with launch_gather_columns when the layout
 // has a row_source; x may be read in place otherwise, with ld_x a multiple
-// of 8 and x 16-byte aligned for the prefill kernel); y is [M][N] (ld_y),
+// of 8 and x 16-byte aligned for the tiled kernel); y is [M][N] (ld_y),
 // bias [N], both in the compute type. fp32 accumulation everywhere.
 //
 // Kernels, chosen per call by M and type:
@@ -21,8 +21,7 @@
 //    partial sums go to its own workspace slot and the last block of a
 //    column strip adds them in order (one launch, deterministic). More rows
 //    run more m blocks over the same weights (from L2).
-//  - prefill (fp16/bf16, on request): 32-row x 256-column blocks, x staged
-//    in shared memory by cp.async and read by ldmatrix.
+//  - tiled (fp16/bf16, from 65 rows): gptq_tiled.h.
 //  - SIMT (fp32, HIP): the streaming kernel's structure with fp32 FMAs
 //    instead of the tensor cores, 4 rows per block, any M.
 // Several outputs of the same x (q, k, v; gate, up) run as one launch.
@@ -61,7 +60,7 @@ struct GptqGemmArgs {
   int32_t sm_count = 132;
 };
 
-enum class GptqKernel : uint8_t { Auto, Decode, Stream, Prefill, Simt };
+enum class GptqKernel : uint8_t { Auto, Decode, Stream, Tiled, Simt };
 
 // The kernel Auto picks for these rows, outputs and type.
 GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& args);

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -118,6 +119,33 @@ void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shar
   }
   (void)cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
 #endif
+}
+
+// Blocks of `Kernel` one SM holds at once with `threads` threads and
+// `shared_bytes` of dynamic shared memory, whose limit is raised for it
+// once per device (a template parameter: every instantiation of a kernel
+// template shares one function-pointer type, and each needs its own answer).
+template <auto Kernel>
+int resident_blocks_per_sm(int threads, int shared_bytes) {
+  static std::atomic<uint64_t> configured{0};
+  static std::atomic<int> blocks{0};
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 1;
+  }
+  const uint64_t bit = uint64_t{1} << (device % 64);
+  if ((configured.load() & bit) == 0) {
+    if (shared_bytes > 48 * 1024) {
+      (void)cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, shared_bytes);
+    }
+    int n = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, Kernel, threads, shared_bytes) != cudaSuccess || n < 1) n = 1;
+    (void)cudaGetLastError();
+    blocks.store(n);
+    configured.fetch_or(bit);
+  }
+  return blocks.load();
 }
 
 }  // namespace gptq::gpu

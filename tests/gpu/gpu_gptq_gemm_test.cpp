@@ -77,15 +77,17 @@ struct Scratch {
 
 std::vector<GptqKernel> kernels_for(FloatType type, int32_t m) {
   if (type == FloatType::F32) return {GptqKernel::Simt};
-  if (m <= gpu::kDecodeMaxRows) return {GptqKernel::Decode, GptqKernel::Stream, GptqKernel::Prefill, GptqKernel::Simt};
-  return {GptqKernel::Stream, GptqKernel::Prefill, GptqKernel::Simt};
+  if (m <= gpu::kDecodeMaxRows) {
+    return {GptqKernel::Decode, GptqKernel::Stream, GptqKernel::Tiled, GptqKernel::Simt};
+  }
+  return {GptqKernel::Stream, GptqKernel::Tiled, GptqKernel::Simt};
 }
 
 const char* kernel_name(GptqKernel k) {
   switch (k) {
     case GptqKernel::Decode: return "decode";
     case GptqKernel::Stream: return "stream";
-    case GptqKernel::Prefill: return "prefill";
+    case GptqKernel::Tiled: return "tiled";
     case GptqKernel::Simt: return "simt";
     case GptqKernel::Auto: return "auto";
   }

@@ -27,7 +27,7 @@ int32_t chunk_strips(int32_t n_tiles, int64_t k_padded, int64_t element) {
 int32_t GptqMatmul::default_dequant_rows() {
   static const int32_t rows = [] {
     const char* env = std::getenv("GPTQ_GPU_DEQUANT_ROWS");
-    return env != nullptr ? std::atoi(env) : 64;
+    return env != nullptr ? std::atoi(env) : 256;
   }();
   return rows;
 }
