@@ -23,6 +23,12 @@ constexpr const char* kOptUp[] = {"fc1", nullptr};
 constexpr const char* kOptDown[] = {"fc2", nullptr};
 constexpr const char* const* kOptGroups[] = {kLlamaQkv, kOptO, kOptUp, kOptDown, nullptr};
 
+constexpr const char* kGptjQkv[] = {"attn.k_proj", "attn.v_proj", "attn.q_proj", nullptr};
+constexpr const char* kGptjO[] = {"attn.out_proj", nullptr};
+constexpr const char* kGptjUp[] = {"mlp.fc_in", nullptr};
+constexpr const char* kGptjDown[] = {"mlp.fc_out", nullptr};
+constexpr const char* const* kGptjGroups[] = {kGptjQkv, kGptjO, kGptjUp, kGptjDown, nullptr};
+
 constexpr const char* kNeoxQkv[] = {"attention.query_key_value", nullptr};
 constexpr const char* kNeoxO[] = {"attention.dense", nullptr};
 constexpr const char* kNeoxUp[] = {"mlp.dense_h_to_4h", nullptr};
@@ -202,6 +208,34 @@ constexpr ArchSpec kGptNeox = {
     .sequential_groups = kNeoxGroups,
 };
 
+// GPT-J: one layer norm feeds both blocks of the parallel layer (named as
+// both norms: it is applied twice, to the same input), rotary over the
+// first rotary_dim dims of each head in interleaved pairs, a biased head.
+constexpr ArchSpec kGptj = {
+    .model_type = "gptj",
+    .embed_tokens = "transformer.wte.weight",
+    .final_norm = "transformer.ln_f",
+    .lm_head = "lm_head",
+    .layer_prefix = "transformer.h.%d.",
+    .base_model_prefix = "transformer.",
+    .layer = {.attn_norm = "ln_1",
+              .q_proj = "attn.q_proj",
+              .k_proj = "attn.k_proj",
+              .v_proj = "attn.v_proj",
+              .o_proj = "attn.out_proj",
+              .ffn_norm = "ln_1",
+              .up_proj = "mlp.fc_in",
+              .down_proj = "mlp.fc_out"},
+    .norm = NormKind::LayerNorm,
+    .mlp = MlpKind::Plain,
+    .rotary = RotaryStyle::Interleaved,
+    .residual = ResidualLayout::Parallel,
+    .bias = {.mlp = true},
+    .default_activation = "gelu_new",
+    .default_ffn_multiple = 4,  // n_inner: null
+    .sequential_groups = kGptjGroups,
+};
+
 constexpr ArchSpec kArchs[] = {
     llama_like("llama"),
     llama_like("mistral"),
@@ -214,6 +248,7 @@ constexpr ArchSpec kArchs[] = {
     kGpt2,
     kOpt,
     kGptNeox,
+    kGptj,
 };
 
 }  // namespace

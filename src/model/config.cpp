@@ -208,6 +208,13 @@ ModelConfig parse_model_config(const Json& config, const std::string& where) {
 
   c.rope.partial_rotary_factor = arch.default_rotary_fraction;
   parse_rope(config, where, c.rope);
+  // GPT-J names its rotary dims, not their fraction of a head.
+  if (auto dim = json_int(config, "rotary_dim", where)) {
+    if (*dim <= 0 || *dim > c.head_dim || *dim % 2 != 0) {
+      fail(GPTQ_ERR_FORMAT, where, ": rotary_dim ", *dim, " must be even and within head_dim ", c.head_dim);
+    }
+    c.rope.partial_rotary_factor = static_cast<double>(*dim) / static_cast<double>(c.head_dim);
+  }
   c.dtype = json_string(config, "dtype", where).value_or(json_string(config, "torch_dtype", where).value_or(""));
   c.bos_token_id = first_token_id(config, "bos_token_id", where);
   c.eos_token_id = first_token_id(config, "eos_token_id", where);

@@ -52,7 +52,11 @@ struct ModelConfig {
   int64_t bos_token_id = -1;
   int64_t eos_token_id = -1;
 
-  int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * rope.partial_rotary_factor) & ~int64_t{1}; }
+  // Truncated as transformers does; the epsilon keeps a fraction made from
+  // a whole rotary_dim (dim / head_dim) from rounding below it.
+  int64_t rotary_dim() const {
+    return static_cast<int64_t>(head_dim * rope.partial_rotary_factor + 1e-9) & ~int64_t{1};
+  }
   int64_t q_dim() const { return n_heads * head_dim; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
   int64_t qkv_dim() const { return q_dim() + 2 * kv_dim(); }

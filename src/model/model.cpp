@@ -170,7 +170,10 @@ void Model::bind_layer(int64_t index, DecoderLayer& layer) {
   const std::string prefix = layer_prefix(index);
   const bool layer_norm = a.norm == NormKind::LayerNorm;
   layer.attn_norm = bind_norm(prefix + a.layer.attn_norm, c.hidden_size, layer_norm);
-  layer.ffn_norm = bind_norm(prefix + a.layer.ffn_norm, c.hidden_size, layer_norm);
+  // One norm may feed both blocks (GPT-J): bound, and counted, once.
+  layer.ffn_norm = std::string_view(a.layer.ffn_norm) == a.layer.attn_norm
+                       ? layer.attn_norm
+                       : bind_norm(prefix + a.layer.ffn_norm, c.hidden_size, layer_norm);
   // Per-head norms are RMS norms over head_dim, whatever the layer norms are.
   if (a.layer.q_norm != nullptr) layer.q_norm = bind_norm(prefix + a.layer.q_norm, c.head_dim, false);
   if (a.layer.k_norm != nullptr) layer.k_norm = bind_norm(prefix + a.layer.k_norm, c.head_dim, false);
@@ -326,7 +329,10 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (c.tie_word_embeddings) {
     model->lm_head_ = Linear::dense(arch.lm_head, model->embed_tokens_);
   } else {
-    model->lm_head_ = model->bind_linear(model->lm_head_module(), c.hidden_size, c.vocab_size, false, false);
+    // Some heads carry a bias (GPT-J's).
+    const std::string head = model->lm_head_module();
+    const bool head_bias = model->checkpoint_->find(head + ".bias") != nullptr;
+    model->lm_head_ = model->bind_linear(head, c.hidden_size, c.vocab_size, head_bias, false);
   }
   if (arch.positions == PositionKind::Rotary) {
     model->rope_inv_freq_ = gptq::rope_inverse_frequencies(c);
