@@ -25,7 +25,7 @@ constexpr int kParamVectors = 2 * 8;  // a strip's scales and zeros of one group
 
 template <int WARPS_M, int WARPS_N, int MT>
 struct TiledShape {
-  static constexpr int kWarpsM = WARPS_M, kStrips = WARPS_N, kMt = MT;
+  static constexpr int kStrips = WARPS_N, kMt = MT;
   static constexpr int kThreads = WARPS_M * WARPS_N * 32;
   static constexpr int kRows = WARPS_M * 16 * MT;
   // Blocks an SM should hold: with 64 accumulators a thread, enough to
