@@ -133,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(Llama, ArchFixture,
                                            "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
 // Learned positions, LayerNorm, plain MLPs, fused or Conv1D projections,
 // partial rotary and parallel residuals.
-INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture, ::testing::Values("gpt2", "opt", "gpt_neox", "gptj"));
+INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture, ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi"));
 
 }  // namespace
 }  // namespace gptq

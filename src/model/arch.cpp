@@ -29,6 +29,11 @@ constexpr const char* kGptjUp[] = {"mlp.fc_in", nullptr};
 constexpr const char* kGptjDown[] = {"mlp.fc_out", nullptr};
 constexpr const char* const* kGptjGroups[] = {kGptjQkv, kGptjO, kGptjUp, kGptjDown, nullptr};
 
+constexpr const char* kPhiO[] = {"self_attn.dense", nullptr};
+constexpr const char* kPhiUp[] = {"mlp.fc1", nullptr};
+constexpr const char* kPhiDown[] = {"mlp.fc2", nullptr};
+constexpr const char* const* kPhiGroups[] = {kLlamaQkv, kPhiO, kPhiUp, kPhiDown, nullptr};
+
 constexpr const char* kNeoxQkv[] = {"attention.query_key_value", nullptr};
 constexpr const char* kNeoxO[] = {"attention.dense", nullptr};
 constexpr const char* kNeoxUp[] = {"mlp.dense_h_to_4h", nullptr};
@@ -236,6 +241,32 @@ constexpr ArchSpec kGptj = {
     .sequential_groups = kGptjGroups,
 };
 
+// Phi-1/2: GPT-J's parallel layer with llama's names, biases everywhere,
+// half-style rotary over partial_rotary_factor of each head.
+constexpr ArchSpec kPhi = {
+    .model_type = "phi",
+    .embed_tokens = "model.embed_tokens.weight",
+    .final_norm = "model.final_layernorm",
+    .lm_head = "lm_head",
+    .layer_prefix = "model.layers.%d.",
+    .base_model_prefix = "model.",
+    .layer = {.attn_norm = "input_layernorm",
+              .q_proj = "self_attn.q_proj",
+              .k_proj = "self_attn.k_proj",
+              .v_proj = "self_attn.v_proj",
+              .o_proj = "self_attn.dense",
+              .ffn_norm = "input_layernorm",
+              .up_proj = "mlp.fc1",
+              .down_proj = "mlp.fc2"},
+    .norm = NormKind::LayerNorm,
+    .mlp = MlpKind::Plain,
+    .residual = ResidualLayout::Parallel,
+    .bias = {.qkv = true, .o = true, .mlp = true},
+    .default_activation = "gelu_new",
+    .default_rotary_fraction = 0.5,  // PhiConfig's partial_rotary_factor
+    .sequential_groups = kPhiGroups,
+};
+
 constexpr ArchSpec kArchs[] = {
     llama_like("llama"),
     llama_like("mistral"),
@@ -249,6 +280,7 @@ constexpr ArchSpec kArchs[] = {
     kOpt,
     kGptNeox,
     kGptj,
+    kPhi,
 };
 
 }  // namespace
