@@ -110,6 +110,26 @@ constexpr ArchSpec phi3() {
   return arch;
 }
 
+// Phi-1/2: llama's names around GPT-J's parallel layer (one norm feeding
+// both blocks), biases everywhere, half-style partial rotary.
+constexpr ArchSpec phi() {
+  ArchSpec arch = llama_like("phi");
+  arch.final_norm = "model.final_layernorm";
+  arch.layer.o_proj = "self_attn.dense";
+  arch.layer.ffn_norm = arch.layer.attn_norm;
+  arch.layer.gate_proj = nullptr;
+  arch.layer.up_proj = "mlp.fc1";
+  arch.layer.down_proj = "mlp.fc2";
+  arch.norm = NormKind::LayerNorm;
+  arch.mlp = MlpKind::Plain;
+  arch.residual = ResidualLayout::Parallel;
+  arch.bias = {.qkv = true, .o = true, .mlp = true};
+  arch.default_activation = "gelu_new";
+  arch.default_rotary_fraction = 0.5;  // PhiConfig's partial_rotary_factor
+  arch.sequential_groups = kPhiGroups;
+  return arch;
+}
+
 constexpr ArchSpec stablelm() {
   ArchSpec arch = llama_like("stablelm");
   arch.norm = NormKind::LayerNorm;
@@ -241,32 +261,6 @@ constexpr ArchSpec kGptj = {
     .sequential_groups = kGptjGroups,
 };
 
-// Phi-1/2: GPT-J's parallel layer with llama's names, biases everywhere,
-// half-style rotary over partial_rotary_factor of each head.
-constexpr ArchSpec kPhi = {
-    .model_type = "phi",
-    .embed_tokens = "model.embed_tokens.weight",
-    .final_norm = "model.final_layernorm",
-    .lm_head = "lm_head",
-    .layer_prefix = "model.layers.%d.",
-    .base_model_prefix = "model.",
-    .layer = {.attn_norm = "input_layernorm",
-              .q_proj = "self_attn.q_proj",
-              .k_proj = "self_attn.k_proj",
-              .v_proj = "self_attn.v_proj",
-              .o_proj = "self_attn.dense",
-              .ffn_norm = "input_layernorm",
-              .up_proj = "mlp.fc1",
-              .down_proj = "mlp.fc2"},
-    .norm = NormKind::LayerNorm,
-    .mlp = MlpKind::Plain,
-    .residual = ResidualLayout::Parallel,
-    .bias = {.qkv = true, .o = true, .mlp = true},
-    .default_activation = "gelu_new",
-    .default_rotary_fraction = 0.5,  // PhiConfig's partial_rotary_factor
-    .sequential_groups = kPhiGroups,
-};
-
 constexpr ArchSpec kArchs[] = {
     llama_like("llama"),
     llama_like("mistral"),
@@ -280,7 +274,7 @@ constexpr ArchSpec kArchs[] = {
     kOpt,
     kGptNeox,
     kGptj,
-    kPhi,
+    phi(),
 };
 
 }  // namespace
