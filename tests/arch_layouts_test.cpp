@@ -113,10 +113,31 @@ TEST(ArchConfig, ReadsOlderFamiliesSpellingsAndDefaults) {
   EXPECT_EQ(gemma.activation, Activation::GeluTanh);
 }
 
+// Which kv heads and fused layout a config selects, older spellings included.
+TEST(ArchConfig, ReadsMultiQueryVariants) {
+  GPTQ_REQUIRE_PATH(arch_dir("gpt_bigcode"));
+  // Configs before transformers 5 name no num_key_value_heads: multi_query (default on) decides.
+  const ModelConfig bigcode = parse_edited("gpt_bigcode", [](Json& c) {
+    c.erase("num_key_value_heads");
+    c.erase("multi_query");
+  });
+  EXPECT_EQ(bigcode.n_kv_heads, 1);
+  EXPECT_EQ(bigcode.arch->qkv_layout, QkvLayout::Concatenated);
+  EXPECT_EQ(bigcode.qkv_dim(), 128 + 2 * 32);
+  EXPECT_FALSE(bigcode.arch->conv1d_weights);
+  EXPECT_EQ(bigcode.activation, Activation::GeluTanh);
+  const ModelConfig multi_head = parse_edited("gpt_bigcode", [](Json& c) {
+    c.erase("num_key_value_heads");
+    c["multi_query"] = false;
+  });
+  EXPECT_EQ(multi_head.n_kv_heads, 4);
+  EXPECT_EQ(multi_head.arch->qkv_layout, QkvLayout::HeadInterleaved);
+}
+
 // Every row's true-sequential groups name each of its linears exactly once.
 TEST(ArchConfig, SequentialGroupsCoverEveryLinearOnce) {
   for (const char* arch : {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "stablelm", "starcoder2", "gpt2", "opt",
-                           "gpt_neox"}) {
+                           "gpt_neox", "gptj", "phi", "gpt_bigcode"}) {
     GPTQ_REQUIRE_PATH(arch_dir(arch));
     const ModelConfig config = parse_model_config(arch_config(arch), arch);
     std::vector<std::string> grouped, linears;

@@ -132,8 +132,8 @@ INSTANTIATE_TEST_SUITE_P(Llama, ArchFixture,
                          ::testing::Values("llama", "llama_tied_bf16", "llama_rope_scaled", "mistral", "qwen2",
                                            "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
 // Learned positions, LayerNorm, plain MLPs, fused or Conv1D projections,
-// partial rotary and parallel residuals.
-INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture, ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi"));
+// partial rotary, parallel residuals and multi-query attention.
+INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture, ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode"));
 
 }  // namespace
 }  // namespace gptq

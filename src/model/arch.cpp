@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "core/error.h"
+#include "model/config.h"
+
 namespace gptq {
 namespace {
 
@@ -178,6 +181,32 @@ constexpr ArchSpec kGpt2 = {
     .sequential_groups = kGpt2Groups,
 };
 
+// GPT-BigCode (SantaCoder, StarCoder): gpt2's row with nn.Linear weights
+// and multi-query attention, c_attn's outputs [q | k | v] with one k and
+// one v head. Without multi_query, c_attn holds [q_h | k_h | v_h] per head.
+constexpr ArchSpec gpt_bigcode(QkvLayout layout) {
+  ArchSpec arch = kGpt2;
+  arch.model_type = "gpt_bigcode";
+  arch.qkv_layout = layout;
+  arch.conv1d_weights = false;
+  arch.default_activation = "gelu_pytorch_tanh";
+  return arch;
+}
+
+constexpr ArchSpec kGptBigcodeMultiHead = gpt_bigcode(QkvLayout::HeadInterleaved);
+
+void read_gpt_bigcode_config(const Json& config, const std::string& where, ModelConfig& c) {
+  const bool multi_query = json_bool(config, "multi_query", where).value_or(true);
+  c.n_kv_heads = multi_query ? 1 : c.n_heads;
+  if (!multi_query) c.arch = &kGptBigcodeMultiHead;
+}
+
+constexpr ArchSpec kGptBigcode = [] {
+  ArchSpec arch = gpt_bigcode(QkvLayout::Concatenated);
+  arch.read_config = read_gpt_bigcode_config;
+  return arch;
+}();
+
 constexpr ArchSpec kOpt = {
     .model_type = "opt",
     .embed_tokens = "model.decoder.embed_tokens.weight",
@@ -271,6 +300,7 @@ constexpr ArchSpec kArchs[] = {
     stablelm(),
     starcoder2(),
     kGpt2,
+    kGptBigcode,
     kOpt,
     kGptNeox,
     kGptj,

@@ -5,9 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace gptq {
+
+using Json = nlohmann::json;
+struct ModelConfig;
 
 enum class NormKind : unsigned char { RmsNorm, LayerNorm };
 enum class MlpKind : unsigned char {
@@ -26,9 +32,9 @@ enum class RotaryStyle : unsigned char {
 };
 // How q, k and v come out of the attention's input projection(s).
 enum class QkvLayout : unsigned char {
-  Separate,        // q_proj, k_proj, v_proj
-  Concatenated,    // one projection whose outputs are [q | k | v] (gpt2's c_attn)
-  HeadInterleaved  // one projection whose outputs are [q_h | k_h | v_h] per head (gpt-neox)
+  Separate,         // q_proj, k_proj, v_proj
+  Concatenated,     // one projection whose outputs are [q | k | v] (gpt2's c_attn; multi-query: gpt_bigcode, falcon-7b)
+  HeadInterleaved   // one projection whose outputs are [q_h | k_h | v_h] per head (gpt-neox)
 };
 enum class ResidualLayout : unsigned char {
   Sequential,  // x += attn(norm1(x)); x += mlp(norm2(x))
@@ -102,6 +108,11 @@ struct ArchSpec {
   // groups of linears quantized together, each fed the outputs of the groups
   // before it (names as in `layer`).
   const char* const* const* sequential_groups = nullptr;  // null-terminated list of null-terminated lists
+
+  // The family's own config.json keys, read after the shared ones: which
+  // variant row a config selects (falcon's layouts; it may set c.arch),
+  // kv heads (multi_query), per-layer windows, attention scale. Null: none.
+  void (*read_config)(const Json& config, const std::string& where, ModelConfig& c) = nullptr;
 };
 
 // The row for `model_type`, or null when libgptq does not know it.

@@ -141,6 +141,19 @@ void parse_layout(const Json& config, const std::string& where, ModelConfig& c) 
   }
 }
 
+// After the family's keys: they may set the kv heads and the fused layout.
+void check_heads(const ModelConfig& c, const std::string& where) {
+  if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
+    fail(GPTQ_ERR_FORMAT, where, ": num_key_value_heads (", c.n_kv_heads, ") must divide num_attention_heads (",
+         c.n_heads, ")");
+  }
+  const QkvLayout layout = c.arch->qkv_layout;
+  if (layout == QkvLayout::HeadInterleaved && c.n_kv_heads != c.n_heads) {
+    fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, " interleaves q, k and v per head, so num_key_value_heads (",
+         c.n_kv_heads, ") must equal num_attention_heads (", c.n_heads, ")");
+  }
+}
+
 }  // namespace
 
 const char* activation_name(Activation activation) {
@@ -175,14 +188,6 @@ ModelConfig parse_model_config(const Json& config, const std::string& where) {
   c.n_layers = require_positive(config, key_in(config, kLayerCountKeys), where);
   c.n_heads = require_positive(config, key_in(config, kHeadCountKeys), where);
   c.n_kv_heads = json_int(config, "num_key_value_heads", where).value_or(c.n_heads);
-  if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
-    fail(GPTQ_ERR_FORMAT, where, ": num_key_value_heads (", c.n_kv_heads, ") must divide num_attention_heads (",
-         c.n_heads, ")");
-  }
-  if (arch.qkv_layout == QkvLayout::HeadInterleaved && c.n_kv_heads != c.n_heads) {
-    fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, " interleaves q, k and v per head, so num_key_value_heads (",
-         c.n_kv_heads, ") must equal num_attention_heads (", c.n_heads, ")");
-  }
   if (auto head_dim = json_int(config, "head_dim", where)) {
     c.head_dim = *head_dim;
   } else {
@@ -218,6 +223,8 @@ ModelConfig parse_model_config(const Json& config, const std::string& where) {
   c.dtype = json_string(config, "dtype", where).value_or(json_string(config, "torch_dtype", where).value_or(""));
   c.bos_token_id = first_token_id(config, "bos_token_id", where);
   c.eos_token_id = first_token_id(config, "eos_token_id", where);
+  if (arch.read_config != nullptr) arch.read_config(config, where, c);
+  check_heads(c, where);
   return c;
 }
 
