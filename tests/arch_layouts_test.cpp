@@ -132,12 +132,74 @@ TEST(ArchConfig, ReadsMultiQueryVariants) {
   });
   EXPECT_EQ(multi_head.n_kv_heads, 4);
   EXPECT_EQ(multi_head.arch->qkv_layout, QkvLayout::HeadInterleaved);
+
+  // Falcon-7B: multi_query wins over num_kv_heads; one norm feeds the parallel layer.
+  const ModelConfig falcon = parse_model_config(arch_config("falcon"), "falcon");
+  EXPECT_EQ(falcon.n_kv_heads, 1);
+  EXPECT_EQ(falcon.arch->qkv_layout, QkvLayout::Concatenated);
+  EXPECT_STREQ(falcon.arch->layer.ffn_norm, "input_layernorm");
+  EXPECT_TRUE(falcon.parallel_residual);
+  EXPECT_EQ(falcon.intermediate_size, 512);  // ffn_hidden_size
+  EXPECT_EQ(falcon.activation, Activation::GeluErf);
+  EXPECT_TRUE(falcon.tie_word_embeddings);
+  const ModelConfig sequential = parse_edited("falcon", [](Json& c) {
+    c["parallel_attn"] = false;
+    c["multi_query"] = false;
+    c.erase("ffn_hidden_size");
+    c.erase("activation");
+  });
+  EXPECT_EQ(sequential.n_kv_heads, 4);
+  EXPECT_EQ(sequential.arch->qkv_layout, QkvLayout::HeadInterleaved);
+  EXPECT_STREQ(sequential.arch->layer.ffn_norm, "post_attention_layernorm");
+  EXPECT_FALSE(sequential.parallel_residual);
+  EXPECT_EQ(sequential.intermediate_size, 4 * 128);
+  EXPECT_EQ(sequential.activation, Activation::GeluErf);
+
+  // The new decoder architecture: kv groups of num_kv_heads, whatever multi_query says.
+  const ModelConfig grouped = parse_model_config(arch_config("falcon_new_arch"), "falcon_new_arch");
+  EXPECT_EQ(grouped.n_kv_heads, 2);
+  EXPECT_EQ(grouped.qkv_dim(), (4 + 2 * 2) * 32);
+  EXPECT_EQ(grouped.arch->qkv_layout, QkvLayout::KvGrouped);
+  EXPECT_STREQ(grouped.arch->layer.attn_norm, "ln_attn");
+  EXPECT_STREQ(grouped.arch->layer.ffn_norm, "ln_mlp");
+  const ModelConfig one_norm = parse_edited("falcon_new_arch", [](Json& c) { c["num_ln_in_parallel_attn"] = 1; });
+  EXPECT_STREQ(one_norm.arch->layer.attn_norm, "input_layernorm");
+  EXPECT_STREQ(one_norm.arch->layer.ffn_norm, "input_layernorm");
+}
+
+// The configs falcon-7b and falcon-40b first shipped with (model_type
+// RefinedWebModel / RefinedWeb, n_head, n_layer, n_head_kv; RefinedWeb
+// implies the new decoder architecture) load as the same models.
+TEST(ArchLoad, FalconLoadsFromItsFirstConfigSpellings) {
+  GPTQ_REQUIRE_PATH(arch_dir("falcon_new_arch"));
+  auto to_refined_web = [](const char* model_type) {
+    return [model_type](Json& c) {
+      c["model_type"] = model_type;
+      c["n_head"] = c["num_attention_heads"];
+      c["n_layer"] = c["num_hidden_layers"];
+      if (std::string(model_type) == "RefinedWeb") c["n_head_kv"] = c["num_kv_heads"];
+      for (const char* key : {"num_attention_heads", "num_hidden_layers", "num_kv_heads", "new_decoder_architecture",
+                              "num_ln_in_parallel_attn", "ffn_hidden_size", "activation", "max_position_embeddings",
+                              "rope_parameters"}) {
+        c.erase(key);
+      }
+    };
+  };
+  std::unique_ptr<SafetensorsFile> source;
+  const std::vector<int32_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6};
+  const std::string forty = edited_fixture("falcon_new_arch", "arch_refined_web", to_refined_web("RefinedWeb"),
+                                           keep_tensors, &source);
+  EXPECT_EQ(logits(*Model::load(forty, {}), tokens), logits(*Model::load(arch_dir("falcon_new_arch"), {}), tokens));
+  const std::string seven = edited_fixture("falcon", "arch_refined_web_model", to_refined_web("RefinedWebModel"),
+                                           keep_tensors, &source);
+  EXPECT_EQ(logits(*Model::load(seven, {}), tokens), logits(*Model::load(arch_dir("falcon"), {}), tokens));
 }
 
 // Every row's true-sequential groups name each of its linears exactly once.
 TEST(ArchConfig, SequentialGroupsCoverEveryLinearOnce) {
   for (const char* arch : {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "stablelm", "starcoder2", "gpt2", "opt",
-                           "gpt_neox", "gptj", "phi", "gpt_bigcode"}) {
+                           "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
+                           "falcon_new_arch"}) {
     GPTQ_REQUIRE_PATH(arch_dir(arch));
     const ModelConfig config = parse_model_config(arch_config(arch), arch);
     std::vector<std::string> grouped, linears;
@@ -169,6 +231,11 @@ TEST(ArchConfig, ClearErrorsForUnsupportedSettings) {
       {"gpt_neox", "use_parallel_residual", true, GPTQ_OK, ""},
       {"stablelm", "use_parallel_residual", true, GPTQ_ERR_UNSUPPORTED, "use_parallel_residual"},
       {"stablelm", "qk_layernorm", true, GPTQ_ERR_UNSUPPORTED, "qk_layernorm"},
+      {"falcon", "alibi", true, GPTQ_ERR_UNSUPPORTED, "alibi"},
+      {"falcon", "apply_residual_connection_post_layernorm", true, GPTQ_ERR_UNSUPPORTED,
+       "apply_residual_connection_post_layernorm"},
+      {"falcon_new_arch", "num_ln_in_parallel_attn", 3, GPTQ_ERR_FORMAT, "num_ln_in_parallel_attn"},
+      {"falcon_new_arch", "num_kv_heads", 3, GPTQ_ERR_FORMAT, "must divide"},
   };
   for (const Case& c : cases) {
     std::string message;

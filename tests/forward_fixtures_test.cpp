@@ -133,7 +133,9 @@ INSTANTIATE_TEST_SUITE_P(Llama, ArchFixture,
                                            "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
 // Learned positions, LayerNorm, plain MLPs, fused or Conv1D projections,
 // partial rotary, parallel residuals and multi-query attention.
-INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture, ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode"));
+INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture,
+                         ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
+                                           "falcon_new_arch"));
 
 }  // namespace
 }  // namespace gptq

@@ -134,7 +134,9 @@ TEST_P(GpuArch, SequencesBatchedTogetherMatchSeparateRuns) {
 INSTANTIATE_TEST_SUITE_P(Llama, GpuArch,
                          ::testing::Values("llama", "llama_tied_bf16", "llama_rope_scaled", "mistral", "qwen2",
                                            "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
-INSTANTIATE_TEST_SUITE_P(Gpt, GpuArch, ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode"));
+INSTANTIATE_TEST_SUITE_P(Gpt, GpuArch,
+                         ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
+                                           "falcon_new_arch"));
 
 class GpuGptq : public ::testing::TestWithParam<const char*> {};
 

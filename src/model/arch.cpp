@@ -1,5 +1,6 @@
 #include "model/arch.h"
 
+#include <array>
 #include <string>
 
 #include "core/error.h"
@@ -42,6 +43,10 @@ constexpr const char* kNeoxO[] = {"attention.dense", nullptr};
 constexpr const char* kNeoxUp[] = {"mlp.dense_h_to_4h", nullptr};
 constexpr const char* kNeoxDown[] = {"mlp.dense_4h_to_h", nullptr};
 constexpr const char* const* kNeoxGroups[] = {kNeoxQkv, kNeoxO, kNeoxUp, kNeoxDown, nullptr};
+
+constexpr const char* kFalconQkv[] = {"self_attention.query_key_value", nullptr};
+constexpr const char* kFalconO[] = {"self_attention.dense", nullptr};
+constexpr const char* const* kFalconGroups[] = {kFalconQkv, kFalconO, kNeoxUp, kNeoxDown, nullptr};
 
 constexpr const char* kPhi3Qkv[] = {"self_attn.qkv_proj", nullptr};
 constexpr const char* kPhi3GateUp[] = {"mlp.gate_up_proj", nullptr};
@@ -262,6 +267,113 @@ constexpr ArchSpec kGptNeox = {
     .sequential_groups = kNeoxGroups,
 };
 
+// How a falcon layer norms its two blocks.
+enum class FalconNorms : unsigned char {
+  Shared,     // input_layernorm feeds both blocks of the parallel layer (falcon-7b, falcon2-11b)
+  Split,      // ln_attn and ln_mlp, both of the layer's input (falcon-40b, falcon-180b)
+  Sequential  // input_layernorm and post_attention_layernorm around a sequential layer
+};
+
+// Falcon: rotary attention from a fused query_key_value laid out as the
+// config says, a plain gelu MLP, one `bias` key for every linear.
+constexpr ArchSpec falcon(QkvLayout layout, FalconNorms norms) {
+  ArchSpec arch = {
+      .model_type = "falcon",
+      .embed_tokens = "transformer.word_embeddings.weight",
+      .final_norm = "transformer.ln_f",
+      .lm_head = "lm_head",
+      .layer_prefix = "transformer.h.%d.",
+      .base_model_prefix = "transformer.",
+      .layer = {.attn_norm = "input_layernorm",
+                .qkv_proj = "self_attention.query_key_value",
+                .o_proj = "self_attention.dense",
+                .ffn_norm = "input_layernorm",
+                .up_proj = "mlp.dense_h_to_4h",
+                .down_proj = "mlp.dense_4h_to_h"},
+      .norm = NormKind::LayerNorm,
+      .mlp = MlpKind::Plain,
+      .qkv_layout = layout,
+      .residual = ResidualLayout::Parallel,
+      .bias = {.qkv_key = "bias", .o_key = "bias", .mlp_key = "bias"},
+      .default_activation = "gelu",
+      .default_ffn_multiple = 4,  // ffn_hidden_size: null
+      .default_tied_embeddings = true,
+      .sequential_groups = kFalconGroups,
+  };
+  if (norms == FalconNorms::Split) {
+    arch.layer.attn_norm = "ln_attn";
+    arch.layer.ffn_norm = "ln_mlp";
+  } else if (norms == FalconNorms::Sequential) {
+    arch.layer.ffn_norm = "post_attention_layernorm";
+    arch.residual = ResidualLayout::Sequential;
+  }
+  return arch;
+}
+
+// Each fused layout a falcon config can select ([q | k | v] with one kv
+// head under multi_query, [q_h | k_h | v_h] per head, kv groups under the
+// new decoder architecture), with each way of norming.
+constexpr QkvLayout kFalconLayouts[] = {QkvLayout::Concatenated, QkvLayout::HeadInterleaved, QkvLayout::KvGrouped};
+constexpr auto kFalconVariants = [] {
+  std::array<std::array<ArchSpec, 3>, std::size(kFalconLayouts)> rows{};
+  for (size_t l = 0; l < rows.size(); ++l) {
+    for (size_t n = 0; n < 3; ++n) rows[l][n] = falcon(kFalconLayouts[l], static_cast<FalconNorms>(n));
+  }
+  return rows;
+}();
+
+const ArchSpec* falcon_variant(QkvLayout layout, FalconNorms norms) {
+  size_t l = 0;
+  while (kFalconLayouts[l] != layout) ++l;
+  return &kFalconVariants[l][static_cast<size_t>(norms)];
+}
+
+// transformers' FalconConfig, and the RefinedWeb (falcon-40b) and
+// RefinedWebModel (falcon-7b) configs of the first checkpoints. The new
+// decoder architecture (RefinedWeb's, which named no key for it) groups
+// query_key_value by kv head and norms each block of the parallel layer on
+// its own, or both with one norm under num_ln_in_parallel_attn 1; without
+// it, multi_query (default on) leaves one kv head and parallel_attn
+// (default on) one norm feeding both blocks.
+void read_falcon_config(const Json& config, const std::string& where, ModelConfig& c) {
+  if (json_bool(config, "alibi", where).value_or(false)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": falcon with alibi (ALiBi attention biases in place of rotary) is not supported");
+  }
+  if (json_bool(config, "apply_residual_connection_post_layernorm", where).value_or(false)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": apply_residual_connection_post_layernorm is not supported");
+  }
+  const bool refined_web = c.model_type == "RefinedWeb";
+  const bool new_architecture = json_bool(config, "new_decoder_architecture", where).value_or(refined_web);
+  const bool parallel = json_bool(config, "parallel_attn", where).value_or(true);
+  if (new_architecture) {
+    const int64_t default_kv = refined_web ? 1 : c.n_heads;
+    c.n_kv_heads = json_int(config, "num_kv_heads", where)
+                       .value_or(json_int(config, "n_head_kv", where).value_or(default_kv));
+    const int64_t norms = json_int(config, "num_ln_in_parallel_attn", where).value_or(2);
+    if (norms != 1 && norms != 2) {
+      fail(GPTQ_ERR_FORMAT, where, ": num_ln_in_parallel_attn must be 1 or 2, not ", norms);
+    }
+    if (norms == 1 && !parallel) {
+      fail(GPTQ_ERR_UNSUPPORTED, where, ": num_ln_in_parallel_attn 1 with parallel_attn off is not supported");
+    }
+    c.arch = falcon_variant(QkvLayout::KvGrouped, norms == 2 ? FalconNorms::Split : FalconNorms::Shared);
+  } else {
+    const bool multi_query = json_bool(config, "multi_query", where).value_or(true);
+    c.n_kv_heads = multi_query ? 1 : c.n_heads;
+    c.arch = falcon_variant(multi_query ? QkvLayout::Concatenated : QkvLayout::HeadInterleaved,
+                            parallel ? FalconNorms::Shared : FalconNorms::Sequential);
+  }
+  c.parallel_residual = c.arch->residual == ResidualLayout::Parallel;
+}
+
+// The row a falcon config is looked up by; read_falcon_config picks the variant.
+constexpr ArchSpec falcon_row(const char* model_type) {
+  ArchSpec arch = falcon(QkvLayout::Concatenated, FalconNorms::Shared);
+  arch.model_type = model_type;
+  arch.read_config = read_falcon_config;
+  return arch;
+}
+
 // GPT-J: one layer norm feeds both blocks of the parallel layer (named as
 // both norms: it is applied twice, to the same input), rotary over the
 // first rotary_dim dims of each head in interleaved pairs, a biased head.
@@ -305,6 +417,9 @@ constexpr ArchSpec kArchs[] = {
     kGptNeox,
     kGptj,
     phi(),
+    falcon_row("falcon"),
+    falcon_row("RefinedWebModel"),
+    falcon_row("RefinedWeb"),
 };
 
 }  // namespace

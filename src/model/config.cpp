@@ -10,13 +10,13 @@ namespace {
 
 // The names configs use for one setting: transformers' own first, then the
 // spellings of families that predate it (their attribute_map).
-constexpr const char* kHiddenSizeKeys[] = {"hidden_size", "n_embd"};
+constexpr const char* kHiddenSizeKeys[] = {"hidden_size", "n_embd", "n_embed"};
 constexpr const char* kLayerCountKeys[] = {"num_hidden_layers", "n_layer"};
 constexpr const char* kHeadCountKeys[] = {"num_attention_heads", "n_head"};
-constexpr const char* kIntermediateKeys[] = {"intermediate_size", "n_inner", "ffn_dim"};
+constexpr const char* kIntermediateKeys[] = {"intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"};
 constexpr const char* kMaxPositionKeys[] = {"max_position_embeddings", "n_positions"};
 // gemma's hidden_activation overrides its hidden_act (which early releases set to exact gelu).
-constexpr const char* kActivationKeys[] = {"hidden_activation", "hidden_act", "activation_function"};
+constexpr const char* kActivationKeys[] = {"hidden_activation", "hidden_act", "activation_function", "activation"};
 constexpr const char* kNormEpsKeys[] = {"rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"};
 
 // The first of `keys` the config sets (not null), else the canonical one,

@@ -62,6 +62,30 @@ Activations ForwardPass::block_input(Backend& backend, Workspace& ws, int64_t ro
   return ws.normed;
 }
 
+// The backends split the two layouts of one block, [q | k | v] and per head
+// [q_h | k_h | v_h]; falcon's kv groups are split group by group as
+// [q | k | v] on column views.
+void ForwardPass::split_fused_qkv(Backend& backend, Workspace& ws, int64_t rows) {
+  QkvLayout layout = model_.arch().qkv_layout;
+  // Groups of one q head, or one group of them all, are a layout of one block.
+  if (layout == QkvLayout::KvGrouped && shape_.n_kv_heads == shape_.n_heads) layout = QkvLayout::HeadInterleaved;
+  if (layout == QkvLayout::KvGrouped && shape_.n_kv_heads == 1) layout = QkvLayout::Concatenated;
+  if (layout != QkvLayout::KvGrouped) {
+    backend.split_qkv(ws.qkv, rows, layout, shape_, ws.q, ws.k, ws.v);
+    return;
+  }
+  const int32_t blocks = shape_.n_kv_heads;
+  AttentionShape block = shape_;
+  block.n_heads /= blocks;
+  block.n_kv_heads = 1;
+  const int64_t q_cols = int64_t{block.n_heads} * shape_.head_dim, kv_cols = shape_.head_dim;
+  for (int32_t b = 0; b < blocks; ++b) {
+    backend.split_qkv(ws.qkv.columns(b * (q_cols + 2 * kv_cols), q_cols + 2 * kv_cols), rows,
+                      QkvLayout::Concatenated, block, ws.q.columns(b * q_cols, q_cols),
+                      ws.k.columns(b * kv_cols, kv_cols), ws.v.columns(b * kv_cols, kv_cols));
+  }
+}
+
 bool ForwardPass::attention_block(Backend& backend, Workspace& ws, KvCache& cache, int64_t rows,
                                   const DecoderLayer& layer, int64_t cache_layer, Activations hidden,
                                   Activations out, const LayerObserver* observer) {
@@ -75,7 +99,7 @@ bool ForwardPass::attention_block(Backend& backend, Workspace& ws, KvCache& cach
   } else {
     const LinearOutput out_qkv{&layer.qkv_proj, ws.qkv};
     backend.matmul(input, rows, {&out_qkv, 1});
-    backend.split_qkv(ws.qkv, rows, arch.qkv_layout, shape_, ws.q, ws.k, ws.v);
+    split_fused_qkv(backend, ws, rows);
   }
 
   RotaryInputs rotary;

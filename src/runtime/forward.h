@@ -74,6 +74,8 @@ class ForwardPass {
   // Each block reads `hidden` and writes what it adds to the residual stream to `out`.
   bool attention_block(Backend& backend, Workspace& ws, KvCache& cache, int64_t rows, const DecoderLayer& layer,
                        int64_t cache_layer, Activations hidden, Activations out, const LayerObserver* observer);
+  // q, k and v of the fused projection in ws.qkv, to ws.q, ws.k and ws.v.
+  void split_fused_qkv(Backend& backend, Workspace& ws, int64_t rows);
   bool mlp_block(Backend& backend, Workspace& ws, int64_t rows, const DecoderLayer& layer, Activations hidden,
                  Activations out, const LayerObserver* observer);
   // The input of a block: its norm of `hidden` (in ws.normed), or `hidden` itself when the norms come after.
