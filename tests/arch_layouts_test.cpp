@@ -199,7 +199,7 @@ TEST(ArchLoad, FalconLoadsFromItsFirstConfigSpellings) {
 TEST(ArchConfig, SequentialGroupsCoverEveryLinearOnce) {
   for (const char* arch : {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "stablelm", "starcoder2", "gpt2", "opt",
                            "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
-                           "falcon_new_arch"}) {
+                           "falcon_new_arch", "codegen"}) {
     GPTQ_REQUIRE_PATH(arch_dir(arch));
     const ModelConfig config = parse_model_config(arch_config(arch), arch);
     std::vector<std::string> grouped, linears;
@@ -231,6 +231,7 @@ TEST(ArchConfig, ClearErrorsForUnsupportedSettings) {
       {"gpt_neox", "use_parallel_residual", true, GPTQ_OK, ""},
       {"stablelm", "use_parallel_residual", true, GPTQ_ERR_UNSUPPORTED, "use_parallel_residual"},
       {"stablelm", "qk_layernorm", true, GPTQ_ERR_UNSUPPORTED, "qk_layernorm"},
+      {"codegen", "n_head", 2, GPTQ_ERR_FORMAT, "multiple of 4"},
       {"falcon", "alibi", true, GPTQ_ERR_UNSUPPORTED, "alibi"},
       {"falcon", "apply_residual_connection_post_layernorm", true, GPTQ_ERR_UNSUPPORTED,
        "apply_residual_connection_post_layernorm"},
@@ -340,6 +341,20 @@ TEST(ArchLoad, CheckpointsWithoutTheBaseModelPrefixLoadAndSaveAlike) {
   EXPECT_TRUE(reloaded->checkpoint().find("h.0.attn.c_attn.qweight") != nullptr);
   EXPECT_TRUE(reloaded->checkpoint().find("h.1.mlp.c_fc.weight") != nullptr);  // skipped: stays float, [in, out]
   EXPECT_EQ(logits(*reloaded, tokens), logits(*quantized, tokens));
+}
+
+// MOSS ships CodeGen's model under its own model_type.
+TEST(ArchLoad, MossLoadsAsCodegen) {
+  GPTQ_REQUIRE_PATH(arch_dir("codegen"));
+  const ModelConfig codegen = parse_model_config(arch_config("codegen"), "codegen");
+  EXPECT_EQ(codegen.rotary_dim(), 16);
+  EXPECT_EQ(codegen.intermediate_size, 4 * 128);  // n_inner: null
+  EXPECT_FALSE(codegen.tie_word_embeddings);
+  std::unique_ptr<SafetensorsFile> source;
+  const std::string moss =
+      edited_fixture("codegen", "arch_moss", [](Json& c) { c["model_type"] = "moss"; }, keep_tensors, &source);
+  const std::vector<int32_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6};
+  EXPECT_EQ(logits(*Model::load(moss, {}), tokens), logits(*Model::load(arch_dir("codegen"), {}), tokens));
 }
 
 TEST(ArchLoad, SequencesLongerThanLearnedPositionsAreRefused) {

@@ -33,6 +33,9 @@ constexpr const char* kGptjUp[] = {"mlp.fc_in", nullptr};
 constexpr const char* kGptjDown[] = {"mlp.fc_out", nullptr};
 constexpr const char* const* kGptjGroups[] = {kGptjQkv, kGptjO, kGptjUp, kGptjDown, nullptr};
 
+constexpr const char* kCodegenQkv[] = {"attn.qkv_proj", nullptr};
+constexpr const char* const* kCodegenGroups[] = {kCodegenQkv, kGptjO, kGptjUp, kGptjDown, nullptr};
+
 constexpr const char* kPhiO[] = {"self_attn.dense", nullptr};
 constexpr const char* kPhiUp[] = {"mlp.fc1", nullptr};
 constexpr const char* kPhiDown[] = {"mlp.fc2", nullptr};
@@ -402,6 +405,19 @@ constexpr ArchSpec kGptj = {
     .sequential_groups = kGptjGroups,
 };
 
+// CodeGen (and MOSS, a copy of it): GPT-J's layer with one fused
+// qkv_proj laid out for four model-parallel shards, each [q | v | k] of a
+// quarter of the heads (mp_num = 4 in transformers' CodeGenAttention).
+constexpr ArchSpec codegen(const char* model_type) {
+  ArchSpec arch = kGptj;
+  arch.model_type = model_type;
+  arch.layer.qkv_proj = "attn.qkv_proj";
+  arch.layer.q_proj = arch.layer.k_proj = arch.layer.v_proj = nullptr;
+  arch.qkv_layout = QkvLayout::CodegenShards;
+  arch.sequential_groups = kCodegenGroups;
+  return arch;
+}
+
 constexpr ArchSpec kArchs[] = {
     llama_like("llama"),
     llama_like("mistral"),
@@ -416,6 +432,8 @@ constexpr ArchSpec kArchs[] = {
     kOpt,
     kGptNeox,
     kGptj,
+    codegen("codegen"),
+    codegen("moss"),
     phi(),
     falcon_row("falcon"),
     falcon_row("RefinedWebModel"),

@@ -35,7 +35,8 @@ enum class QkvLayout : unsigned char {
   Separate,         // q_proj, k_proj, v_proj
   Concatenated,     // one projection whose outputs are [q | k | v] (gpt2's c_attn; multi-query: gpt_bigcode, falcon-7b)
   HeadInterleaved,  // one projection whose outputs are [q_h | k_h | v_h] per head (gpt-neox)
-  KvGrouped         // per kv head, [its q heads | k | v] (falcon's new decoder architecture)
+  KvGrouped,        // per kv head, [its q heads | k | v] (falcon's new decoder architecture)
+  CodegenShards     // four shards, each [q | v | k] of a quarter of the heads (codegen's mp_num = 4)
 };
 enum class ResidualLayout : unsigned char {
   Sequential,  // x += attn(norm1(x)); x += mlp(norm2(x))

@@ -152,6 +152,10 @@ void check_heads(const ModelConfig& c, const std::string& where) {
     fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, " interleaves q, k and v per head, so num_key_value_heads (",
          c.n_kv_heads, ") must equal num_attention_heads (", c.n_heads, ")");
   }
+  if (layout == QkvLayout::CodegenShards && (c.n_heads % 4 != 0 || c.n_kv_heads != c.n_heads)) {
+    fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, "'s qkv_proj holds four shards of heads, so n_head (", c.n_heads,
+         ") must be a multiple of 4 (and num_key_value_heads equal to it)");
+  }
 }
 
 }  // namespace

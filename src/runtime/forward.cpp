@@ -63,26 +63,28 @@ Activations ForwardPass::block_input(Backend& backend, Workspace& ws, int64_t ro
 }
 
 // The backends split the two layouts of one block, [q | k | v] and per head
-// [q_h | k_h | v_h]; falcon's kv groups are split group by group as
-// [q | k | v] on column views.
+// [q_h | k_h | v_h]; layouts of repeated blocks (falcon's kv groups,
+// codegen's shards) are split block by block as [q | k | v] on column views.
 void ForwardPass::split_fused_qkv(Backend& backend, Workspace& ws, int64_t rows) {
   QkvLayout layout = model_.arch().qkv_layout;
   // Groups of one q head, or one group of them all, are a layout of one block.
   if (layout == QkvLayout::KvGrouped && shape_.n_kv_heads == shape_.n_heads) layout = QkvLayout::HeadInterleaved;
   if (layout == QkvLayout::KvGrouped && shape_.n_kv_heads == 1) layout = QkvLayout::Concatenated;
-  if (layout != QkvLayout::KvGrouped) {
+  if (layout == QkvLayout::Concatenated || layout == QkvLayout::HeadInterleaved) {
     backend.split_qkv(ws.qkv, rows, layout, shape_, ws.q, ws.k, ws.v);
     return;
   }
-  const int32_t blocks = shape_.n_kv_heads;
+  const int32_t blocks = layout == QkvLayout::KvGrouped ? shape_.n_kv_heads : 4;
   AttentionShape block = shape_;
   block.n_heads /= blocks;
-  block.n_kv_heads = 1;
-  const int64_t q_cols = int64_t{block.n_heads} * shape_.head_dim, kv_cols = shape_.head_dim;
+  block.n_kv_heads /= blocks;
+  const int64_t q_cols = int64_t{block.n_heads} * shape_.head_dim, kv_cols = int64_t{block.n_kv_heads} * shape_.head_dim;
+  const bool v_before_k = layout == QkvLayout::CodegenShards;
   for (int32_t b = 0; b < blocks; ++b) {
+    const Activations k = ws.k.columns(b * kv_cols, kv_cols), v = ws.v.columns(b * kv_cols, kv_cols);
     backend.split_qkv(ws.qkv.columns(b * (q_cols + 2 * kv_cols), q_cols + 2 * kv_cols), rows,
-                      QkvLayout::Concatenated, block, ws.q.columns(b * q_cols, q_cols),
-                      ws.k.columns(b * kv_cols, kv_cols), ws.v.columns(b * kv_cols, kv_cols));
+                      QkvLayout::Concatenated, block, ws.q.columns(b * q_cols, q_cols), v_before_k ? v : k,
+                      v_before_k ? k : v);
   }
 }
 
