@@ -195,11 +195,32 @@ TEST(ArchLoad, FalconLoadsFromItsFirstConfigSpellings) {
   EXPECT_EQ(logits(*Model::load(seven, {}), tokens), logits(*Model::load(arch_dir("falcon"), {}), tokens));
 }
 
+// GPT-Neo's local layers take window_size as their own attention window.
+TEST(ArchConfig, ReadsGptNeoLocalAndGlobalLayers) {
+  GPTQ_REQUIRE_PATH(arch_dir("gpt_neo"));
+  const ModelConfig neo = parse_model_config(arch_config("gpt_neo"), "gpt_neo");
+  EXPECT_EQ(neo.n_heads, 4);   // num_heads
+  EXPECT_EQ(neo.n_layers, 2);  // num_layers
+  EXPECT_EQ(neo.attention_scale, 1.0);
+  EXPECT_EQ(neo.attention_window(0), 0);
+  EXPECT_EQ(neo.attention_window(1), 8);
+  // attention_types alone, as older configs give it; window_size defaults to 256.
+  const ModelConfig types = parse_edited("gpt_neo", [](Json& c) {
+    c.erase("attention_layers");
+    c.erase("window_size");
+    c["attention_types"] = Json::parse(R"([[["local"], 1], [["global"], 1]])");
+  });
+  EXPECT_EQ(types.attention_window(0), 256);
+  EXPECT_EQ(types.attention_window(1), 0);
+  const ModelConfig mistral = parse_model_config(arch_config("mistral"), "mistral");
+  EXPECT_EQ(mistral.attention_window(1), mistral.sliding_window);
+}
+
 // Every row's true-sequential groups name each of its linears exactly once.
 TEST(ArchConfig, SequentialGroupsCoverEveryLinearOnce) {
   for (const char* arch : {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "stablelm", "starcoder2", "gpt2", "opt",
                            "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
-                           "falcon_new_arch", "codegen"}) {
+                           "falcon_new_arch", "codegen", "gpt_neo"}) {
     GPTQ_REQUIRE_PATH(arch_dir(arch));
     const ModelConfig config = parse_model_config(arch_config(arch), arch);
     std::vector<std::string> grouped, linears;
@@ -232,6 +253,9 @@ TEST(ArchConfig, ClearErrorsForUnsupportedSettings) {
       {"stablelm", "use_parallel_residual", true, GPTQ_ERR_UNSUPPORTED, "use_parallel_residual"},
       {"stablelm", "qk_layernorm", true, GPTQ_ERR_UNSUPPORTED, "qk_layernorm"},
       {"codegen", "n_head", 2, GPTQ_ERR_FORMAT, "multiple of 4"},
+      {"gpt_neo", "attention_layers", Json::array({"global"}), GPTQ_ERR_FORMAT, "1 entries for 2 layers"},
+      {"gpt_neo", "attention_layers", Json::array({"global", "sparse"}), GPTQ_ERR_UNSUPPORTED, "'sparse'"},
+      {"gpt_neo", "window_size", 0, GPTQ_ERR_FORMAT, "window_size"},
       {"falcon", "alibi", true, GPTQ_ERR_UNSUPPORTED, "alibi"},
       {"falcon", "apply_residual_connection_post_layernorm", true, GPTQ_ERR_UNSUPPORTED,
        "apply_residual_connection_post_layernorm"},
@@ -399,6 +423,24 @@ TEST(ArchForward, NormsAfterBlocksDecodeConsistently) {
   }
   const double change = test::relative_l2(full, logits(*Model::load(arch_dir("opt"), {}), tokens));
   EXPECT_GT(change, 0.1);
+}
+
+// A local layer sees only its window: positions inside the first window
+// are the same with a wider one, later ones are not.
+TEST(ArchForward, GptNeoLocalLayersAttendWithinTheirWindow) {
+  GPTQ_REQUIRE_PATH(arch_dir("gpt_neo"));
+  std::unique_ptr<SafetensorsFile> source;
+  const std::string wide =
+      edited_fixture("gpt_neo", "arch_gpt_neo_wide", [](Json& c) { c["window_size"] = 64; }, keep_tensors, &source);
+  const std::vector<int32_t> tokens = {2, 40, 7, 300, 12, 99, 5, 5, 81, 17, 260, 3, 44, 9};
+  const std::vector<float> narrow = logits(*Model::load(arch_dir("gpt_neo"), {}), tokens);
+  const std::vector<float> wider = logits(*Model::load(wide, {}), tokens);
+  const int64_t vocab = 512, window = 8;
+  EXPECT_EQ(std::vector<float>(narrow.begin(), narrow.begin() + window * vocab),
+            std::vector<float>(wider.begin(), wider.begin() + window * vocab));
+  EXPECT_GT(test::relative_l2(std::span<const float>(narrow).subspan(window * vocab),
+                              std::span<const float>(wider).subspan(window * vocab)),
+            1e-3);
 }
 
 }  // namespace

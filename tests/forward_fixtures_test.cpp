@@ -135,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(Llama, ArchFixture,
 // partial rotary, parallel residuals and multi-query attention.
 INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture,
                          ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
-                                           "falcon_new_arch", "codegen"));
+                                           "falcon_new_arch", "codegen", "gpt_neo"));
 
 }  // namespace
 }  // namespace gptq

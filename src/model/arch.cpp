@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "model/config.h"
@@ -21,6 +22,11 @@ constexpr const char* kGpt2O[] = {"attn.c_proj", nullptr};
 constexpr const char* kGpt2Up[] = {"mlp.c_fc", nullptr};
 constexpr const char* kGpt2Down[] = {"mlp.c_proj", nullptr};
 constexpr const char* const* kGpt2Groups[] = {kGpt2Qkv, kGpt2O, kGpt2Up, kGpt2Down, nullptr};
+
+constexpr const char* kGptNeoQkv[] = {"attn.attention.k_proj", "attn.attention.v_proj", "attn.attention.q_proj",
+                                     nullptr};
+constexpr const char* kGptNeoO[] = {"attn.attention.out_proj", nullptr};
+constexpr const char* const* kGptNeoGroups[] = {kGptNeoQkv, kGptNeoO, kGpt2Up, kGpt2Down, nullptr};
 
 constexpr const char* kOptO[] = {"self_attn.out_proj", nullptr};
 constexpr const char* kOptUp[] = {"fc1", nullptr};
@@ -214,6 +220,73 @@ constexpr ArchSpec kGptBigcode = [] {
   arch.read_config = read_gpt_bigcode_config;
   return arch;
 }();
+
+// Each layer's attention kind, "global" or "local": attention_layers, or
+// older configs' attention_types ([[kinds, repeats], ...]) expanded as
+// GPTNeoConfig does.
+std::vector<std::string> gpt_neo_attention_layers(const Json& config, const std::string& where) {
+  std::vector<std::string> layers;
+  auto add = [&](const Json& kind) {
+    if (!kind.is_string()) fail(GPTQ_ERR_FORMAT, where, ": attention_layers holds a non-string");
+    layers.push_back(kind.get<std::string>());
+  };
+  if (auto it = config.find("attention_layers"); it != config.end() && !it->is_null()) {
+    if (!it->is_array()) fail(GPTQ_ERR_FORMAT, where, ": attention_layers must be a list");
+    for (const Json& kind : *it) add(kind);
+    return layers;
+  }
+  static const Json kDefaultTypes = Json::parse(R"([[["global", "local"], 12]])");  // GPTNeoConfig's
+  const auto it = config.find("attention_types");
+  const Json& types = it != config.end() && !it->is_null() ? *it : kDefaultTypes;
+  if (!types.is_array()) fail(GPTQ_ERR_FORMAT, where, ": attention_types must be a list");
+  for (const Json& entry : types) {
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_array() || !entry[1].is_number_integer()) {
+      fail(GPTQ_ERR_FORMAT, where, ": attention_types entries must be [[kinds...], repeats]");
+    }
+    for (int64_t r = 0; r < entry[1].get<int64_t>(); ++r) {
+      for (const Json& kind : entry[0]) add(kind);
+    }
+  }
+  return layers;
+}
+
+// GPT-Neo's layers attend to every earlier position ("global") or to the
+// last window_size ("local"), as attention_layers says; q.k is not scaled.
+void read_gpt_neo_config(const Json& config, const std::string& where, ModelConfig& c) {
+  c.attention_scale = 1.0;
+  const int64_t window = json_int(config, "window_size", where).value_or(256);
+  if (window <= 0) fail(GPTQ_ERR_FORMAT, where, ": window_size must be positive, not ", window);
+  const std::vector<std::string> layers = gpt_neo_attention_layers(config, where);
+  if (static_cast<int64_t>(layers.size()) != c.n_layers) {
+    fail(GPTQ_ERR_FORMAT, where, ": attention_layers has ", layers.size(), " entries for ", c.n_layers,
+         " layers (num_layers)");
+  }
+  c.layer_windows.clear();
+  for (const std::string& kind : layers) {
+    if (kind != "global" && kind != "local") {
+      fail(GPTQ_ERR_UNSUPPORTED, where, ": attention_layers kind '", kind, "' is not supported (global, local)");
+    }
+    c.layer_windows.push_back(kind == "local" ? window : 0);
+  }
+}
+
+// GPT-Neo: gpt2's names around separate q/k/v projections (nn.Linear, no
+// bias but on out_proj), learned positions, tied embeddings.
+constexpr ArchSpec gpt_neo() {
+  ArchSpec arch = kGpt2;
+  arch.model_type = "gpt_neo";
+  arch.layer.qkv_proj = nullptr;
+  arch.layer.q_proj = "attn.attention.q_proj";
+  arch.layer.k_proj = "attn.attention.k_proj";
+  arch.layer.v_proj = "attn.attention.v_proj";
+  arch.layer.o_proj = "attn.attention.out_proj";
+  arch.qkv_layout = QkvLayout::Separate;
+  arch.conv1d_weights = false;
+  arch.bias = {.o = true, .mlp = true};
+  arch.sequential_groups = kGptNeoGroups;
+  arch.read_config = read_gpt_neo_config;
+  return arch;
+}
 
 constexpr ArchSpec kOpt = {
     .model_type = "opt",
@@ -429,6 +502,7 @@ constexpr ArchSpec kArchs[] = {
     starcoder2(),
     kGpt2,
     kGptBigcode,
+    gpt_neo(),
     kOpt,
     kGptNeox,
     kGptj,

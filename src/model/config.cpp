@@ -11,8 +11,8 @@ namespace {
 // The names configs use for one setting: transformers' own first, then the
 // spellings of families that predate it (their attribute_map).
 constexpr const char* kHiddenSizeKeys[] = {"hidden_size", "n_embd", "n_embed"};
-constexpr const char* kLayerCountKeys[] = {"num_hidden_layers", "n_layer"};
-constexpr const char* kHeadCountKeys[] = {"num_attention_heads", "n_head"};
+constexpr const char* kLayerCountKeys[] = {"num_hidden_layers", "n_layer", "num_layers"};
+constexpr const char* kHeadCountKeys[] = {"num_attention_heads", "n_head", "num_heads"};
 constexpr const char* kIntermediateKeys[] = {"intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"};
 constexpr const char* kMaxPositionKeys[] = {"max_position_embeddings", "n_positions"};
 // gemma's hidden_activation overrides its hidden_act (which early releases set to exact gelu).
@@ -155,6 +155,9 @@ void check_heads(const ModelConfig& c, const std::string& where) {
   if (layout == QkvLayout::CodegenShards && (c.n_heads % 4 != 0 || c.n_kv_heads != c.n_heads)) {
     fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, "'s qkv_proj holds four shards of heads, so n_head (", c.n_heads,
          ") must be a multiple of 4 (and num_key_value_heads equal to it)");
+  }
+  if (!c.layer_windows.empty() && static_cast<int64_t>(c.layer_windows.size()) != c.n_layers) {
+    fail(GPTQ_ERR_INTERNAL, where, ": ", c.layer_windows.size(), " layer windows for ", c.n_layers, " layers");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/activation.h"
 #include "io/json_file.h"
@@ -47,6 +48,9 @@ struct ModelConfig {
   bool parallel_residual = false;  // gpt-neox's use_parallel_residual
   double attention_scale = 0;      // applied to q.k: 1/sqrt(head_dim) unless gpt2's scale_attn_weights is off
   int64_t sliding_window = 0;  // 0: full attention
+  // Each layer's window where layers differ (gpt_neo's local and global
+  // layers); empty: sliding_window for every layer.
+  std::vector<int64_t> layer_windows;
   RopeConfig rope;
   std::string dtype;  // as declared: "float16", "bfloat16", "float32" or ""
   int64_t bos_token_id = -1;
@@ -56,6 +60,9 @@ struct ModelConfig {
   // a whole rotary_dim (dim / head_dim) from rounding below it.
   int64_t rotary_dim() const {
     return static_cast<int64_t>(head_dim * rope.partial_rotary_factor + 1e-9) & ~int64_t{1};
+  }
+  int64_t attention_window(int64_t layer) const {
+    return layer_windows.empty() ? sliding_window : layer_windows[static_cast<size_t>(layer)];
   }
   int64_t q_dim() const { return n_heads * head_dim; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }

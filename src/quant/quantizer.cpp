@@ -69,10 +69,11 @@ class LayerRunner {
     }
   }
 
-  // Runs `layer` on a copy of each sample's hidden states (or in place when
-  // `update` is set), showing the taps to `observer`.
-  void run(const DecoderLayer& layer, std::vector<std::vector<float>>& hidden, const std::vector<int32_t>& lengths,
-           int64_t hidden_size, bool update, const LayerObserver* observer) {
+  // Runs `layer` as the model's layer `index` (its attention window) on a
+  // copy of each sample's hidden states (or in place when `update` is set),
+  // showing the taps to `observer`.
+  void run(const DecoderLayer& layer, int64_t index, std::vector<std::vector<float>>& hidden,
+           const std::vector<int32_t>& lengths, int64_t hidden_size, bool update, const LayerObserver* observer) {
     for (size_t s = 0; s < hidden.size(); ++s) {
       const Batch batch = sample_batch(lengths[s], nullptr);
       float* rows = hidden[s].data();
@@ -81,7 +82,8 @@ class LayerRunner {
         rows = scratch_.data();
       }
       cpu().stage_batch(batch);
-      forward_.run_layer(cpu(), cache_, batch, layer, 0, Activations{rows, hidden_size, hidden_size, 4}, observer);
+      forward_.run_layer(cpu(), cache_, batch, layer, index, 0, Activations{rows, hidden_size, hidden_size, 4},
+                         observer);
     }
   }
 
@@ -220,7 +222,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
           return tap != last_tap;  // nothing later in the layer is needed
         };
         const auto forward_start = Clock::now();
-        runner->run(working, hidden, lengths, c.hidden_size, /*update=*/false, &observe);
+        runner->run(working, layer_index, hidden, lengths, c.hidden_size, /*update=*/false, &observe);
         shared.forward += seconds_since(forward_start) - shared.hessian;
         // H = 2/n * sum x x^T over all tokens, n counting samples (AutoGPTQ's add_batch).
         const auto scale_start = Clock::now();
@@ -279,7 +281,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
     // The quantized layer produces the next layer's inputs.
     if (!options.rtn && layer_index + 1 < c.n_layers) {
       const auto forward_start = Clock::now();
-      runner->run(working, hidden, lengths, c.hidden_size, /*update=*/true, nullptr);
+      runner->run(working, layer_index, hidden, lengths, c.hidden_size, /*update=*/true, nullptr);
       pending_forward = seconds_since(forward_start);
     }
     quantized_layers.push_back(std::move(result));

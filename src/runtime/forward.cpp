@@ -24,7 +24,6 @@ ForwardPass::ForwardPass(const Model& model, const BackendSet& backends, int32_t
   shape_.n_heads = static_cast<int32_t>(config_.n_heads);
   shape_.n_kv_heads = static_cast<int32_t>(config_.n_kv_heads);
   shape_.head_dim = static_cast<int32_t>(config_.head_dim);
-  shape_.window = static_cast<int32_t>(config_.sliding_window);
   shape_.scale = static_cast<float>(config_.attention_scale);
 
   const int64_t t = max_tokens, H = config_.hidden_size, I = config_.intermediate_size;
@@ -89,9 +88,11 @@ void ForwardPass::split_fused_qkv(Backend& backend, Workspace& ws, int64_t rows)
 }
 
 bool ForwardPass::attention_block(Backend& backend, Workspace& ws, KvCache& cache, int64_t rows,
-                                  const DecoderLayer& layer, int64_t cache_layer, Activations hidden,
+                                  const DecoderLayer& layer, int64_t index, int64_t cache_layer, Activations hidden,
                                   Activations out, const LayerObserver* observer) {
   const ArchSpec& arch = model_.arch();
+  AttentionShape shape = shape_;
+  shape.window = static_cast<int32_t>(config_.attention_window(index));
   const Activations input = block_input(backend, ws, rows, hidden, layer.attn_norm);
   if (observer && !(*observer)(LayerTap::AttentionInput, input, rows)) return false;
   if (arch.qkv_layout == QkvLayout::Separate) {
@@ -111,8 +112,8 @@ bool ForwardPass::attention_block(Backend& backend, Workspace& ws, KvCache& cach
   if (arch.positions == PositionKind::Rotary) rotary.rope = &rope_;
   rotary.style = arch.rotary;
   KvLayer& kv = cache.layer(cache_layer);
-  backend.rotate_and_store(ws.q, ws.k, ws.v, rows, shape_, rotary, kv);
-  backend.attention(ws.q, rows, kv, shape_, ws.attn);
+  backend.rotate_and_store(ws.q, ws.k, ws.v, rows, shape, rotary, kv);
+  backend.attention(ws.q, rows, kv, shape, ws.attn);
 
   if (observer && !(*observer)(LayerTap::AttentionOutput, ws.attn, rows)) return false;
   const LinearOutput out_o{&layer.o_proj, out};
@@ -155,12 +156,12 @@ bool ForwardPass::mlp_block(Backend& backend, Workspace& ws, int64_t rows, const
 }
 
 bool ForwardPass::run_layer(Backend& backend, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
-                            int64_t cache_layer, Activations hidden, const LayerObserver* observer) {
+                            int64_t index, int64_t cache_layer, Activations hidden, const LayerObserver* observer) {
   const int64_t T = batch.n_tokens;
   Workspace& ws = workspace(backend);
   const NormKind kind = model_.arch().norm;
   const float eps = static_cast<float>(config_.norm_eps);
-  if (!attention_block(backend, ws, cache, T, layer, cache_layer, hidden, ws.attn_out, observer)) return false;
+  if (!attention_block(backend, ws, cache, T, layer, index, cache_layer, hidden, ws.attn_out, observer)) return false;
   if (config_.parallel_residual) {
     // Both blocks read the layer's input; their outputs join it together.
     if (!mlp_block(backend, ws, T, layer, hidden, ws.mlp_out, observer)) return false;
@@ -193,7 +194,7 @@ void ForwardPass::enqueue(const Batch& batch, KvCache& cache) {
   current->embed(model_, ws->hidden);
   for (int64_t l = 0; l < config_.n_layers; ++l) {
     move_to(placement.layers[static_cast<size_t>(l)]);
-    run_layer(*current, cache, batch, model_.layers()[l], l, ws->hidden, nullptr);
+    run_layer(*current, cache, batch, model_.layers()[l], l, l, ws->hidden, nullptr);
   }
   if (batch.n_logit_rows == 0) {
     for (const auto& backend : backends_.all()) backend->finish_step();

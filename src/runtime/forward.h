@@ -47,12 +47,12 @@ class ForwardPass {
   // -log p(target) of each logit row of the last run (Batch::targets).
   void score_logits(int32_t n_logit_rows, double* nll);
 
-  // Runs one decoder layer (any weights with the model's shapes, prepared
-  // for backend's device) over `hidden` ([n_tokens, hidden_size] on that
-  // device, updated in place), using layer `cache_layer` of `cache`. The
-  // batch must be staged on the backend. Returns false when the observer
-  // stopped it.
-  bool run_layer(Backend& backend, KvCache& cache, const Batch& batch, const DecoderLayer& layer,
+  // Runs decoder layer `index` of the model (its weights or any with their
+  // shapes, prepared for backend's device) over `hidden` ([n_tokens,
+  // hidden_size] on that device, updated in place), using layer
+  // `cache_layer` of `cache`. The batch must be staged on the backend.
+  // Returns false when the observer stopped it.
+  bool run_layer(Backend& backend, KvCache& cache, const Batch& batch, const DecoderLayer& layer, int64_t index,
                  int64_t cache_layer, Activations hidden, const LayerObserver* observer);
 
   int32_t max_tokens() const { return max_tokens_; }
@@ -73,7 +73,8 @@ class ForwardPass {
   Workspace& workspace(const Backend& backend);
   // Each block reads `hidden` and writes what it adds to the residual stream to `out`.
   bool attention_block(Backend& backend, Workspace& ws, KvCache& cache, int64_t rows, const DecoderLayer& layer,
-                       int64_t cache_layer, Activations hidden, Activations out, const LayerObserver* observer);
+                       int64_t index, int64_t cache_layer, Activations hidden, Activations out,
+                       const LayerObserver* observer);
   // q, k and v of the fused projection in ws.qkv, to ws.q, ws.k and ws.v.
   void split_fused_qkv(Backend& backend, Workspace& ws, int64_t rows);
   bool mlp_block(Backend& backend, Workspace& ws, int64_t rows, const DecoderLayer& layer, Activations hidden,
@@ -87,7 +88,7 @@ class ForwardPass {
   const BackendSet& backends_;
   int32_t max_tokens_;
   RopeTable rope_;
-  AttentionShape shape_;
+  AttentionShape shape_;  // every layer's but for the window, which is the layer's own
   std::vector<std::pair<const Backend*, Workspace>> workspaces_;
 };
 
