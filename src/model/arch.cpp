@@ -472,6 +472,7 @@ constexpr ArchSpec kGptj = {
     .mlp = MlpKind::Plain,
     .rotary = RotaryStyle::Interleaved,
     .residual = ResidualLayout::Parallel,
+    .rotary_table_buffer = true,
     .bias = {.mlp = true},
     .default_activation = "gelu_new",
     .default_ffn_multiple = 4,  // n_inner: null

@@ -98,6 +98,9 @@ struct ArchSpec {
   ResidualLayout residual = ResidualLayout::Sequential;  // config's use_parallel_residual may turn Parallel off
   bool conv1d_weights = false;    // float weights stored [in, out] (gpt2's Conv1D); GPTQ ones are not
   bool scale_embeddings = false;  // embeddings times sqrt(hidden_size) (gemma)
+  // transformers holds the rotary cos/sin table (GPT-J's embed_positions),
+  // not the frequencies, as the buffer a dtype cast rounds.
+  bool rotary_table_buffer = false;
 
   // Defaults for what config.json may leave out.
   BiasRule bias;

@@ -336,7 +336,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   }
   if (arch.positions == PositionKind::Rotary) {
     model->rope_inv_freq_ = gptq::rope_inverse_frequencies(c);
-    if (options.round_rope_to_weight_dtype) {
+    if (options.round_rope_to_weight_dtype && arch.rotary_table_buffer) {
+      model->rope_table_type_ = model->embed_tokens_.type;
+    } else if (options.round_rope_to_weight_dtype) {
       for (float& f : model->rope_inv_freq_) f = round_to_weight_type(f, model->embed_tokens_.type);
     }
   }

@@ -23,8 +23,9 @@ struct LoadOptions {
   bool use_mmap = true;
   // Round the rotary inverse frequencies to the weights' fp16/bf16 type, as
   // transformers ends up doing for a model it holds in that dtype (the
-  // frequencies are a buffer that the cast rounds). Off: exact frequencies,
-  // as transformers in fp32, vLLM and llama.cpp compute them.
+  // frequencies are a buffer that the cast rounds; for GPT-J and CodeGen,
+  // the cos/sin table is, and it is rounded instead). Off: exact
+  // frequencies, as transformers in fp32, vLLM and llama.cpp compute them.
   bool round_rope_to_weight_dtype = false;
   // Called with (fraction, stage); returns false to cancel.
   std::function<bool(float, const char*)> progress;
@@ -76,6 +77,8 @@ class Model {
   const Norm& final_norm() const { return final_norm_; }  // empty when config().final_norm is off
   const Linear& lm_head() const { return lm_head_; }
   const std::vector<float>& rope_inverse_frequencies() const { return rope_inv_freq_; }
+  // What the rotary cos/sin table is rounded to (F32: not rounded).
+  FloatType rope_table_type() const { return rope_table_type_; }
   // Token embeddings are multiplied by it (gemma: sqrt(hidden_size) in the weights' dtype).
   float embedding_scale() const { return embedding_scale_; }
   FloatType weight_type() const { return embed_tokens_.type; }
@@ -113,6 +116,7 @@ class Model {
   Norm final_norm_;
   Linear lm_head_;
   std::vector<float> rope_inv_freq_;
+  FloatType rope_table_type_ = FloatType::F32;
   float embedding_scale_ = 1.0f;
   int64_t n_params_ = 0;
   int64_t weight_bytes_ = 0;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/half.h"
+
 namespace gptq {
 
 std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
@@ -38,7 +40,8 @@ std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
   return inv_freq;
 }
 
-RopeTable build_rope_table(const std::vector<float>& inverse_frequencies, int64_t n_positions) {
+RopeTable build_rope_table(const std::vector<float>& inverse_frequencies, int64_t n_positions,
+                           FloatType rounded_to) {
   RopeTable table;
   table.half = static_cast<int64_t>(inverse_frequencies.size());
   table.cos.resize(n_positions * table.half);
@@ -49,6 +52,15 @@ RopeTable build_rope_table(const std::vector<float>& inverse_frequencies, int64_
       const float angle = static_cast<float>(p) * inverse_frequencies[i];
       table.cos[p * table.half + i] = static_cast<float>(std::cos(static_cast<double>(angle)));
       table.sin[p * table.half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+    }
+  }
+  if (rounded_to != FloatType::F32) {
+    for (std::vector<float>* values : {&table.cos, &table.sin}) {
+      for (float& v : *values) {
+        uint32_t stored;
+        encode_floats(&v, 1, rounded_to, &stored);
+        v = decode_float(&stored, 0, rounded_to);
+      }
     }
   }
   return table;

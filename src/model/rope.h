@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "core/dtype.h"
 #include "model/config.h"
 
 namespace gptq {
@@ -13,13 +14,15 @@ namespace gptq {
 std::vector<float> rope_inverse_frequencies(const ModelConfig& config);
 
 // cos and sin for positions [0, n_positions): entry (p, i) at p * half + i,
-// with half = rotary_dim / 2.
+// with half = rotary_dim / 2; each rounded to `rounded_to` (see
+// LoadOptions::round_rope_to_weight_dtype).
 struct RopeTable {
   int64_t half = 0;
   std::vector<float> cos;
   std::vector<float> sin;
 };
-RopeTable build_rope_table(const std::vector<float>& inverse_frequencies, int64_t n_positions);
+RopeTable build_rope_table(const std::vector<float>& inverse_frequencies, int64_t n_positions,
+                           FloatType rounded_to = FloatType::F32);
 
 // Rotates the first rotary_dim dims of each head of a [n_heads][head_dim] row.
 void apply_rope(float* row, int64_t n_heads, int64_t head_dim, const RopeTable& table, int64_t position,

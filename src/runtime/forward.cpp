@@ -20,7 +20,7 @@ ForwardPass::ForwardPass(const Model& model, const BackendSet& backends, int32_t
     fail(GPTQ_ERR_INVALID_ARGUMENT, "sequences of up to ", n_ctx, " tokens need more than the ",
          config_.max_position_embeddings, " positions ", config_.model_type, " has learned embeddings for");
   }
-  if (arch.positions == PositionKind::Rotary) rope_ = build_rope_table(model.rope_inverse_frequencies(), n_ctx);
+  if (arch.positions == PositionKind::Rotary) rope_ = build_rope_table(model.rope_inverse_frequencies(), n_ctx, model.rope_table_type());
   shape_.n_heads = static_cast<int32_t>(config_.n_heads);
   shape_.n_kv_heads = static_cast<int32_t>(config_.n_kv_heads);
   shape_.head_dim = static_cast<int32_t>(config_.head_dim);
