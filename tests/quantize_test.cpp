@@ -131,6 +131,14 @@ struct ArchCase {
 
 class QuantizeArch : public ::testing::TestWithParam<ArchCase> {};
 
+// The families AutoGPTQ quantizes with llama's module list.
+ArchCase llama_family(const char* arch) {
+  return {arch,
+          {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj", "model.layers.0.self_attn.q_proj",
+           "model.layers.0.self_attn.o_proj", "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj",
+           "model.layers.0.mlp.down_proj"}};
+}
+
 int32_t record_module(int32_t layer, int32_t, const char* module, double, float, void* names) {
   if (layer == 0) static_cast<std::vector<std::string>*>(names)->push_back(module);
   return 0;
@@ -225,30 +233,12 @@ INSTANTIATE_TEST_SUITE_P(
         ArchCase{"phi3",
                  {"model.layers.0.self_attn.qkv_proj", "model.layers.0.self_attn.o_proj",
                   "model.layers.0.mlp.gate_up_proj", "model.layers.0.mlp.down_proj"}},
-        ArchCase{"llama",
-                 {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
-                  "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj",
-                  "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj"}},
-        ArchCase{"mistral",
-                 {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
-                  "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj",
-                  "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj"}},
-        ArchCase{"qwen2",
-                 {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
-                  "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj",
-                  "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj"}},
-        ArchCase{"qwen3",
-                 {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
-                  "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj",
-                  "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj"}},
-        ArchCase{"gemma",
-                 {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
-                  "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj",
-                  "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj"}},
-        ArchCase{"stablelm",
-                 {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
-                  "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj",
-                  "model.layers.0.mlp.up_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj"}},
+        llama_family("llama"),
+        llama_family("mistral"),
+        llama_family("qwen2"),
+        llama_family("qwen3"),
+        llama_family("gemma"),
+        llama_family("stablelm"),
         ArchCase{"starcoder2",
                  {"model.layers.0.self_attn.k_proj", "model.layers.0.self_attn.v_proj",
                   "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.o_proj", "model.layers.0.mlp.c_fc",
