@@ -260,7 +260,7 @@ TEST(ArchConfig, ClearErrorsForUnsupportedSettings) {
       {"falcon", "apply_residual_connection_post_layernorm", true, GPTQ_ERR_UNSUPPORTED,
        "apply_residual_connection_post_layernorm"},
       {"falcon_new_arch", "num_ln_in_parallel_attn", 3, GPTQ_ERR_FORMAT, "num_ln_in_parallel_attn"},
-      {"falcon_new_arch", "num_kv_heads", 3, GPTQ_ERR_FORMAT, "must divide"},
+      {"falcon_new_arch", "num_kv_heads", 3, GPTQ_ERR_FORMAT, "num_kv_heads (3) must divide"},
   };
   for (const Case& c : cases) {
     std::string message;

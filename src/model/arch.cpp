@@ -423,6 +423,7 @@ void read_falcon_config(const Json& config, const std::string& where, ModelConfi
   const bool parallel = json_bool(config, "parallel_attn", where).value_or(true);
   if (new_architecture) {
     const int64_t default_kv = refined_web ? 1 : c.n_heads;
+    c.kv_heads_key = config.contains("num_kv_heads") ? "num_kv_heads" : "n_head_kv";
     c.n_kv_heads = json_int(config, "num_kv_heads", where)
                        .value_or(json_int(config, "n_head_kv", where).value_or(default_kv));
     const int64_t norms = json_int(config, "num_ln_in_parallel_attn", where).value_or(2);

@@ -144,17 +144,17 @@ void parse_layout(const Json& config, const std::string& where, ModelConfig& c) 
 // After the family's keys: they may set the kv heads and the fused layout.
 void check_heads(const ModelConfig& c, const std::string& where) {
   if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
-    fail(GPTQ_ERR_FORMAT, where, ": num_key_value_heads (", c.n_kv_heads, ") must divide num_attention_heads (",
-         c.n_heads, ")");
+    fail(GPTQ_ERR_FORMAT, where, ": ", c.kv_heads_key, " (", c.n_kv_heads, ") must divide the ", c.n_heads,
+         " attention heads");
   }
   const QkvLayout layout = c.arch->qkv_layout;
   if (layout == QkvLayout::HeadInterleaved && c.n_kv_heads != c.n_heads) {
-    fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, " interleaves q, k and v per head, so num_key_value_heads (",
-         c.n_kv_heads, ") must equal num_attention_heads (", c.n_heads, ")");
+    fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, " interleaves q, k and v per head, so ", c.kv_heads_key, " (",
+         c.n_kv_heads, ") must equal the ", c.n_heads, " attention heads");
   }
   if (layout == QkvLayout::CodegenShards && (c.n_heads % 4 != 0 || c.n_kv_heads != c.n_heads)) {
     fail(GPTQ_ERR_FORMAT, where, ": ", c.model_type, "'s qkv_proj holds four shards of heads, so n_head (", c.n_heads,
-         ") must be a multiple of 4 (and num_key_value_heads equal to it)");
+         ") must be a multiple of 4 (and ", c.kv_heads_key, " equal to it)");
   }
   if (!c.layer_windows.empty() && static_cast<int64_t>(c.layer_windows.size()) != c.n_layers) {
     fail(GPTQ_ERR_INTERNAL, where, ": ", c.layer_windows.size(), " layer windows for ", c.n_layers, " layers");

@@ -33,6 +33,8 @@ struct ModelConfig {
   int64_t n_layers = 0;
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
+  // The config key n_kv_heads came from, for errors (a family's own spelling).
+  const char* kv_heads_key = "num_key_value_heads";
   int64_t head_dim = 0;
   int64_t max_position_embeddings = 0;
   double norm_eps = 1e-6;
