@@ -61,6 +61,13 @@ inline uint16_t float_to_bf16(float f) {
   return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
+// `value` as `type` would store it (fp32: unchanged).
+inline float round_to_type(float value, FloatType type) {
+  if (type == FloatType::F16) return fp16_to_float(float_to_fp16(value));
+  if (type == FloatType::BF16) return bf16_to_float(float_to_bf16(value));
+  return value;
+}
+
 // n floats stored as `type` at out (float_type_size(type) bytes each).
 inline void encode_floats(const float* in, size_t n, FloatType type, void* out) {
   auto* bytes = static_cast<uint8_t*>(out);

@@ -209,10 +209,16 @@ constexpr ArchSpec gpt_bigcode(QkvLayout layout) {
 
 constexpr ArchSpec kGptBigcodeMultiHead = gpt_bigcode(QkvLayout::HeadInterleaved);
 
-void read_gpt_bigcode_config(const Json& config, const std::string& where, ModelConfig& c) {
+// multi_query (on unless a config says otherwise) leaves one kv head;
+// returns whether it is on.
+bool read_multi_query(const Json& config, const std::string& where, ModelConfig& c) {
   const bool multi_query = json_bool(config, "multi_query", where).value_or(true);
   c.n_kv_heads = multi_query ? 1 : c.n_heads;
-  if (!multi_query) c.arch = &kGptBigcodeMultiHead;
+  return multi_query;
+}
+
+void read_gpt_bigcode_config(const Json& config, const std::string& where, ModelConfig& c) {
+  if (!read_multi_query(config, where, c)) c.arch = &kGptBigcodeMultiHead;
 }
 
 constexpr ArchSpec kGptBigcode = [] {
@@ -424,8 +430,7 @@ void read_falcon_config(const Json& config, const std::string& where, ModelConfi
   if (new_architecture) {
     const int64_t default_kv = refined_web ? 1 : c.n_heads;
     c.kv_heads_key = config.contains("num_kv_heads") ? "num_kv_heads" : "n_head_kv";
-    c.n_kv_heads = json_int(config, "num_kv_heads", where)
-                       .value_or(json_int(config, "n_head_kv", where).value_or(default_kv));
+    c.n_kv_heads = json_int(config, c.kv_heads_key, where).value_or(default_kv);
     const int64_t norms = json_int(config, "num_ln_in_parallel_attn", where).value_or(2);
     if (norms != 1 && norms != 2) {
       fail(GPTQ_ERR_FORMAT, where, ": num_ln_in_parallel_attn must be 1 or 2, not ", norms);
@@ -435,8 +440,7 @@ void read_falcon_config(const Json& config, const std::string& where, ModelConfi
     }
     c.arch = falcon_variant(QkvLayout::KvGrouped, norms == 2 ? FalconNorms::Split : FalconNorms::Shared);
   } else {
-    const bool multi_query = json_bool(config, "multi_query", where).value_or(true);
-    c.n_kv_heads = multi_query ? 1 : c.n_heads;
+    const bool multi_query = read_multi_query(config, where, c);
     c.arch = falcon_variant(multi_query ? QkvLayout::Concatenated : QkvLayout::HeadInterleaved,
                             parallel ? FalconNorms::Shared : FalconNorms::Sequential);
   }

@@ -35,12 +35,6 @@ void check_shape(const TensorView& t, std::initializer_list<int64_t> expected) {
   }
 }
 
-float round_to_weight_type(float value, FloatType type) {
-  if (type == FloatType::F16) return fp16_to_float(float_to_fp16(value));
-  if (type == FloatType::BF16) return bf16_to_float(float_to_bf16(value));
-  return value;
-}
-
 // What a layer's prepared forms hold on their device.
 int64_t layer_device_bytes(const DecoderLayer& layer, const std::vector<LayerLinear>& linears) {
   int64_t bytes = 0;
@@ -339,7 +333,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     if (options.round_rope_to_weight_dtype && arch.rotary_table_buffer) {
       model->rope_table_type_ = model->embed_tokens_.type;
     } else if (options.round_rope_to_weight_dtype) {
-      for (float& f : model->rope_inv_freq_) f = round_to_weight_type(f, model->embed_tokens_.type);
+      for (float& f : model->rope_inv_freq_) f = round_to_type(f, model->embed_tokens_.type);
     }
   }
   // Gemma multiplies by the factor in the model's dtype, as its original
@@ -347,7 +341,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   // do transformers and vLLM.
   if (arch.scale_embeddings) {
     model->embedding_scale_ =
-        round_to_weight_type(std::sqrt(static_cast<float>(c.hidden_size)), model->embed_tokens_.type);
+        round_to_type(std::sqrt(static_cast<float>(c.hidden_size)), model->embed_tokens_.type);
   }
 
   const FloatType gpu_compute = options.gpu_compute.value_or(

@@ -56,11 +56,7 @@ RopeTable build_rope_table(const std::vector<float>& inverse_frequencies, int64_
   }
   if (rounded_to != FloatType::F32) {
     for (std::vector<float>* values : {&table.cos, &table.sin}) {
-      for (float& v : *values) {
-        uint32_t stored;
-        encode_floats(&v, 1, rounded_to, &stored);
-        v = decode_float(&stored, 0, rounded_to);
-      }
+      for (float& v : *values) v = round_to_type(v, rounded_to);
     }
   }
   return table;
