@@ -132,10 +132,10 @@ INSTANTIATE_TEST_SUITE_P(Llama, ArchFixture,
                          ::testing::Values("llama", "llama_tied_bf16", "llama_rope_scaled", "mistral", "qwen2",
                                            "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
 // Learned positions, LayerNorm, plain MLPs, fused or Conv1D projections,
-// partial rotary, parallel residuals and multi-query attention.
+// partial rotary, parallel residuals, multi-query attention and ALiBi.
 INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture,
                          ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
-                                           "falcon_new_arch", "codegen", "gpt_neo"));
+                                           "falcon_new_arch", "codegen", "gpt_neo", "bloom"));
 
 }  // namespace
 }  // namespace gptq

@@ -136,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(Llama, GpuArch,
                                            "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
 INSTANTIATE_TEST_SUITE_P(Gpt, GpuArch,
                          ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
-                                           "falcon_new_arch", "codegen", "gpt_neo"));
+                                           "falcon_new_arch", "codegen", "gpt_neo", "bloom"));
 
 class GpuGptq : public ::testing::TestWithParam<const char*> {};
 

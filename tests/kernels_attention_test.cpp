@@ -1,6 +1,7 @@
 // attention: every ISA variant against the scalar reference: prefill,
 // chunked prefill, decode batches, sequences interleaved in one batch, GQA
-// ratios 1-4, sliding windows, head dims 32/64/80/96/128 and odd ones.
+// ratios 1-4, sliding windows, head dims 32/64/80/96/128 and odd ones,
+// ALiBi biases.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "model/alibi.h"
 #include "kernels_test_util.h"
 
 namespace gptq::test {
@@ -59,6 +61,11 @@ class Batch {
     p_.pos = pos_.data();
   }
 
+  void use_alibi() {
+    slopes_ = alibi_slopes(p_.n_heads);
+    p_.alibi_slopes = slopes_.data();
+  }
+
   // The output rows (padding included, so stray writes show).
   std::vector<float> run(Isa isa, ThreadPool& pool) {
     std::vector<float> out(p_.n_tokens * p_.out_stride, -7.0f);
@@ -78,7 +85,7 @@ class Batch {
  private:
   std::vector<Token> tokens_;
   AttentionProblem p_;
-  std::vector<float> q_, k_, v_;
+  std::vector<float> q_, k_, v_, slopes_;
   std::vector<int32_t> seq_, pos_;
 };
 
@@ -129,6 +136,33 @@ TEST_P(KernelsAttention, MatchesReference) {
                                           << " tokens");
           Batch batch(tokens, heads.n_heads, heads.n_kv_heads, head_dim, window, rng);
           expect_close(batch.run(GetParam(), pool), batch.reference());
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelsAttention, AlibiMatchesReference) {
+  GPTQ_REQUIRE_ISA(GetParam());
+  ThreadPool pool(2);
+  std::mt19937 rng(14);
+  struct Heads {
+    int n_heads, n_kv_heads;
+  };
+  // 6 and 12 heads: the slopes of a count that is no power of two.
+  for (const Heads heads : {Heads{4, 4}, Heads{6, 2}, Heads{12, 12}}) {
+    for (int head_dim : {64, 17}) {
+      for (int window : {0, 7}) {
+        for (const std::vector<Token>& tokens : {prefill(0, 0, 100), mixed_batch(rng), decode_batch()}) {
+          SCOPED_TRACE(testing::Message() << heads.n_heads << " heads, dim " << head_dim << ", window " << window
+                                          << ", " << tokens.size() << " tokens");
+          Batch batch(tokens, heads.n_heads, heads.n_kv_heads, head_dim, window, rng);
+          const std::vector<float> plain = batch.reference();
+          batch.use_alibi();
+          const std::vector<float> biased = batch.reference();
+          expect_close(batch.run(GetParam(), pool), biased);
+          // The biases must change what a long row attends to.
+          if (tokens.size() == 100) EXPECT_NE(plain, biased);
         }
       }
     }

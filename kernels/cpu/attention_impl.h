@@ -161,6 +161,11 @@ void attention_tile(const AttentionProblem& p, const int32_t* tokens, int n_toke
           continue;
         }
         const int r = pi * MR + i;
+        if (p.alibi_slopes != nullptr) {
+          const float slope = p.alibi_slopes[kv_head * group + r % group];
+          const int32_t distance = j0 - p.pos[tokens[r / group]];
+          for (int j = a[i]; j < b[i]; ++j) s_row[j] += slope * static_cast<float>(distance + j);
+        }
         const float alpha = softmax_row<V>(s_row, a[i], b[i], m_run + r, l_run + r);
         if (alpha != 1.0f) scale_row<V>(o_panel + i * D, D, alpha);
       }

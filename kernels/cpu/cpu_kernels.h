@@ -71,6 +71,8 @@ struct AttentionProblem {
   int64_t head_stride = 0;
   int32_t window = 0;  // > 0: attend to the last `window` positions only (sliding window)
   float scale = 1.0f;  // applied to q.k before softmax
+  // Per query head, or null: head h's scores += alibi_slopes[h] * (key position - query position).
+  const float* alibi_slopes = nullptr;
 };
 
 // Causal softmax attention: token t attends to positions

@@ -65,7 +65,8 @@ void attention(const AttentionProblem& p) {
         const float* k = p.k + base + int64_t{j} * p.head_dim;
         float dot = 0.0f;
         for (int32_t d = 0; d < p.head_dim; ++d) dot += q[d] * k[d];
-        scores[j - first] = dot * p.scale;
+        const float bias = p.alibi_slopes != nullptr ? p.alibi_slopes[h] * static_cast<float>(j - last) : 0.0f;
+        scores[j - first] = dot * p.scale + bias;
         max_score = std::max(max_score, scores[j - first]);
       }
       float sum = 0.0f;

@@ -46,6 +46,8 @@ __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const
     acc[i] = 0.0f;
   }
   const int64_t base = a.seq[t] * a.seq_stride + g * a.head_stride;
+  const int query_pos = a.pos[t];
+  const float alibi_slope = a.alibi_slopes != nullptr ? a.alibi_slopes[h] : 0.0f;
   const KV* keys = static_cast<const KV*>(a.k_cache) + base;
   const KV* values = static_cast<const KV*>(a.v_cache) + base;
   // kKeysInFlight keys per warp at a time: their loads are issued together
@@ -82,6 +84,7 @@ __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const
     float m_new = m;
 #pragma unroll
     for (int u = 0; u < kKeysInFlight; ++u) {
+      score[u] += alibi_slope * static_cast<float>(p0 + u * kSplitWarps - query_pos);
       if (p0 + u * kSplitWarps >= end) score[u] = -INFINITY;
       m_new = fmaxf(m_new, score[u]);
     }
@@ -214,7 +217,9 @@ __global__ void __launch_bounds__(128) attention_tiled_kernel(const AttentionArg
   }
   __syncthreads();
 
-  const float scale = a.scale * 1.4426950408889634f;  // scores in log2 units, for exp2f
+  constexpr float kLog2e = 1.4426950408889634f;  // scores in log2 units, for exp2f
+  const float scale = a.scale * kLog2e;
+  const float alibi_slope = a.alibi_slopes != nullptr ? a.alibi_slopes[h] * kLog2e : 0.0f;
   const int last_pos = tile.first_pos + tile.count - 1;
   const int lo = a.window > 0 ? max(0, tile.first_pos - a.window + 1) : 0;
   const int64_t base = tile.seq * a.seq_stride + g * a.head_stride;
@@ -260,7 +265,7 @@ __global__ void __launch_bounds__(128) attention_tiled_kernel(const AttentionArg
         const int r = e / 2;
         const int key = kb + 8 * f + 2 * (lane % 4) + e % 2;
         const bool visible = row_valid[r] && key <= pos_row[r] && (a.window <= 0 || key > pos_row[r] - a.window);
-        s[f][e] = visible ? s[f][e] * scale : -INFINITY;
+        s[f][e] = visible ? s[f][e] * scale + alibi_slope * static_cast<float>(key - pos_row[r]) : -INFINITY;
         block_max[r] = fmaxf(block_max[r], s[f][e]);
       }
     }

@@ -63,6 +63,8 @@ struct AttentionArgs {
   int32_t n_heads = 0, n_kv_heads = 0, head_dim = 0;
   int32_t window = 0;
   float scale = 1.0f;
+  // Per query head, or null: scores += slope * (key position - query position) (ALiBi).
+  const float* alibi_slopes = nullptr;
   // Split-KV: parts per token and their scratch (attention_partial_floats).
   int32_t splits = 1;
   float* partial = nullptr;

@@ -97,6 +97,9 @@ struct AttentionShape {
   int32_t head_dim = 0;
   int32_t window = 0;  // > 0: attend to the last `window` positions only
   float scale = 1.0f;  // applied to q.k before softmax
+  // Scores of head h += slope_h * (key position - query position), with
+  // the slopes given by set_alibi_slopes (bloom).
+  bool alibi = false;
 };
 
 // What happens to q and k between the projections and the cache.
@@ -123,6 +126,8 @@ class Backend {
 
   // The rotary table of the contexts' positions, given once before any step.
   virtual void set_rope_table(const RopeTable& table) {}
+  // The per-head ALiBi slopes, given once before any step of a model that has them.
+  virtual void set_alibi_slopes(std::span<const float> slopes) = 0;
 
   // Puts the batch on the device (one copy); the ops below read it there.
   virtual void stage_batch(const Batch& batch) = 0;

@@ -349,6 +349,14 @@ constexpr ArchSpec kGptNeox = {
     .sequential_groups = kNeoxGroups,
 };
 
+// Bloom and falcon may take the residual from after the norm instead of
+// before it; none of their released checkpoints does.
+void refuse_post_norm_residual(const Json& config, const std::string& where) {
+  if (json_bool(config, "apply_residual_connection_post_layernorm", where).value_or(false)) {
+    fail(GPTQ_ERR_UNSUPPORTED, where, ": apply_residual_connection_post_layernorm is not supported");
+  }
+}
+
 // How a falcon layer norms its two blocks.
 enum class FalconNorms : unsigned char {
   Shared,     // input_layernorm feeds both blocks of the parallel layer (falcon-7b, falcon2-11b)
@@ -421,9 +429,7 @@ void read_falcon_config(const Json& config, const std::string& where, ModelConfi
   if (json_bool(config, "alibi", where).value_or(false)) {
     fail(GPTQ_ERR_UNSUPPORTED, where, ": falcon with alibi (ALiBi attention biases in place of rotary) is not supported");
   }
-  if (json_bool(config, "apply_residual_connection_post_layernorm", where).value_or(false)) {
-    fail(GPTQ_ERR_UNSUPPORTED, where, ": apply_residual_connection_post_layernorm is not supported");
-  }
+  refuse_post_norm_residual(config, where);
   const bool refined_web = c.model_type == "RefinedWeb";
   const bool new_architecture = json_bool(config, "new_decoder_architecture", where).value_or(refined_web);
   const bool parallel = json_bool(config, "parallel_attn", where).value_or(true);
@@ -454,6 +460,37 @@ constexpr ArchSpec falcon_row(const char* model_type) {
   arch.read_config = read_falcon_config;
   return arch;
 }
+
+// BLOOM: ALiBi instead of positions, a layer norm on the embeddings, a
+// fused query_key_value interleaved per head, biases everywhere, gelu
+// (tanh form), the head tied to the embeddings.
+constexpr ArchSpec kBloom = {
+    .model_type = "bloom",
+    .embed_tokens = "transformer.word_embeddings.weight",
+    .embed_norm = "transformer.word_embeddings_layernorm",
+    .final_norm = "transformer.ln_f",
+    .lm_head = "lm_head",
+    .layer_prefix = "transformer.h.%d.",
+    .base_model_prefix = "transformer.",
+    .layer = {.attn_norm = "input_layernorm",
+              .qkv_proj = "self_attention.query_key_value",
+              .o_proj = "self_attention.dense",
+              .ffn_norm = "post_attention_layernorm",
+              .up_proj = "mlp.dense_h_to_4h",
+              .down_proj = "mlp.dense_4h_to_h"},
+    .norm = NormKind::LayerNorm,
+    .mlp = MlpKind::Plain,
+    .positions = PositionKind::Alibi,
+    .qkv_layout = QkvLayout::HeadInterleaved,
+    .bias = {.qkv = true, .o = true, .mlp = true},
+    .default_activation = "gelu_pytorch_tanh",
+    .default_ffn_multiple = 4,
+    .default_tied_embeddings = true,
+    .sequential_groups = kFalconGroups,
+    .read_config = [](const Json& config, const std::string& where, ModelConfig&) {
+      refuse_post_norm_residual(config, where);
+    },
+};
 
 // GPT-J: one layer norm feeds both blocks of the parallel layer (named as
 // both norms: it is applied twice, to the same input), rotary over the
@@ -518,6 +555,7 @@ constexpr ArchSpec kArchs[] = {
     falcon_row("falcon"),
     falcon_row("RefinedWebModel"),
     falcon_row("RefinedWeb"),
+    kBloom,
 };
 
 }  // namespace

@@ -24,7 +24,8 @@ enum class MlpKind : unsigned char {
 // Where a token's position enters the model.
 enum class PositionKind : unsigned char {
   Rotary,  // q and k rotated by position (RotaryStyle says how)
-  Learned  // a learned table row added to the token embedding (gpt2, opt)
+  Learned,  // a learned table row added to the token embedding (gpt2, opt)
+  Alibi     // none in the embeddings: each head's scores are biased by its slope times the key's distance (bloom)
 };
 enum class RotaryStyle : unsigned char {
   Half,        // rotate_half: dims i and i + rotary_dim/2 form a pair (llama, neox)
@@ -79,6 +80,7 @@ struct ArchSpec {
   const char* embed_tokens = nullptr;         // tensor
   const char* position_embeddings = nullptr;  // tensor, PositionKind::Learned only
   int64_t position_offset = 0;                // table row of position 0 (OPT keeps 2 spare rows)
+  const char* embed_norm = nullptr;           // module normalising the embeddings before the first layer (bloom)
   const char* final_norm = nullptr;           // module (".weight" / ".bias" appended)
   const char* lm_head = nullptr;              // module, unless the embeddings are tied
   const char* lm_head_alias = nullptr;        // also accepted (some exporters rename the head)

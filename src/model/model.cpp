@@ -252,6 +252,10 @@ void Model::prepare_weights(const std::function<void(float)>& progress) {
     position_embeddings_prepared_ = embedding.table(position_embeddings_);
     count(placement_.embedding, position_embeddings_prepared_.get());
   }
+  if (!embed_norm_.weight.empty()) {
+    embed_norm_.prepared = embedding.norm(embed_norm_);
+    count(placement_.embedding, embed_norm_.prepared.get());
+  }
   for (size_t l = 0; l < layers_.size(); ++l) {
     const int64_t bytes = prepare_layer(layers_[l], config_, preparer(placement_.layers[l]));
     if (placement_.layers[l].is_gpu()) gpu_bytes += bytes;
@@ -309,6 +313,10 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (arch.positions == PositionKind::Learned) {
     model->position_embeddings_ = model->bind_matrix(
         model->stored_name(arch.position_embeddings), c.max_position_embeddings + arch.position_offset, c.hidden_size);
+  }
+  if (arch.embed_norm != nullptr) {
+    model->embed_norm_ =
+        model->bind_norm(model->stored_name(arch.embed_norm), c.hidden_size, arch.norm == NormKind::LayerNorm);
   }
   model->layers_.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {

@@ -74,6 +74,7 @@ class Model {
   const PreparedWeights* embed_tokens_prepared() const { return embed_tokens_prepared_.get(); }
   const PreparedWeights* position_embeddings_prepared() const { return position_embeddings_prepared_.get(); }
   const std::vector<DecoderLayer>& layers() const { return layers_; }
+  const Norm& embed_norm() const { return embed_norm_; }  // empty unless the architecture norms its embeddings
   const Norm& final_norm() const { return final_norm_; }  // empty when config().final_norm is off
   const Linear& lm_head() const { return lm_head_; }
   const std::vector<float>& rope_inverse_frequencies() const { return rope_inv_freq_; }
@@ -113,7 +114,7 @@ class Model {
   DenseMatrix position_embeddings_;
   std::shared_ptr<const PreparedWeights> embed_tokens_prepared_, position_embeddings_prepared_;
   std::vector<DecoderLayer> layers_;
-  Norm final_norm_;
+  Norm embed_norm_, final_norm_;
   Linear lm_head_;
   std::vector<float> rope_inv_freq_;
   FloatType rope_table_type_ = FloatType::F32;

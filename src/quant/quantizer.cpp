@@ -65,7 +65,7 @@ class LayerRunner {
       const Batch batch = sample_batch(static_cast<int32_t>(calibration[s].size()), calibration[s].data());
       hidden[s].resize(calibration[s].size() * H);
       cpu().stage_batch(batch);
-      cpu().embed(model, Activations{hidden[s].data(), H, H, 4});
+      forward_.embed(cpu(), Activations{hidden[s].data(), H, H, 4}, static_cast<int64_t>(calibration[s].size()));
     }
   }
 

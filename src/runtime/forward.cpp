@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "model/alibi.h"
 
 namespace gptq {
 
@@ -21,10 +22,12 @@ ForwardPass::ForwardPass(const Model& model, const BackendSet& backends, int32_t
          config_.max_position_embeddings, " positions ", config_.model_type, " has learned embeddings for");
   }
   if (arch.positions == PositionKind::Rotary) rope_ = build_rope_table(model.rope_inverse_frequencies(), n_ctx, model.rope_table_type());
+  if (arch.positions == PositionKind::Alibi) alibi_slopes_ = alibi_slopes(config_.n_heads);
   shape_.n_heads = static_cast<int32_t>(config_.n_heads);
   shape_.n_kv_heads = static_cast<int32_t>(config_.n_kv_heads);
   shape_.head_dim = static_cast<int32_t>(config_.head_dim);
   shape_.scale = static_cast<float>(config_.attention_scale);
+  shape_.alibi = arch.positions == PositionKind::Alibi;
 
   const int64_t t = max_tokens, H = config_.hidden_size, I = config_.intermediate_size;
   for (const auto& backend : backends.all()) {
@@ -43,6 +46,7 @@ ForwardPass::ForwardPass(const Model& model, const BackendSet& backends, int32_t
     ws.mlp_out = b.allocate_activations(t, H);
     if (b.device() == model.placement().head) ws.logits = b.allocate_activations(t, config_.vocab_size);
     if (arch.positions == PositionKind::Rotary) b.set_rope_table(rope_);
+    if (shape_.alibi) b.set_alibi_slopes(alibi_slopes_);
     workspaces_.emplace_back(&b, ws);
   }
 }
@@ -52,6 +56,13 @@ ForwardPass::Workspace& ForwardPass::workspace(const Backend& backend) {
     if (b == &backend) return ws;
   }
   fail(GPTQ_ERR_INTERNAL, "no workspace on ", device_name(backend.device()));
+}
+
+void ForwardPass::embed(Backend& backend, Activations hidden, int64_t rows) {
+  backend.embed(model_, hidden);
+  if (!model_.embed_norm().weight.empty()) {
+    backend.norm(hidden, hidden, rows, model_.embed_norm(), model_.arch().norm, static_cast<float>(config_.norm_eps));
+  }
 }
 
 Activations ForwardPass::block_input(Backend& backend, Workspace& ws, int64_t rows, Activations hidden,
@@ -191,7 +202,7 @@ void ForwardPass::enqueue(const Batch& batch, KvCache& cache) {
     current = &next;
     ws = &next_ws;
   };
-  current->embed(model_, ws->hidden);
+  embed(*current, ws->hidden, T);
   for (int64_t l = 0; l < config_.n_layers; ++l) {
     move_to(placement.layers[static_cast<size_t>(l)]);
     run_layer(*current, cache, batch, model_.layers()[l], l, l, ws->hidden, nullptr);

@@ -55,6 +55,10 @@ class ForwardPass {
   bool run_layer(Backend& backend, KvCache& cache, const Batch& batch, const DecoderLayer& layer, int64_t index,
                  int64_t cache_layer, Activations hidden, const LayerObserver* observer);
 
+  // The first layer's input for the staged batch's tokens: their
+  // embeddings, normed where the architecture norms them.
+  void embed(Backend& backend, Activations hidden, int64_t rows);
+
   int32_t max_tokens() const { return max_tokens_; }
 
  private:
@@ -88,6 +92,7 @@ class ForwardPass {
   const BackendSet& backends_;
   int32_t max_tokens_;
   RopeTable rope_;
+  std::vector<float> alibi_slopes_;  // per head, PositionKind::Alibi only
   AttentionShape shape_;  // every layer's but for the window, which is the layer's own
   std::vector<std::pair<const Backend*, Workspace>> workspaces_;
 };

@@ -71,6 +71,8 @@ class CpuBackend final : public Backend {
     return layer;
   }
 
+  void set_alibi_slopes(std::span<const float> slopes) override { alibi_slopes_.assign(slopes.begin(), slopes.end()); }
+
   void stage_batch(const Batch& batch) override { batch_ = batch; }
 
   void embed(const Model& model, Activations out) override {
@@ -156,6 +158,7 @@ class CpuBackend final : public Backend {
     problem.head_stride = cache.head_stride;
     problem.window = shape.window;
     problem.scale = shape.scale;
+    if (shape.alibi) problem.alibi_slopes = alibi_slopes_.data();
     cpu::attention(pool_, problem);
   }
 
@@ -215,6 +218,7 @@ class CpuBackend final : public Backend {
   Batch batch_;
   std::list<std::vector<float>> buffers_;
   std::vector<std::unique_ptr<float[]>> kv_;
+  std::vector<float> alibi_slopes_;
 };
 
 class CpuPreparer final : public WeightPreparer {

@@ -151,10 +151,13 @@ class GpuBackend final : public Backend {
   void set_rope_table(const RopeTable& table) override {
     DeviceScope scope(device_);
     rope_half_ = static_cast<int32_t>(table.half);
-    rope_cos_ = DeviceBuffer(device_, table.cos.size() * 4, "the rotary table");
-    rope_sin_ = DeviceBuffer(device_, table.sin.size() * 4, "the rotary table");
-    check(cudaMemcpy(rope_cos_.get(), table.cos.data(), table.cos.size() * 4, cudaMemcpyHostToDevice), "cudaMemcpy");
-    check(cudaMemcpy(rope_sin_.get(), table.sin.data(), table.sin.size() * 4, cudaMemcpyHostToDevice), "cudaMemcpy");
+    rope_cos_ = upload(table.cos, "the rotary table");
+    rope_sin_ = upload(table.sin, "the rotary table");
+  }
+
+  void set_alibi_slopes(std::span<const float> slopes) override {
+    DeviceScope scope(device_);
+    alibi_slopes_ = upload(slopes, "the ALiBi slopes");
   }
 
   void stage_batch(const Batch& batch) override {
@@ -336,6 +339,7 @@ class GpuBackend final : public Backend {
     args.head_dim = shape.head_dim;
     args.window = shape.window;
     args.scale = shape.scale;
+    if (shape.alibi) args.alibi_slopes = alibi_slopes_.as<float>();
     if (tiled_attention_ && gpu::attention_tiled_supported(type_, cache.type, shape.head_dim)) {
       args.tiles = d_tiles_;
       args.n_tiles = n_tiles_;
@@ -487,6 +491,13 @@ class GpuBackend final : public Backend {
   }
 
  private:
+  // A table the kernels read, copied once (before any step is recorded).
+  DeviceBuffer upload(std::span<const float> values, const char* what) {
+    DeviceBuffer buffer(device_, values.size() * 4, what);
+    check(cudaMemcpy(buffer.get(), values.data(), values.size() * 4, cudaMemcpyHostToDevice), "cudaMemcpy");
+    return buffer;
+  }
+
   // The norm part of a residual-norm launch: out = norm(hidden).
   static void with_norm(gpu::ResidualNormArgs& args, Activations out, const Norm* norm, NormKind kind, float eps) {
     args.out = out.data;
@@ -547,6 +558,7 @@ class GpuBackend final : public Backend {
   DeviceBuffer attention_partial_, nll_;
   PinnedBuffer nll_host_;
   DeviceBuffer rope_cos_, rope_sin_;
+  DeviceBuffer alibi_slopes_;  // per head, models with ALiBi only
   int32_t rope_half_ = 0;
   DeviceBuffer host_floats_;
   PinnedBuffer pinned_floats_;
