@@ -1,11 +1,13 @@
 // Whole models on the GPU: every supported fixture architecture and every
 // GPTQ fixture against transformers' / AutoGPTQ's logits in fp32 and fp16
 // compute, decoding through recorded steps against full forwards, tinydoc's
-// perplexity, placement split between the GPU and the CPU, and running out
+// perplexity, every architecture quantized here and run on the GPU against
+// the CPU, placement split between the GPU and the CPU, and running out
 // of GPU memory. Each test skips, saying why, where no GPU is usable.
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <random>
 
 #include "generate/generator.h"
 #include "eval/perplexity.h"
@@ -171,6 +173,49 @@ INSTANTIATE_TEST_SUITE_P(Llama, GpuGptq,
                                            "llama-w3-g128", "llama-w8-gnone-act", "llama-w2-g64-asym",
                                            "llama-w4-g128-asym-act"));
 INSTANTIATE_TEST_SUITE_P(Gpt, GpuGptq, ::testing::Values("gpt2-w4-g128", "opt-w4-g128", "gpt_neox-w4-g64-act"));
+
+// Every architecture's quantized form on the GPU: quantized here (4 bits,
+// groups of 32, act-order, from random calibration tokens), saved, and
+// run on the GPU in fp32 and fp16 compute against the same checkpoint on
+// the CPU.
+class GpuQuantizedArch : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GpuQuantizedArch, LogitsMatchTheCpu) {
+  GPTQ_REQUIRE_GPU();
+  const std::string source_dir = test::shared_path(std::string("fixtures/archs/") + GetParam());
+  GPTQ_REQUIRE_PATH(source_dir + "/config.json");
+  auto source = load_on(source_dir, "cpu", std::nullopt);
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(source->config().vocab_size) - 1);
+  CalibrationSet calibration(4, std::vector<int32_t>(32));
+  for (auto& sample : calibration) {
+    for (int32_t& t : sample) t = token(rng);
+  }
+  QuantizeOptions options;
+  options.config.group_size = 32;
+  options.config.desc_act = true;
+  ThreadPool pool(2);
+  const std::unique_ptr<Model> quantized = quantize_model(pool, *source, calibration, options, nullptr);
+  const std::string dir = test::scratch_dir(std::string("gpu-quantized-") + GetParam()) + "/model";
+  save_model(*quantized, dir, {});
+  std::vector<int32_t> tokens(12);
+  for (int32_t& t : tokens) t = token(rng);
+  const std::vector<float> want = all_logits(*context_for(*load_on(dir, "cpu", std::nullopt)), tokens);
+  for (auto [compute, limit] : {std::pair{std::optional<FloatType>(FloatType::F32), 1e-4},
+                                std::pair{std::optional<FloatType>(), 2e-3}}) {
+    auto model = load_on(dir, "cuda", compute);
+    const double diff = test::relative_l2(all_logits(*context_for(*model), tokens), want);
+    std::printf("[ %s ] quantized, gpu %s: relative L2 %.3g to the CPU\n", GetParam(),
+                float_type_name(model->placement().gpu_compute), diff);
+    EXPECT_LT(diff, limit);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Llama, GpuQuantizedArch,
+                         ::testing::Values("mistral", "qwen2", "qwen3", "gemma", "phi3", "stablelm", "starcoder2"));
+INSTANTIATE_TEST_SUITE_P(Gpt, GpuQuantizedArch,
+                         ::testing::Values("gptj", "phi", "gpt_bigcode", "falcon", "falcon_new_arch", "codegen",
+                                           "gpt_neo", "bloom"));
 
 class GpuTinydoc : public ::testing::Test {
  protected:
