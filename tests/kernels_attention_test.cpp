@@ -162,7 +162,9 @@ TEST_P(KernelsAttention, AlibiMatchesReference) {
           const std::vector<float> biased = batch.reference();
           expect_close(batch.run(GetParam(), pool), biased);
           // The biases must change what a long row attends to.
-          if (tokens.size() == 100) EXPECT_NE(plain, biased);
+          if (tokens.size() == 100) {
+            EXPECT_NE(plain, biased);
+          }
         }
       }
     }

@@ -1,5 +1,6 @@
 // Attention kernels (attention.h).
 #include <algorithm>
+#include <cstdlib>
 #include <type_traits>
 
 #include "kernels/cuda/attention.h"
@@ -336,10 +337,48 @@ __global__ void __launch_bounds__(128) attention_tiled_kernel(const AttentionArg
 #endif
 }
 
+// Blocks of the split kernel an SM runs at once (eight warps each): the
+// splits aim at one wave of them.
+constexpr int kSplitBlocksPerSm = 8;
+
+// Why 64 keys: a warp takes kKeysInFlight keys per round and a block has
+// 8 warps, so 64 keys are two rounds; each round is a chain of dependent
+// loads and shuffles (about a microsecond), which fewer keys per block hide.
+int32_t min_split_keys() {
+  static const int32_t keys = [] {
+    const char* env = std::getenv("GPTQ_GPU_ATTENTION_SPLIT_KEYS");
+    const int value = env != nullptr ? std::atoi(env) : 0;
+    return value > 0 ? value : 64;
+  }();
+  return keys;
+}
+
+int32_t wave_splits(int32_t n_tokens, int32_t n_heads) {
+  int device = 0, sms = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0) {
+    (void)cudaGetLastError();
+    sms = 1;
+  }
+  const int64_t blocks = int64_t{n_tokens} * n_heads;
+  return static_cast<int32_t>(std::clamp<int64_t>((int64_t{sms} * kSplitBlocksPerSm + blocks - 1) / blocks, 1,
+                                                  kMaxAttentionSplits));
+}
+
 }  // namespace
 
-int64_t attention_partial_floats(int32_t n_tokens, int32_t n_heads, int32_t head_dim, int32_t splits) {
-  return splits <= 1 ? 0 : int64_t{n_tokens} * n_heads * splits * (head_dim + 2);
+int32_t attention_splits(int32_t n_tokens, int32_t n_heads, int32_t n_ctx) {
+  if (n_tokens <= 0 || n_heads <= 0) return 1;
+  return std::clamp(std::min(n_ctx / min_split_keys(), wave_splits(n_tokens, n_heads)), 1, kMaxAttentionSplits);
+}
+
+int64_t attention_partial_floats(int32_t max_tokens, int32_t n_heads, int32_t head_dim) {
+  int64_t most = 0;
+  for (int32_t t = 1; t <= max_tokens; ++t) {
+    const int32_t splits = wave_splits(t, n_heads);
+    if (splits > 1) most = std::max(most, int64_t{t} * n_heads * splits * (head_dim + 2));
+  }
+  return most;
 }
 
 bool attention_tiled_supported(FloatType type, FloatType kv_type, int32_t head_dim) {

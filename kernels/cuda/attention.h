@@ -26,7 +26,7 @@
 namespace gptq::gpu {
 
 constexpr int kAttentionTileRows = 64;
-constexpr int kMaxAttentionSplits = 16;
+constexpr int kMaxAttentionSplits = 64;
 
 // Consecutive tokens first_row .. first_row + count - 1 of the batch at
 // positions first_pos .. first_pos + count - 1 of sequence seq.
@@ -73,8 +73,15 @@ struct AttentionArgs {
   int32_t n_tiles = 0;
 };
 
-// Floats of scratch the split-KV kernel needs.
-int64_t attention_partial_floats(int32_t n_tokens, int32_t n_heads, int32_t head_dim, int32_t splits);
+// How many parts the split-KV kernel cuts each of n_tokens tokens' keys
+// into: enough (token, head, split) blocks for about one wave on the
+// current device, each part at least GPTQ_GPU_ATTENTION_SPLIT_KEYS
+// positions of the context (default 64). It depends on the context size,
+// not the keys held, so a recorded decode step replays at any length.
+int32_t attention_splits(int32_t n_tokens, int32_t n_heads, int32_t n_ctx);
+
+// Floats of scratch the split-KV kernel needs for up to max_tokens tokens, any context size.
+int64_t attention_partial_floats(int32_t max_tokens, int32_t n_heads, int32_t head_dim);
 
 // Whether the tiled prefill kernel serves these types and head_dim.
 bool attention_tiled_supported(FloatType type, FloatType kv_type, int32_t head_dim);

@@ -1,6 +1,6 @@
 // The GPU attention kernels (split-KV and tiled prefill) against the CPU
 // reference over decode, prefill and mixed batches, GQA, sliding windows,
-// head sizes and type pairs.
+// ALiBi, head sizes and type pairs; the split counts and their scratch.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include "gpu/gpu_test_util.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cuda/attention.h"
+#include "model/alibi.h"
 
 namespace gptq::test {
 namespace {
@@ -28,7 +29,8 @@ struct Tokens {
 
 constexpr int32_t kSeqs = 3, kCtx = 512;
 
-void check(const Heads& h, const Tokens& tokens, int32_t window, FloatType type, FloatType kv_type, std::mt19937& rng) {
+void check(const Heads& h, const Tokens& tokens, int32_t window, FloatType type, FloatType kv_type, std::mt19937& rng,
+           bool alibi = false) {
   const int32_t n = static_cast<int32_t>(tokens.seq.size());
   const int64_t head_stride = int64_t{kCtx} * h.head_dim, seq_stride = head_stride * h.n_kv_heads;
   const std::vector<float> keys = rounded(random_values(static_cast<size_t>(seq_stride * kSeqs), rng), kv_type);
@@ -55,7 +57,10 @@ void check(const Heads& h, const Tokens& tokens, int32_t window, FloatType type,
   p.head_stride = head_stride;
   p.window = window;
   p.scale = scale;
+  const std::vector<float> slopes = alibi_slopes(h.n_heads);
+  if (alibi) p.alibi_slopes = slopes.data();
   cpu::reference::attention(p);
+  const cuda::DeviceBuffer d_slopes = upload(slopes, FloatType::F32);
 
   const cuda::DeviceBuffer d_keys = upload(keys, kv_type), d_values = upload(values, kv_type), d_q = upload(q, type);
   const cuda::DeviceBuffer d_seq = upload_ints(tokens.seq), d_pos = upload_ints(tokens.pos);
@@ -83,25 +88,24 @@ void check(const Heads& h, const Tokens& tokens, int32_t window, FloatType type,
   a.head_dim = h.head_dim;
   a.window = window;
   a.scale = scale;
+  if (alibi) a.alibi_slopes = d_slopes.as<float>();
   auto expect_output = [&](const char* kernel) {
     SCOPED_TRACE(testing::Message() << kernel << " heads " << h.n_heads << "/" << h.n_kv_heads << " hd " << h.head_dim
                                     << " tokens " << n << " window " << window << " " << type_name(type) << "/"
-                                    << type_name(kv_type));
+                                    << type_name(kv_type) << (alibi ? " alibi" : ""));
     const std::vector<float> got = download(a.out, static_cast<size_t>(n * q_dim), type);
     for (float v : got) ASSERT_FALSE(std::isnan(v)) << "an output was not written";
     EXPECT_LT(relative_l2(got, want), tolerance_for(type == FloatType::F32 ? kv_type : type));
   };
-  for (int32_t splits : {1, 4, 16}) {
+  for (int32_t splits : {1, 4, 16, gpu::kMaxAttentionSplits}) {
     cuda::DeviceBuffer out = poisoned(static_cast<size_t>(n * q_dim) * float_type_size(type));
-    cuda::DeviceBuffer partial(kGpu0,
-                               std::max<int64_t>(1, gpu::attention_partial_floats(n, h.n_heads, h.head_dim, splits)) * 4,
-                               "partials");
+    cuda::DeviceBuffer partial(kGpu0, static_cast<size_t>(n) * h.n_heads * splits * (h.head_dim + 2) * 4, "partials");
     a.out = out.get();
     a.ld_out = q_dim;
     a.splits = splits;
     a.partial = partial.as<float>();
     ASSERT_EQ(gpu::launch_attention_split(type, a, nullptr), cudaSuccess);
-    expect_output(splits == 1 ? "split-KV x1" : splits == 4 ? "split-KV x4" : "split-KV x16");
+    expect_output(("split-KV x" + std::to_string(splits)).c_str());
   }
   if (gpu::attention_tiled_supported(type, kv_type, h.head_dim)) {
     cuda::DeviceBuffer out = poisoned(static_cast<size_t>(n * q_dim) * float_type_size(type));
@@ -137,6 +141,47 @@ TEST(GpuAttention, MatchesTheReference) {
     for (const auto& [type, kv_type] : types) {
       for (int32_t window : {0, 48}) {
         for (const Tokens* batch : {&decode, &prefill, &mixed}) check(h, *batch, window, type, kv_type, rng);
+      }
+    }
+  }
+}
+
+TEST(GpuAttention, AlibiMatchesTheReference) {
+  GPTQ_REQUIRE_GPU();
+  std::mt19937 rng(22);
+  Tokens decode;
+  decode.run(0, 0, 1);
+  decode.run(1, 300, 1);
+  decode.run(2, 77, 1);
+  Tokens prefill;
+  prefill.run(1, 0, 100);
+  // 6 and 12 heads: slope series of a count that is no power of two.
+  const Heads heads[] = {{6, 6, 64}, {12, 12, 128}, {8, 2, 64}, {4, 4, 80}};
+  for (const Heads& h : heads) {
+    for (FloatType type : {FloatType::F16, FloatType::BF16, FloatType::F32}) {
+      for (const Tokens* batch : {&decode, &prefill}) check(h, *batch, 0, type, type, rng, true);
+    }
+  }
+}
+
+// Every split count the backend may ask for fits the scratch it sized, and
+// no split is shorter than the minimum (a context of 64 positions or fewer
+// is not split at all).
+TEST(GpuAttention, SplitsFitTheirScratch) {
+  for (int32_t heads : {1, 8, 32, 64}) {
+    const int64_t scratch = gpu::attention_partial_floats(64, heads, 128);
+    for (int32_t tokens = 1; tokens <= 64; ++tokens) {
+      for (int32_t n_ctx : {1, 64, 200, 4096, 1 << 20}) {
+        const int32_t splits = gpu::attention_splits(tokens, heads, n_ctx);
+        ASSERT_GE(splits, 1);
+        ASSERT_LE(splits, gpu::kMaxAttentionSplits);
+        if (n_ctx <= 64) {
+          EXPECT_EQ(splits, 1) << n_ctx;
+        }
+        if (splits > 1) {
+          EXPECT_GE(n_ctx / splits, 64) << tokens << " tokens, n_ctx " << n_ctx;
+          EXPECT_LE(int64_t{tokens} * heads * splits * 130, scratch) << tokens << " tokens, " << heads << " heads";
+        }
       }
     }
   }

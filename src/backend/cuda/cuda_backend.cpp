@@ -101,7 +101,7 @@ class GpuBackend final : public Backend {
                                          needs.max_strips);
     const int64_t partial = gpu::attention_partial_floats(std::min<int32_t>(kSplitTokens, max_tokens_),
                                                           static_cast<int32_t>(c.n_heads),
-                                                          static_cast<int32_t>(c.head_dim), gpu::kMaxAttentionSplits);
+                                                          static_cast<int32_t>(c.head_dim));
     attention_partial_ = DeviceBuffer(device, static_cast<size_t>(std::max<int64_t>(partial, 1)) * 4,
                                       "attention partial sums", true);
     nll_ = DeviceBuffer(device, static_cast<size_t>(t) * sizeof(double), "log-likelihoods", true);
@@ -346,9 +346,7 @@ class GpuBackend final : public Backend {
       check(gpu::launch_attention_tiled(type_, args, stream_), "the attention kernel");
       return;
     }
-    // Split a few tokens' keys so long contexts still fill the GPU; the
-    // split count follows the context size, not the keys held.
-    args.splits = rows <= kSplitTokens ? std::clamp(args.n_ctx / 256, 1, gpu::kMaxAttentionSplits) : 1;
+    args.splits = rows <= kSplitTokens ? gpu::attention_splits(args.n_tokens, shape.n_heads, args.n_ctx) : 1;
     args.partial = attention_partial_.as<float>();
     check(gpu::launch_attention_split(type_, args, stream_), "the attention kernel");
   }
