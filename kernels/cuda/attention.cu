@@ -29,7 +29,8 @@ __device__ __forceinline__ void split_range(const AttentionArgs& a, int t, int s
 // turn with an online softmax each, then merge. EL = head_dim / 32 rounded up.
 template <typename T, typename KV, int EL, int kSplitWarps>
 __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const AttentionArgs a) {
-  begin_dependent_kernel();
+  // The key range comes from the staged positions, read while the kernel before still runs.
+  start_next_kernel();
   __shared__ float merge_m[kSplitWarps], merge_l[kSplitWarps];
   __shared__ float merge_o[kSplitWarps][kMaxHeadDim];
   const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z;
@@ -38,6 +39,10 @@ __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const
   const int g = h / (a.n_heads / a.n_kv_heads);
   int begin, end;
   split_range(a, t, s, begin, end);
+  const int64_t base = a.seq[t] * a.seq_stride + g * a.head_stride;
+  const int query_pos = a.pos[t];
+  const float alibi_slope = a.alibi_slopes != nullptr ? a.alibi_slopes[h] : 0.0f;
+  wait_for_previous_kernel();
   const T* q = static_cast<const T*>(a.q) + t * a.ld_q + h * hd;
   float qv[EL], acc[EL];
 #pragma unroll
@@ -46,9 +51,6 @@ __global__ void __launch_bounds__(kSplitWarps * 32) attention_split_kernel(const
     qv[i] = d < hd ? to_float(q[d]) * a.scale : 0.0f;
     acc[i] = 0.0f;
   }
-  const int64_t base = a.seq[t] * a.seq_stride + g * a.head_stride;
-  const int query_pos = a.pos[t];
-  const float alibi_slope = a.alibi_slopes != nullptr ? a.alibi_slopes[h] : 0.0f;
   const KV* keys = static_cast<const KV*>(a.k_cache) + base;
   const KV* values = static_cast<const KV*>(a.v_cache) + base;
   // kKeysInFlight keys per warp at a time: their loads are issued together

@@ -38,7 +38,9 @@ constexpr int kNormCached = 8;
 
 template <typename T>
 __global__ void residual_norm_kernel(ResidualNormArgs a) {
-  begin_dependent_kernel();
+  // The norm's weights are fetched while the kernel before still runs: a
+  // decode step's norms would otherwise start with a DRAM round trip.
+  start_next_kernel();
   __shared__ float scratch[32];
   const int r = blockIdx.x;
   T* hidden = static_cast<T*>(a.hidden) + r * a.ld_hidden;
@@ -54,6 +56,7 @@ __global__ void residual_norm_kernel(ResidualNormArgs a) {
       b_cache[j] = i < a.n && a.bias != nullptr ? a.bias[i] : 0.0f;
     }
   }
+  wait_for_previous_kernel();
   // The sum is rounded to the stream's type first: the norm sees what is stored.
   auto load = [&](int i) {
     float h = to_float(hidden[i]);
@@ -147,10 +150,24 @@ __global__ void split_qkv_kernel(SplitQkvArgs a) {
 // store their v head).
 template <typename T, typename KV>
 __global__ void rotate_store_kernel(RotateStoreArgs a) {
-  begin_dependent_kernel();
+  // The position (staged by a copy before the step's first kernel) and its
+  // cos/sin row are read while the kernel before still runs.
+  start_next_kernel();
   __shared__ float buf[kMaxHeadDim];
   const int t = blockIdx.x, h = blockIdx.y, lane = threadIdx.x;
   const int hd = a.head_dim;
+  const int pos = a.pos[t];
+  constexpr int kPerLane = kMaxHeadDim / 2 / GPTQ_WARP;
+  float cos_v[kPerLane], sin_v[kPerLane];
+  if (a.rope_cos != nullptr) {
+#pragma unroll
+    for (int j = 0; j < kPerLane; ++j) {
+      const int i = lane + j * GPTQ_WARP;
+      cos_v[j] = i < a.rope_half ? a.rope_cos[int64_t{pos} * a.rope_half + i] : 0.0f;
+      sin_v[j] = i < a.rope_half ? a.rope_sin[int64_t{pos} * a.rope_half + i] : 0.0f;
+    }
+  }
+  wait_for_previous_kernel();
   const bool is_q = h < a.n_heads;
   const int head = is_q ? h : h - a.n_heads;
   const T* src = is_q ? static_cast<const T*>(a.q) + t * a.ld_q + head * hd
@@ -164,19 +181,15 @@ __global__ void rotate_store_kernel(RotateStoreArgs a) {
     for (int i = lane; i < hd; i += GPTQ_WARP) buf[i] = norm[i] * (buf[i] * inv);
     __syncwarp();
   }
-  const int pos = a.pos[t];
   if (a.rope_cos != nullptr) {
     const int half = a.rope_half;
-    const float* cos_row = a.rope_cos + int64_t{pos} * half;
-    const float* sin_row = a.rope_sin + int64_t{pos} * half;
-    constexpr int kPerLane = kMaxHeadDim / 2 / GPTQ_WARP;
     float first[kPerLane], second[kPerLane];
 #pragma unroll
     for (int j = 0; j < kPerLane; ++j) {
       const int i = lane + j * GPTQ_WARP;
       if (i < half) {
         const int i1 = a.interleaved ? 2 * i : i, i2 = a.interleaved ? 2 * i + 1 : i + half;
-        const float x1 = buf[i1], x2 = buf[i2], c = cos_row[i], s = sin_row[i];
+        const float x1 = buf[i1], x2 = buf[i2], c = cos_v[j], s = sin_v[j];
         first[j] = x1 * c - x2 * s;
         second[j] = x2 * c + x1 * s;
       }

@@ -17,6 +17,9 @@
 // wait_for_previous_kernel() before the first read of anything a kernel
 // writes and before the first write of anything; begin_dependent_kernel()
 // is the first statement of every kernel that has nothing to fetch early.
+// Safe to read early: weights, tables made at load, and the staged batch
+// (tokens, sequences, positions), which a copy writes before the step's
+// first kernel starts and so before any later kernel becomes resident.
 // On older GPUs, on HIP and with GPTQ_GPU_EARLY_LAUNCH=0 the launch is an
 // ordinary one and the calls do nothing.
 #pragma once
