@@ -258,14 +258,19 @@ def deep(levels, leaf="0", open_="[", close="]"):
     return (open_ * levels + leaf + close * levels).encode()
 
 
-def config(**changes):
-    c = dict(LLAMA_CONFIG)
+def changed(obj, **changes):
+    """A copy of a flat JSON object with keys set, or dropped for DELETE."""
+    c = dict(obj)
     for key, value in changes.items():
         if value is DELETE:
             c.pop(key, None)
         else:
             c[key] = value
-    return js(c)
+    return c
+
+
+def config(**changes):
+    return js(changed(LLAMA_CONFIG, **changes))
 
 
 BASES = {
@@ -549,13 +554,7 @@ def quant_config_cases():
     good = json.loads(BASES["gptq"][QC])
 
     def qc(**changes):
-        c = dict(good)
-        for k, v in changes.items():
-            if v is DELETE:
-                c.pop(k, None)
-            else:
-                c[k] = v
-        return {QC: js(c)}
+        return {QC: js(changed(good, **changes))}
 
     def q(name, why, expect, needles, files, setup=()):
         case("quant_" + name, why, expect, needles, files, base="gptq", api="quantized_load", setup=setup)
