@@ -746,6 +746,10 @@ def tokenizer_json_cases():
     tj("pre_tokenizer_unknown", "pre_tokenizer type 'Magic'", UNS, [TJ, "pre_tokenizer", "Magic"], tokenizer_json(pre_tokenizer={"type": "Magic"}))
     tj("pre_tokenizer_split_bad_regex", "Split with regex '[a-'", FMT, [TJ, "pre_tokenizer", "pattern"],
        tokenizer_json(pre_tokenizer={"type": "Split", "pattern": {"Regex": "[a-"}, "behavior": "Isolated", "invert": False}))
+    tj("normalizer_replace_empty_matches", "Replace with regex 'x*', which matches empty text everywhere", LOADS, [],
+       tokenizer_json(normalizer={"type": "Replace", "pattern": {"Regex": "x*"}, "content": "-"}))
+    tj("pre_tokenizer_split_empty_regex", "Split with regex ''", LOADS, [],
+       tokenizer_json(pre_tokenizer={"type": "Split", "pattern": {"Regex": ""}, "behavior": "Isolated", "invert": False}))
     tj("pre_tokenizer_split_pattern_number", "Split with pattern 5", FMT, [TJ, "pre_tokenizer", "pattern"],
        tokenizer_json(pre_tokenizer={"type": "Split", "pattern": 5, "behavior": "Isolated", "invert": False}))
     tj("pre_tokenizer_sequence_not_list", "Sequence with pretokenizers an object", FMT, [TJ, "pretokenizers"],
