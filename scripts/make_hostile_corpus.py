@@ -10,6 +10,16 @@ tests/hostile_input_test.cpp assembles every case in a scratch directory
 (base, then overlay, then the setup steps that git cannot hold, such as
 symlinks) and runs it.
 
+Where a case could go either way, the library decides so (and the case
+says it): zero and negative GPTQ scales load (well-formed arithmetic), NaN
+and infinite ones (also after rounding to fp16) are refused; a g_idx, when
+present, decides the groups whatever group_size says; safetensors offsets
+need no alignment; zero-sized and unused tensors load; a shard that is a
+symlink is followed wherever it points (Hugging Face's cache is made of
+them) and must then be a valid safetensors file; sentencepiece's own
+checks decide what a tokenizer.model may hold; JSON deeper than 128 levels
+is refused everywhere.
+
 Python 3 standard library only. Deterministic: rerunning rewrites the same
 bytes, so a diff of tests/hostile/ shows what a change to this script did.
 """
