@@ -28,8 +28,7 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 // Shard names come from a file we did not write; they must name a file in
 // the checkpoint directory itself, never something elsewhere.
 void check_shard_name(const std::string& name, const std::string& index_path) {
-  if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
-      name == "." || name == ".." || name.find('\0') != std::string::npos) {
+  if (!is_plain_file_name(name)) {
     fail(GPTQ_ERR_FORMAT, "'", index_path, "' names shard '", name, "', which is not a file in the checkpoint directory");
   }
 }

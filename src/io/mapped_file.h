@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace gptq {
 
@@ -34,5 +35,8 @@ std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);
 bool directory_exists(const std::string& path);
 std::string join_path(const std::string& dir, const std::string& name);
+// A name that join_path(dir, name) keeps inside dir: no separator, no NUL,
+// not "." or "..". Names read from a checkpoint's own files must be one.
+bool is_plain_file_name(std::string_view name);
 
 }  // namespace gptq

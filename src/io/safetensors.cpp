@@ -5,10 +5,9 @@
 #include <limits>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "core/error.h"
 #include "core/half.h"
+#include "io/json_file.h"
 
 namespace gptq {
 namespace {
@@ -60,6 +59,10 @@ int64_t TensorView::numel() const {
   return n;
 }
 
+std::string TensorView::label() const {
+  return file != nullptr ? str_cat("tensor '", name, "' in '", *file, "'") : str_cat("tensor '", name, "'");
+}
+
 std::string TensorView::shape_string() const {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -90,22 +93,16 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path, 
   // last silently, so watch the keys as they are parsed.
   std::set<std::string> seen_keys;
   std::string duplicate;
-  nlohmann::json::parser_callback_t watch_keys = [&](int depth, nlohmann::json::parse_event_t event,
-                                                     nlohmann::json& parsed) {
-    if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string()) {
+  const Json::parser_callback_t watch_keys = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth == 1 && event == Json::parse_event_t::key && parsed.is_string()) {
       if (!seen_keys.insert(parsed.get<std::string>()).second && duplicate.empty()) {
         duplicate = parsed.get<std::string>();
       }
     }
     return true;
   };
-  nlohmann::json header;
-  const char* text = reinterpret_cast<const char*>(bytes + 8);
-  try {
-    header = nlohmann::json::parse(text, text + header_len, watch_keys);
-  } catch (const nlohmann::json::exception& e) {
-    fail(GPTQ_ERR_FORMAT, "'", path, "': malformed safetensors header: ", e.what());
-  }
+  const Json header = parse_json(std::string_view(reinterpret_cast<const char*>(bytes + 8), header_len),
+                                 "'" + path + "': malformed safetensors header", watch_keys);
   if (!header.is_object()) fail(GPTQ_ERR_FORMAT, "'", path, "': safetensors header is not a JSON object");
   if (!duplicate.empty()) fail(GPTQ_ERR_FORMAT, "'", path, "': tensor '", duplicate, "' appears twice in the header");
 
@@ -220,7 +217,7 @@ std::vector<float> tensor_to_float(const TensorView& t) {
       }
       break;
     default:
-      fail(GPTQ_ERR_FORMAT, "tensor '", t.name, "' has dtype ", dtype_name(t.dtype), " where a float type is needed");
+      fail(GPTQ_ERR_FORMAT, t.label(), " has dtype ", dtype_name(t.dtype), " where a float type is needed");
   }
   return out;
 }
@@ -243,7 +240,7 @@ std::vector<int64_t> tensor_to_int64(const TensorView& t) {
     case DType::I8: copy(int8_t{}); break;
     case DType::U8: copy(uint8_t{}); break;
     default:
-      fail(GPTQ_ERR_FORMAT, "tensor '", t.name, "' has dtype ", dtype_name(t.dtype), " where an integer type is needed");
+      fail(GPTQ_ERR_FORMAT, t.label(), " has dtype ", dtype_name(t.dtype), " where an integer type is needed");
   }
   return out;
 }

@@ -32,6 +32,7 @@ struct TensorView {
   int64_t numel() const;
   int64_t dim(size_t i) const { return shape.at(i); }
   std::string shape_string() const;  // "[384, 1024]"
+  std::string label() const;         // "tensor 'w' in 'dir/model.safetensors'", for messages
 };
 
 class SafetensorsFile {

@@ -230,7 +230,7 @@ constexpr ArchSpec kGptBigcode = [] {
 // Each layer's attention kind, "global" or "local": attention_layers, or
 // older configs' attention_types ([[kinds, repeats], ...]) expanded as
 // GPTNeoConfig does.
-std::vector<std::string> gpt_neo_attention_layers(const Json& config, const std::string& where) {
+std::vector<std::string> gpt_neo_attention_layers(const Json& config, const std::string& where, int64_t n_layers) {
   std::vector<std::string> layers;
   auto add = [&](const Json& kind) {
     if (!kind.is_string()) fail(GPTQ_ERR_FORMAT, where, ": attention_layers holds a non-string");
@@ -249,6 +249,10 @@ std::vector<std::string> gpt_neo_attention_layers(const Json& config, const std:
     if (!entry.is_array() || entry.size() != 2 || !entry[0].is_array() || !entry[1].is_number_integer()) {
       fail(GPTQ_ERR_FORMAT, where, ": attention_types entries must be [[kinds...], repeats]");
     }
+    // Expanded before the count is compared with the layers: bound it first.
+    if (entry[1].get<int64_t>() < 0 || entry[1].get<int64_t>() > n_layers) {
+      fail(GPTQ_ERR_FORMAT, where, ": attention_types repeats ", json_excerpt(entry[1]), " for ", n_layers, " layers");
+    }
     for (int64_t r = 0; r < entry[1].get<int64_t>(); ++r) {
       for (const Json& kind : entry[0]) add(kind);
     }
@@ -262,7 +266,7 @@ void read_gpt_neo_config(const Json& config, const std::string& where, ModelConf
   c.attention_scale = 1.0;
   const int64_t window = json_int(config, "window_size", where).value_or(256);
   if (window <= 0) fail(GPTQ_ERR_FORMAT, where, ": window_size must be positive, not ", window);
-  const std::vector<std::string> layers = gpt_neo_attention_layers(config, where);
+  const std::vector<std::string> layers = gpt_neo_attention_layers(config, where, c.n_layers);
   if (static_cast<int64_t>(layers.size()) != c.n_layers) {
     fail(GPTQ_ERR_FORMAT, where, ": attention_layers has ", layers.size(), " entries for ", c.n_layers,
          " layers (num_layers)");

@@ -1,6 +1,7 @@
 #include "model/config.h"
 
 #include <cmath>
+#include <limits>
 #include <span>
 
 #include "core/error.h"
@@ -29,11 +30,21 @@ const char* key_in(const Json& config, std::span<const char* const> keys) {
   return keys.front();
 }
 
+// Sizes reach callers as int32 (gptq_model_info), and products of two of
+// them must not overflow int64.
+constexpr int64_t kMaxSize = std::numeric_limits<int32_t>::max();
+
+int64_t require_size(int64_t value, const char* key, const std::string& where) {
+  if (value <= 0 || value > kMaxSize) {
+    fail(GPTQ_ERR_FORMAT, where, ": '", key, "' must be positive and at most ", kMaxSize, ", not ", value);
+  }
+  return value;
+}
+
 int64_t require_positive(const Json& config, const char* key, const std::string& where) {
   const auto value = json_int(config, key, where);
   if (!value) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' is missing");
-  if (*value <= 0) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' must be positive, not ", *value);
-  return *value;
+  return require_size(*value, key, where);
 }
 
 Activation parse_activation(const std::string& name, const std::string& where) {
@@ -44,16 +55,20 @@ Activation parse_activation(const std::string& name, const std::string& where) {
   fail(GPTQ_ERR_UNSUPPORTED, where, ": hidden_act '", name, "' is not supported (silu, gelu, gelu_new, relu)");
 }
 
-// First id of an int-or-list field such as eos_token_id.
+// First id of an int-or-list field such as eos_token_id; -1 for none or
+// for an id no int32 vocabulary holds.
 int64_t first_token_id(const Json& config, const char* key, const std::string& where) {
   const auto it = config.find(key);
   if (it == config.end() || it->is_null()) return -1;
+  int64_t id = -1;
   if (it->is_array()) {
     if (it->empty()) return -1;
     if (!(*it)[0].is_number_integer()) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' holds a non-integer");
-    return (*it)[0].get<int64_t>();
+    id = (*it)[0].get<int64_t>();
+  } else {
+    id = json_int(config, key, where).value_or(-1);
   }
-  return json_int(config, key, where).value_or(-1);
+  return id >= 0 && id <= kMaxSize ? id : -1;
 }
 
 void parse_rope(const Json& config, const std::string& where, RopeConfig& rope) {
@@ -203,9 +218,10 @@ ModelConfig parse_model_config(const Json& config, const std::string& where) {
     }
     c.head_dim = c.hidden_size / c.n_heads;
   }
-  if (c.head_dim <= 0 || c.head_dim % 2 != 0) fail(GPTQ_ERR_FORMAT, where, ": head_dim must be positive and even");
-  c.max_position_embeddings = json_int(config, key_in(config, kMaxPositionKeys), where).value_or(2048);
-  if (c.max_position_embeddings <= 0) fail(GPTQ_ERR_FORMAT, where, ": max_position_embeddings must be positive");
+  require_size(c.head_dim, "head_dim", where);
+  if (c.head_dim % 2 != 0) fail(GPTQ_ERR_FORMAT, where, ": head_dim must be even, not ", c.head_dim);
+  const char* max_position_key = key_in(config, kMaxPositionKeys);
+  c.max_position_embeddings = require_size(json_int(config, max_position_key, where).value_or(2048), max_position_key, where);
 
   // torch's LayerNorm defaults to 1e-5 (OPT's config names no epsilon).
   const double default_eps = arch.norm == NormKind::LayerNorm ? 1e-5 : 1e-6;

@@ -318,9 +318,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     model->embed_norm_ =
         model->bind_norm(model->stored_name(arch.embed_norm), c.hidden_size, arch.norm == NormKind::LayerNorm);
   }
-  model->layers_.resize(c.n_layers);
+  // Grown as bound: a config claiming 2^31 layers fails at the first missing one, not in an allocation.
   for (int64_t i = 0; i < c.n_layers; ++i) {
-    model->bind_layer(i, model->layers_[i]);
+    model->bind_layer(i, model->layers_.emplace_back());
     report(0.5f + 0.3f * static_cast<float>(i + 1) / static_cast<float>(c.n_layers), "load");
   }
   if (c.final_norm) {
@@ -361,8 +361,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (Tokenizer::present(dir)) {
     model->tokenizer_ = Tokenizer::load(dir, config_json);
     if (model->tokenizer_->vocab_size() > c.vocab_size) {
-      fail(GPTQ_ERR_FORMAT, "the tokenizer in '", dir, "' has ", model->tokenizer_->vocab_size(),
-           " tokens but the model only ", c.vocab_size);
+      fail(GPTQ_ERR_FORMAT, "the tokenizer '", model->tokenizer_->file(), "' has ", model->tokenizer_->vocab_size(),
+           " tokens but the model only ", c.vocab_size, " (vocab_size in ", config_path, ")");
     }
   } else {
     log_warn("'", dir, "' has no tokenizer.json or tokenizer.model: only token ids can be used");

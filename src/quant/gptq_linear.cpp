@@ -1,5 +1,6 @@
 #include "quant/gptq_linear.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "core/error.h"
@@ -63,10 +64,17 @@ GptqLinearTensors read_gptq_linear(const Checkpoint& checkpoint, const std::stri
   // would suggest only if g_idx says so; trust the scales' row count.
   const int64_t G = t.scales->shape.size() == 2 ? t.scales->dim(0) : -1;
   if (t.scales->shape.size() != 2 || t.scales->dim(1) != N || G < 1 || G > K) {
-    fail(GPTQ_ERR_FORMAT, "tensor '", t.scales->name, "' has shape ", t.scales->shape_string(), "; expected [G, ", N, "]");
+    fail(GPTQ_ERR_FORMAT, "tensor '", t.scales->name, "' in '", *t.scales->file, "' has shape ", t.scales->shape_string(),
+         "; expected [G, ", N, "]");
   }
   if (t.scales->dtype != DType::F16 && t.scales->dtype != DType::BF16 && t.scales->dtype != DType::F32) {
-    fail(GPTQ_ERR_FORMAT, "tensor '", t.scales->name, "' has dtype ", dtype_name(t.scales->dtype), "; expected F16");
+    fail(GPTQ_ERR_FORMAT, "tensor '", t.scales->name, "' in '", *t.scales->file, "' has dtype ",
+         dtype_name(t.scales->dtype), "; expected F16");
+  }
+  // Without g_idx, column k belongs to group k / group_size: exactly that many groups must be stored.
+  if (t.g_idx == nullptr && G != t.n_groups) {
+    fail(GPTQ_ERR_FORMAT, "tensor '", t.scales->name, "' in '", *t.scales->file, "' holds ", G, " groups but ", K,
+         " inputs in groups of ", config.group_size, " make ", t.n_groups, " (and there is no g_idx)");
   }
   t.n_groups = G;
   expect(*t.qzeros, DType::I32, {G, packed_words(N, config.bits)}, "the zero points");
@@ -76,7 +84,8 @@ GptqLinearTensors read_gptq_linear(const Checkpoint& checkpoint, const std::stri
       int32_t g;
       std::memcpy(&g, t.g_idx->data + 4 * k, 4);
       if (g < 0 || g >= G) {
-        fail(GPTQ_ERR_FORMAT, "tensor '", t.g_idx->name, "' sends input column ", k, " to group ", g, " of ", G);
+        fail(GPTQ_ERR_FORMAT, "tensor '", t.g_idx->name, "' in '", *t.g_idx->file, "' sends input column ", k,
+             " to group ", g, " of ", G);
       }
     }
   } else if (config.desc_act) {
@@ -122,7 +131,14 @@ QuantizedLinear read_quantized_linear(const std::shared_ptr<const Checkpoint>& c
   q.zeros = unpack_qzeros(stored_zeros.data(), t.n_groups, t.out_features, t.bits, config.format);
   const std::vector<float> scales = tensor_to_float(*t.scales);
   q.scales.resize(scales.size());
-  for (size_t i = 0; i < scales.size(); ++i) q.scales[i] = float_to_fp16(scales[i]);
+  for (size_t i = 0; i < scales.size(); ++i) {
+    q.scales[i] = float_to_fp16(scales[i]);
+    // A NaN or infinite scale poisons every logit downstream: a corrupt file, refused here.
+    if (!std::isfinite(fp16_to_float(q.scales[i]))) {
+      fail(GPTQ_ERR_FORMAT, "tensor '", t.scales->name, "' in '", *t.scales->file, "' holds the scale ", scales[i],
+           " at index ", i, ", which is not finite in fp16");
+    }
+  }
   q.g_idx = group_index(t, config);
   return q;
 }

@@ -23,22 +23,33 @@ void validate_quant_config(const QuantConfig& c, const std::string& where) {
 
 namespace {
 
+// Read as int64 and range-checked here: a cast to int would turn 2^32 + 4 into 4.
+int small_int(int64_t value, const char* key, const std::string& where) {
+  if (value < -(1 << 30) || value > (1 << 30)) fail(GPTQ_ERR_FORMAT, where, ": '", key, "' is out of range: ", value);
+  return static_cast<int>(value);
+}
+
 QuantConfig parse(const Json& j, const std::string& where) {
   QuantConfig c;
   if (auto method = json_string(j, "quant_method", where); method && *method != "gptq") {
     fail(GPTQ_ERR_UNSUPPORTED, where, ": quant_method '", *method, "' is not GPTQ");
   }
-  if (auto bits = json_int(j, "bits", where)) c.bits = static_cast<int>(*bits);
-  else if (auto w_bit = json_int(j, "w_bit", where)) c.bits = static_cast<int>(*w_bit);
+  if (auto bits = json_int(j, "bits", where)) c.bits = small_int(*bits, "bits", where);
+  else if (auto w_bit = json_int(j, "w_bit", where)) c.bits = small_int(*w_bit, "w_bit", where);
   else fail(GPTQ_ERR_FORMAT, where, ": the quantization config gives no 'bits'");
-  if (auto g = json_int(j, "group_size", where)) c.group_size = static_cast<int>(*g);
-  else if (auto q = json_int(j, "q_group_size", where)) c.group_size = static_cast<int>(*q);
+  if (auto g = json_int(j, "group_size", where)) c.group_size = small_int(*g, "group_size", where);
+  else if (auto q = json_int(j, "q_group_size", where)) c.group_size = small_int(*q, "q_group_size", where);
   c.desc_act = json_bool(j, "desc_act", where).value_or(false);
   c.sym = json_bool(j, "sym", where).value_or(true);
   c.static_groups = json_bool(j, "static_groups", where).value_or(false);
   c.true_sequential = json_bool(j, "true_sequential", where).value_or(true);
   c.damp_percent = json_number(j, "damp_percent", where).value_or(0.01);
   c.model_file_base_name = json_string(j, "model_file_base_name", where).value_or("");
+  // It becomes a file name in the checkpoint directory, never a path out of it.
+  if (!c.model_file_base_name.empty() && !is_plain_file_name(c.model_file_base_name)) {
+    fail(GPTQ_ERR_FORMAT, where, ": model_file_base_name '", c.model_file_base_name,
+         "' is not a file name in the checkpoint directory");
+  }
   const std::string format = json_string(j, "checkpoint_format", where).value_or("gptq");
   if (json_bool(j, "is_marlin_format", where).value_or(false) || format == "marlin") {
     fail(GPTQ_ERR_UNSUPPORTED, where, ": Marlin-format checkpoints are repacked for one GPU kernel; load the "

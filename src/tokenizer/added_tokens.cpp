@@ -45,7 +45,8 @@ AddedVocabulary::AddedVocabulary(const JsonNode& added_tokens, const Normalizer*
   for (const JsonNode& entry : added_tokens.elements()) {
     AddedToken token;
     const int64_t id = entry.integer("id");
-    if (id < 0 || id > INT32_MAX) entry.fail_format("'id' ", id, " is out of range");
+    // id_limit_ is id + 1, so INT32_MAX itself would overflow it.
+    if (id < 0 || id >= INT32_MAX) entry.fail_format("'id' ", id, " is out of range");
     token.id = static_cast<int32_t>(id);
     token.content = entry.string("content");
     token.special = entry.boolean("special", false);

@@ -15,6 +15,7 @@ constexpr int64_t kMaxTokenId = 1 << 24;
 }  // namespace
 
 BpeModel::BpeModel(const JsonNode& model) {
+  if (!model.json().is_object()) model.fail_format("should be an object but is ", json_excerpt(model.json()));
   const auto type = model.optional_string("type");
   if (type ? *type != "BPE" : !model.has("merges")) model.fail_unsupported("model");
   // "dropout" only matters when training; encoding is deterministic here.
@@ -42,7 +43,7 @@ void BpeModel::load_vocab(const JsonNode& vocab) {
   int64_t max_id = -1;
   for (const auto& [text, id_json] : vocab.json().items()) {
     if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 || id_json.get<int64_t>() > kMaxTokenId) {
-      vocab.fail_format("token '", text, "' has the invalid id ", id_json.dump());
+      vocab.fail_format("token '", text, "' has the invalid id ", json_excerpt(id_json));
     }
     const int64_t id = id_json.get<int64_t>();
     vocab_.emplace(text, static_cast<int32_t>(id));
@@ -77,7 +78,7 @@ void BpeModel::load_merges(const JsonNode& merges) {
       left = entry[0].get<std::string>();
       right = entry[1].get<std::string>();
     } else {
-      merges.fail_format("merge ", rank, " should be \"a b\" or [\"a\", \"b\"] but is ", entry.dump());
+      merges.fail_format("merge ", rank, " should be \"a b\" or [\"a\", \"b\"] but is ", json_excerpt(entry));
     }
     const auto left_id = token_id(left);
     const auto right_id = token_id(right);

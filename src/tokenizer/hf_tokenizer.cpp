@@ -110,11 +110,12 @@ std::vector<int32_t> template_special_ids(const JsonNode& processor, const std::
   if (!special.json().is_object() || !special.json().contains(name)) {
     special.fail_format("the template uses '", name, "' which is not defined here");
   }
-  const JsonNode entry(special.json()[name], special.file(), processor.where() + ".special_tokens." + name);
+  const JsonNode entry = special.child(name.c_str());
   std::vector<int32_t> ids;
   for (const JsonNode& id : entry.child("ids").elements()) {
-    if (!id.json().is_number_integer()) id.fail_format("should be a token id");
-    ids.push_back(id.json().get<int32_t>());
+    const auto value = json_int32(id.json());
+    if (!value) id.fail_format("should be a token id");
+    ids.push_back(*value);
   }
   return ids;
 }
@@ -140,10 +141,9 @@ void apply_post_processor(const JsonNode& processor, SpecialTokenDefaults& defau
     // "cls": ["[CLS]", 101], "sep": ["[SEP]", 102]
     const auto token_of = [&](const char* key) {
       const JsonNode pair = processor.child(key);
-      if (!pair.json().is_array() || pair.json().size() != 2 || !pair.json()[1].is_number_integer()) {
-        pair.fail_format("should be [token, id]");
-      }
-      return pair.json()[1].get<int32_t>();
+      const auto id = pair.json().is_array() && pair.json().size() == 2 ? json_int32(pair.json()[1]) : std::nullopt;
+      if (!id) pair.fail_format("should be [token, id]");
+      return *id;
     };
     prefix.push_back(token_of("cls"));
     suffix.push_back(token_of("sep"));
@@ -164,6 +164,7 @@ LoadedTokenizerModel load_hf_tokenizer(const std::string& path) {
   const JsonNode root(json, path, "");
   if (!json.is_object()) root.fail_format("should be a JSON object");
   LoadedTokenizerModel loaded;
+  loaded.file = path;
   loaded.model = std::make_unique<HfTokenizerModel>(root);
   if (auto processor = root.optional_child("post_processor")) {
     apply_post_processor(*processor, loaded.defaults);

@@ -9,7 +9,7 @@ bool JsonNode::has(const char* key) const {
 }
 
 JsonNode JsonNode::child(const char* key) const {
-  if (!json_->is_object()) fail_format("should be an object but is ", json_->dump());
+  if (!json_->is_object()) fail_format("should be an object but is ", json_excerpt(*json_));
   if (!has(key)) fail_format("'", key, "' is missing");
   return JsonNode(json_->at(key), file_, key_path(key));
 }
@@ -20,7 +20,7 @@ std::optional<JsonNode> JsonNode::optional_child(const char* key) const {
 }
 
 std::vector<JsonNode> JsonNode::elements() const {
-  if (!json_->is_array()) fail_format("should be a list but is ", json_->dump().substr(0, 200));
+  if (!json_->is_array()) fail_format("should be a list but is ", json_excerpt(*json_));
   std::vector<JsonNode> result;
   result.reserve(json_->size());
   for (size_t i = 0; i < json_->size(); ++i) {

@@ -42,8 +42,8 @@ class JsonNode {
   }
   // A component type this library does not implement.
   [[noreturn]] void fail_unsupported(const char* component) const {
-    fail(GPTQ_ERR_UNSUPPORTED, where(), ": ", component, " type '", json_->value("type", std::string("?")),
-         "' is not supported");
+    const std::string type = json_->is_object() ? json_->value("type", std::string("?")) : json_excerpt(*json_);
+    fail(GPTQ_ERR_UNSUPPORTED, where(), ": ", component, " type '", type, "' is not supported");
   }
 
  private:

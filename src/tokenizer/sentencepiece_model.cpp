@@ -209,6 +209,7 @@ LoadedTokenizerModel load_sentencepiece_model(const std::string& path) {
   // LlamaTokenizer's default: add_bos_token=True, add_eos_token=False.
   if (loaded.defaults.bos) loaded.defaults.prefix.push_back(*loaded.defaults.bos);
   loaded.model = std::move(model);
+  loaded.file = path;
   return loaded;
 }
 

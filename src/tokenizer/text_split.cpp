@@ -9,7 +9,7 @@ namespace gptq {
 TextPattern TextPattern::from_json(const JsonNode& pattern) {
   if (auto literal_text = pattern.optional_string("String")) return literal(*literal_text);
   if (auto regex_text = pattern.optional_string("Regex")) return regex(*regex_text, pattern.where());
-  pattern.fail_format("should be {\"String\": ...} or {\"Regex\": ...} but is ", pattern.json().dump());
+  pattern.fail_format("should be {\"String\": ...} or {\"Regex\": ...} but is ", json_excerpt(pattern.json()));
 }
 
 TextPattern TextPattern::literal(std::string text) {

@@ -60,6 +60,7 @@ class Tokenizer {
   std::string decode(std::span<const int32_t> ids, bool skip_special) const;
 
   const TokenizerModel& model() const { return *model_; }
+  const std::string& file() const { return file_; }  // "" unless made by load()
   int32_t vocab_size() const { return model_->vocab_size(); }
   int32_t bos() const { return bos_; }  // -1 when none
   int32_t eos() const { return eos_; }  // -1 when none
@@ -79,6 +80,7 @@ class Tokenizer {
   std::vector<int32_t> prefix_;
   std::vector<int32_t> suffix_;
   std::vector<int32_t> end_of_generation_;
+  std::string file_;
 };
 
 }  // namespace gptq

@@ -39,18 +39,18 @@ std::optional<std::string> special_token_text(const Json& config, const char* ke
   if (it->is_object()) {
     if (auto content = json_string(*it, "content", where + " " + key)) return content;
   }
-  fail(GPTQ_ERR_FORMAT, where, ": '", key, "' should be a string or an object with \"content\" but is ", it->dump());
+  fail(GPTQ_ERR_FORMAT, where, ": '", key, "' should be a string or an object with \"content\" but is ", json_excerpt(*it));
 }
 
 // bos_token_id / eos_token_id: an integer or a list of them.
 std::vector<int32_t> config_token_ids(const Json& config, const char* key, const std::string& where) {
   const auto it = config.find(key);
   if (it == config.end() || it->is_null()) return {};
-  if (it->is_number_integer()) return {it->get<int32_t>()};
-  if (it->is_array() && std::all_of(it->begin(), it->end(), [](const Json& v) { return v.is_number_integer(); })) {
+  if (auto id = json_int32(*it)) return {*id};
+  if (it->is_array() && std::all_of(it->begin(), it->end(), [](const Json& v) { return json_int32(v).has_value(); })) {
     return it->get<std::vector<int32_t>>();
   }
-  fail(GPTQ_ERR_FORMAT, where, ": '", key, "' should be an integer or a list of integers but is ", it->dump());
+  fail(GPTQ_ERR_FORMAT, where, ": '", key, "' should be an integer or a list of integers but is ", json_excerpt(*it));
 }
 
 class SpecialTokenResolver {
@@ -148,8 +148,10 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& dir, const Json& m
       end_of_generation.push_back(id);
     }
   }
-  return std::make_unique<Tokenizer>(std::move(loaded.model), bos, eos, std::move(prefix), std::move(suffix),
-                                     std::move(end_of_generation));
+  auto tokenizer = std::make_unique<Tokenizer>(std::move(loaded.model), bos, eos, std::move(prefix), std::move(suffix),
+                                               std::move(end_of_generation));
+  tokenizer->file_ = std::move(loaded.file);
+  return tokenizer;
 }
 
 }  // namespace gptq

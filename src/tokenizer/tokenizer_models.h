@@ -24,6 +24,7 @@ struct SpecialTokenDefaults {
 struct LoadedTokenizerModel {
   std::unique_ptr<TokenizerModel> model;
   SpecialTokenDefaults defaults;
+  std::string file;  // the path it was read from, for messages
 };
 
 // tokenizer.model (sentencepiece): GPTQ_ERR_FORMAT when it does not parse.
