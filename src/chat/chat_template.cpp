@@ -57,7 +57,8 @@ jinja::Dict special_token_variables(const Json& config, const std::string& where
   if (const auto it = config.find("additional_special_tokens"); it != config.end() && it->is_array()) {
     jinja::List tokens;
     for (const Json& token : *it) {
-      if (auto content = token_content(token, where, "additional_special_tokens")) tokens.emplace_back(std::move(*content));
+      if (auto content = token_content(token, where, "additional_special_tokens"))
+        tokens.emplace_back(std::move(*content));
     }
     variables.emplace_back("additional_special_tokens", std::move(tokens));
   }
@@ -85,7 +86,8 @@ ChatTemplate ChatTemplate::with_model_tokens(const std::string& source, const st
 std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
   jinja::List list;
   for (const ChatMessage& m : messages) {
-    list.emplace_back(jinja::Dict{{"role", m.role}, {"content", m.content ? jinja::Value(*m.content) : jinja::Value(jinja::None{})}});
+    list.emplace_back(
+        jinja::Dict{{"role", m.role}, {"content", m.content ? jinja::Value(*m.content) : jinja::Value(jinja::None{})}});
   }
   return apply(list, add_generation_prompt);
 }

@@ -54,16 +54,16 @@ struct Node {
     kSetBlock,  // {% set name %}body{% endset %}
     kBreak,
     kContinue,
-    kMacro,     // name(params = defaults): body
-    kWrapper,   // {% generation %}: renders its body as it is
+    kMacro,    // name(params = defaults): body
+    kWrapper,  // {% generation %}: renders its body as it is
   };
   Kind kind;
   Position position;
   std::string text;
   ExprPtr expr;
-  ExprPtr filter;                           // for: the optional `if`
-  std::vector<std::string> targets;         // for / set names; set: one name then the attribute
-  std::string attribute;                    // set ns.attribute
+  ExprPtr filter;                    // for: the optional `if`
+  std::vector<std::string> targets;  // for / set names; set: one name then the attribute
+  std::string attribute;             // set ns.attribute
   std::vector<std::pair<ExprPtr, Body>> branches;
   Body body;
   Body else_body;

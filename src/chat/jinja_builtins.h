@@ -19,6 +19,8 @@ struct CallArgs {
 
   // The argument at `index` or named `name`; nullptr when not given.
   const Value* get(size_t index, const char* name) const;
+  // A keyword-only argument; nullptr when not given.
+  const Value* named(const char* name) const;
   // Fails naming `function` when more than `max_positional` positional
   // arguments or a keyword outside `names` are given.
   void check(const char* function, size_t max_positional, std::initializer_list<const char*> names) const;

@@ -26,10 +26,10 @@ template <typename... Parts>
 }
 
 // Bounds that keep hostile templates from exhausting the stack or memory.
-inline constexpr int kMaxNesting = 200;                       // blocks, and the height of an expression
-inline constexpr int kMaxEvalDepth = 2000;                    // evaluation, macro calls included
+inline constexpr int kMaxNesting = 200;     // blocks, and the height of an expression
+inline constexpr int kMaxEvalDepth = 2000;  // evaluation, macro calls included
 inline constexpr int kMaxMacroDepth = 50;
 inline constexpr size_t kMaxOutputBytes = size_t{64} << 20;  // any string the template builds
-inline constexpr int64_t kMaxLoopIterations = 10'000'000;    // all loops of one render together
+inline constexpr int64_t kMaxLoopIterations = 1'000'000;     // all loops of one render together
 
 }  // namespace gptq::jinja

@@ -14,30 +14,27 @@ Value dotted_attribute(const Value& object, const std::string& path, Position at
   while (true) {
     const size_t dot = path.find('.', start);
     const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    const bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    current = numeric ? item_of(current, Value(static_cast<int64_t>(std::stoll(part))), at) : attribute_of(current, part, at);
+    const bool numeric =
+        !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+    current =
+        numeric ? item_of(current, Value(static_cast<int64_t>(std::stoll(part))), at) : attribute_of(current, part, at);
     if (dot == std::string::npos) return current;
     start = dot + 1;
   }
 }
 
-const Value* arg(const CallArgs& args, size_t index, const char* name) { return args.get(index, name); }
-
-bool flag(const CallArgs& args, size_t index, const char* name) {
-  const Value* v = arg(args, index, name);
-  return v != nullptr && v->truthy();
-}
+bool flag(const Value* v) { return v != nullptr && v->truthy(); }
 
 // selectattr / rejectattr (attribute first) and select / reject.
 Value select(const Value& sequence, const CallArgs& args, bool by_attribute, bool keep_matching) {
   size_t next = 0;
   std::string attribute;
   if (by_attribute) {
-    const Value* a = arg(args, next++, "attribute");
+    const Value* a = args.get(next++, "attribute");
     if (a == nullptr || !a->is_string()) template_fail(args.position, "selectattr/rejectattr need an attribute name");
     attribute = a->as_string();
   }
-  const Value* test = arg(args, next++, "test");
+  const Value* test = args.get(next++, "test");
   CallArgs test_args{args.position, {}, {}};
   for (size_t i = next; i < args.positional.size(); ++i) test_args.positional.push_back(args.positional[i]);
   List out;
@@ -51,23 +48,25 @@ Value select(const Value& sequence, const CallArgs& args, bool by_attribute, boo
 
 Value map_filter(const Value& sequence, const CallArgs& args) {
   List out;
-  if (const Value* attribute = args.get(99, "attribute")) {
-    const Value* fallback = args.get(99, "default");
+  if (const Value* attribute = args.named("attribute")) {
+    const Value* fallback = args.named("default");
     for (const Value& item : iterate(sequence, args.position)) {
       Value v = dotted_attribute(item, attribute->str(), args.position);
       out.push_back(v.is_undefined() && fallback != nullptr ? *fallback : v);
     }
     return out;
   }
-  const Value* filter = arg(args, 0, "filter");
-  if (filter == nullptr || !filter->is_string()) template_fail(args.position, "map() needs a filter name or attribute=");
+  const Value* filter = args.get(0, "filter");
+  if (filter == nullptr || !filter->is_string())
+    template_fail(args.position, "map() needs a filter name or attribute=");
   CallArgs filter_args{args.position, {args.positional.begin() + 1, args.positional.end()}, {}};
-  for (const Value& item : iterate(sequence, args.position)) out.push_back(apply_filter(filter->as_string(), item, filter_args));
+  for (const Value& item : iterate(sequence, args.position))
+    out.push_back(apply_filter(filter->as_string(), item, filter_args));
   return out;
 }
 
 Value int_filter(const Value& v, const CallArgs& args) {
-  const Value* fallback = arg(args, 0, "default");
+  const Value* fallback = args.get(0, "default");
   const Value otherwise = fallback != nullptr ? *fallback : Value(int64_t{0});
   if (v.is_int()) return v;
   if (v.is_bool()) return int64_t{v.as_bool()};
@@ -87,7 +86,7 @@ Value int_filter(const Value& v, const CallArgs& args) {
 }
 
 Value float_filter(const Value& v, const CallArgs& args) {
-  const Value* fallback = arg(args, 0, "default");
+  const Value* fallback = args.get(0, "default");
   const Value otherwise = fallback != nullptr ? *fallback : Value(0.0);
   if (v.is_number() || v.is_bool()) return v.as_double();
   if (v.is_string()) {
@@ -104,13 +103,13 @@ Value float_filter(const Value& v, const CallArgs& args) {
 
 Value tojson(const Value& v, const CallArgs& args) {
   args.check("tojson", 1, {"indent", "separators", "sort_keys", "ensure_ascii"});
-  if (flag(args, 99, "ensure_ascii")) template_unsupported(args.position, "tojson(ensure_ascii=true)");
-  const Value* indent = arg(args, 0, "indent");
+  if (flag(args.named("ensure_ascii"))) template_unsupported(args.position, "tojson(ensure_ascii=true)");
+  const Value* indent = args.get(0, "indent");
   if (indent != nullptr && !indent->is_none() && !indent->is_int()) {
     template_unsupported(args.position, "tojson's indent other than an integer");
   }
   std::string item_separator, key_separator;
-  const Value* separators = arg(args, 99, "separators");
+  const Value* separators = args.named("separators");
   const bool custom = separators != nullptr && !separators->is_none();
   if (custom) {
     if (!separators->is_list() || separators->as_list().size() != 2 || !separators->as_list()[0].is_string() ||
@@ -120,17 +119,21 @@ Value tojson(const Value& v, const CallArgs& args) {
     item_separator = separators->as_list()[0].as_string();
     key_separator = separators->as_list()[1].as_string();
   }
-  const int width = indent != nullptr && indent->is_int() ? static_cast<int>(std::clamp<int64_t>(indent->as_int(), 0, 64)) : -1;
-  return to_json(v, width, flag(args, 99, "sort_keys"), custom ? &item_separator : nullptr,
+  const int width =
+      indent != nullptr && indent->is_int() ? static_cast<int>(std::clamp<int64_t>(indent->as_int(), 0, 64)) : -1;
+  return to_json(v, width, flag(args.named("sort_keys")), custom ? &item_separator : nullptr,
                  custom ? &key_separator : nullptr, args.position);
 }
 
 Value indent_filter(const Value& v, const CallArgs& args) {
-  const Value* width_v = arg(args, 0, "width");
-  const std::string indentation = width_v == nullptr ? "    "
-                                  : width_v->is_string() ? width_v->as_string()
-                                  : std::string(static_cast<size_t>(std::clamp<int64_t>(width_v->is_int() ? width_v->as_int() : 4, 0, 256)), ' ');
-  const bool first = flag(args, 1, "first"), blank = flag(args, 2, "blank");
+  const Value* width_v = args.get(0, "width");
+  const std::string indentation =
+      width_v == nullptr ? "    "
+      : width_v->is_string()
+          ? width_v->as_string()
+          : std::string(static_cast<size_t>(std::clamp<int64_t>(width_v->is_int() ? width_v->as_int() : 4, 0, 256)),
+                        ' ');
+  const bool first = flag(args.get(1, "first")), blank = flag(args.get(2, "blank"));
   // Jinja2 appends "\n" and then takes str.splitlines(), so a trailing
   // newline yields no extra line.
   const std::string text = v.str() + "\n";
@@ -148,12 +151,14 @@ Value indent_filter(const Value& v, const CallArgs& args) {
 }
 
 Value join_filter(const Value& v, const CallArgs& args) {
-  const Value* separator = arg(args, 0, "d");
-  const Value* attribute = arg(args, 1, "attribute");
+  const Value* separator = args.get(0, "d");
+  const Value* attribute = args.get(1, "attribute");
   std::string out;
   bool first = true;
   for (const Value& item : iterate(v, args.position)) {
-    out += (first ? "" : separator != nullptr ? separator->str() : "") +
+    out += (first                  ? ""
+            : separator != nullptr ? separator->str()
+                                   : "") +
            (attribute != nullptr ? dotted_attribute(item, attribute->str(), args.position) : item).str();
     first = false;
     check_size(out.size(), args.position);
@@ -165,15 +170,15 @@ Value join_filter(const Value& v, const CallArgs& args) {
 
 Value apply_filter(const std::string& name, const Value& v, const CallArgs& args) {
   const Position at = args.position;
-  if (name == "trim") return strip(v.str(), arg(args, 0, "chars"), true, true);
+  if (name == "trim") return strip(v.str(), args.get(0, "chars"), true, true);
   if (name == "length" || name == "count") return length_of(v, at);
   if (name == "tojson") return tojson(v, args);
   if (name == "upper") return upper(v.str());
   if (name == "lower") return lower(v.str());
   if (name == "capitalize" || name == "title") return call_method(Value(v.str()), name, {at, {}, {}});
   if (name == "default" || name == "d") {
-    const Value* fallback = arg(args, 0, "default_value");
-    const bool use_fallback = v.is_undefined() || (flag(args, 1, "boolean") && !v.truthy());
+    const Value* fallback = args.get(0, "default_value");
+    const bool use_fallback = v.is_undefined() || (flag(args.get(1, "boolean")) && !v.truthy());
     return use_fallback ? (fallback != nullptr ? *fallback : Value("")) : v;
   }
   if (name == "join") return join_filter(v, args);
@@ -184,7 +189,7 @@ Value apply_filter(const std::string& name, const Value& v, const CallArgs& args
   }
   if (name == "replace") {
     CallArgs method_args{at, args.positional, {}};
-    if (const Value* count = arg(args, 2, "count")) {
+    if (const Value* count = args.get(2, "count")) {
       method_args.positional.resize(2);
       method_args.positional.push_back(*count);
     }

@@ -67,7 +67,8 @@ bool call_global(const std::string& name, const CallArgs& args, Value* result) {
     const Value* message = args.get(0, "message");
     // The template refuses its input (a role it does not know, a system
     // message it cannot place): the caller's argument is at fault.
-    fail(GPTQ_ERR_INVALID_ARGUMENT, "the chat template refused the messages: ", message != nullptr ? message->str() : "");
+    fail(GPTQ_ERR_INVALID_ARGUMENT,
+         "the chat template refused the messages: ", message != nullptr ? message->str() : "");
   }
   if (name == "strftime_now") {
     *result = strftime_now(args);

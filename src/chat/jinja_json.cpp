@@ -1,12 +1,13 @@
 // tojson as transformers defines it: json.dumps with ensure_ascii=False, so
 // text stays UTF-8 and only quotes, backslashes and control characters are
 // escaped (not Jinja2's HTML-safe \u003c forms).
+#include "chat/jinja_json.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "chat/jinja_builtins.h"
-#include "chat/jinja_json.h"
 
 namespace gptq::jinja {
 
@@ -95,7 +96,8 @@ struct JsonWriter {
     } else if (v.is_dict()) {
       std::vector<const std::pair<std::string, Value>*> entries;
       for (const auto& entry : v.as_dict()) entries.push_back(&entry);
-      if (sort_keys) std::stable_sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first < b->first; });
+      if (sort_keys)
+        std::stable_sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first < b->first; });
       write_container('{', '}', entries.size(), level, [&](size_t i) {
         append_json_string(out, entries[i]->first);
         out += key_separator;
@@ -128,8 +130,12 @@ struct JsonWriter {
 std::string to_json(const Value& value, int indent, bool sort_keys, const std::string* item_separator,
                     const std::string* key_separator, Position at) {
   // json.dumps drops the space after ',' when indenting, as lines end there.
-  JsonWriter writer{indent, sort_keys, item_separator != nullptr ? *item_separator : (indent < 0 ? ", " : ","),
-                    key_separator != nullptr ? *key_separator : ": ", at, {}};
+  JsonWriter writer{indent,
+                    sort_keys,
+                    item_separator != nullptr ? *item_separator : (indent < 0 ? ", " : ","),
+                    key_separator != nullptr ? *key_separator : ": ",
+                    at,
+                    {}};
   writer.write(value, 0);
   return std::move(writer.out);
 }

@@ -111,7 +111,8 @@ class Lexer {
   void skip_comment(size_t open) {
     const size_t close = source_.find("#}", pos_);
     if (close == std::string::npos) template_fail(position_of(open), "unclosed comment: '{#' without '#}'");
-    const char sign = close > pos_ && (source_[close - 1] == '-' || source_[close - 1] == '+') ? source_[close - 1] : '\0';
+    const char sign =
+        close > pos_ && (source_[close - 1] == '-' || source_[close - 1] == '+') ? source_[close - 1] : '\0';
     pos_ = close + 2;
     after_tag(sign, true);
   }
@@ -125,7 +126,8 @@ class Lexer {
         template_fail(position_of(open), "unclosed tag: '", variable ? "{{" : "{%", "' without '", close_char, "}'");
       }
       char sign = '\0';
-      if ((source_[pos_] == '-' || source_[pos_] == '+') && source_.compare(pos_ + 1, 2, std::string{close_char, '}'}) == 0) {
+      if ((source_[pos_] == '-' || source_[pos_] == '+') &&
+          source_.compare(pos_ + 1, 2, std::string{close_char, '}'}) == 0) {
         sign = source_[pos_++];
       }
       if (source_.compare(pos_, 2, std::string{close_char, '}'}) == 0) {
@@ -213,13 +215,18 @@ class Lexer {
         case 'v': value += '\v'; break;
         case 'a': value += '\a'; break;
         case '0': value += '\0'; break;
-        case '\\': case '\'': case '"': value += e; break;
+        case '\\':
+        case '\'':
+        case '"': value += e; break;
         case '\n': break;
-        case 'x': case 'u': case 'U': {
+        case 'x':
+        case 'u':
+        case 'U': {
           const size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           if (pos_ + n > source_.size()) template_fail(at, "truncated \\", e, " escape in a string literal");
           const std::string hex = source_.substr(pos_, n);
-          if (!std::all_of(hex.begin(), hex.end(), [](char h) { return std::isxdigit(static_cast<unsigned char>(h)); })) {
+          if (!std::all_of(hex.begin(), hex.end(),
+                           [](char h) { return std::isxdigit(static_cast<unsigned char>(h)); })) {
             template_fail(at, "malformed \\", e, " escape in a string literal");
           }
           const unsigned long cp = std::stoul(hex, nullptr, 16);
@@ -228,9 +235,7 @@ class Lexer {
           pos_ += n;
           break;
         }
-        default:
-          value += '\\';
-          value += e;
+        default: value += '\\'; value += e;
       }
     }
     tokens_.push_back({TokenKind::kString, std::move(value), at});

@@ -14,16 +14,16 @@
 namespace gptq::jinja {
 
 enum class TokenKind {
-  kText,          // literal template text
-  kVariableBegin, // {{
-  kVariableEnd,   // }}
-  kBlockBegin,    // {%
-  kBlockEnd,      // %}
+  kText,           // literal template text
+  kVariableBegin,  // {{
+  kVariableEnd,    // }}
+  kBlockBegin,     // {%
+  kBlockEnd,       // %}
   kName,
-  kString,        // text holds the decoded value
+  kString,  // text holds the decoded value
   kInteger,
   kFloat,
-  kOperator,      // + - * / // % ** ~ == != < <= > >= = ( ) [ ] { } . , : |
+  kOperator,  // + - * / // % ** ~ == != < <= > >= = ( ) [ ] { } . , : |
   kEnd
 };
 

@@ -9,6 +9,10 @@ namespace gptq::jinja {
 
 const Value* CallArgs::get(size_t index, const char* name) const {
   if (index < positional.size()) return &positional[index];
+  return named(name);
+}
+
+const Value* CallArgs::named(const char* name) const {
   for (const auto& [key, value] : keyword) {
     if (key == name) return &value;
   }
@@ -67,7 +71,6 @@ Value item_of(const Value& object, const Value& key, Position at) {
     return i ? Value(chars[*i]) : Value(Undefined{"[" + std::to_string(index) + "]"});
   }
   if (key.is_string()) return attribute_of(object, key.as_string(), at);
-  if (object.is_dict()) return Undefined{key.str()};
   return Undefined{key.str()};
 }
 

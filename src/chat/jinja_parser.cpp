@@ -20,9 +20,8 @@ class Parser {
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
 
   Body parse_all() {
-    std::string end_tag;
-    Body body = parse_body({}, &end_tag);
-    return body;
+    std::string no_end_tag;
+    return parse_body({}, &no_end_tag);
   }
 
  private:
@@ -82,14 +81,13 @@ class Parser {
 
   // Statements up to a block tag named in `ends` (its name goes to
   // *end_tag, its tokens after the name are left to the caller).
-  Body parse_body(std::initializer_list<const char*> ends, std::string* end_tag) {
+  Body parse_body(std::initializer_list<const char*> ends, std::string* end_tag, Position opened_at = {}) {
     Body body;
-    const Position start = peek().position;
     while (true) {
       const Token& t = peek();
       if (t.kind == TokenKind::kEnd) {
         if (ends.size() == 0) return body;
-        template_fail(start, "unclosed block: expected '{% ", *ends.begin(), " %}' before the end of the template");
+        template_fail(opened_at, "unclosed block: expected '{% ", *(ends.end() - 1), " %}' before the end of the template");
       }
       if (t.kind == TokenKind::kText) {
         auto node = make_node(Node::Kind::kText, t.position);
@@ -144,7 +142,7 @@ class Parser {
       expect_block_end("generation");
       auto node = make_node(Node::Kind::kWrapper, at);
       std::string end;
-      node->body = parse_body({"endgeneration"}, &end);
+      node->body = parse_body({"endgeneration"}, &end, at);
       expect_block_end("endgeneration");
       return node;
     }
@@ -164,7 +162,7 @@ class Parser {
     expect_block_end("if");
     while (true) {
       std::string end;
-      Body body = parse_body({"elif", "else", "endif"}, &end);
+      Body body = parse_body({"elif", "else", "endif"}, &end, at);
       node->branches.emplace_back(std::move(condition), std::move(body));
       if (end == "elif") {
         condition = parse_expression();
@@ -173,7 +171,7 @@ class Parser {
       }
       if (end == "else") {
         expect_block_end("else");
-        node->else_body = parse_body({"endif"}, &end);
+        node->else_body = parse_body({"endif"}, &end, at);
       }
       expect_block_end("endif");
       return node;
@@ -192,11 +190,11 @@ class Parser {
     expect_block_end("for");
     std::string end;
     ++loop_depth_;
-    node->body = parse_body({"else", "endfor"}, &end);
+    node->body = parse_body({"else", "endfor"}, &end, at);
     --loop_depth_;
     if (end == "else") {
       expect_block_end("else");
-      node->else_body = parse_body({"endfor"}, &end);
+      node->else_body = parse_body({"endfor"}, &end, at);
     }
     expect_block_end("endfor");
     return node;
@@ -214,7 +212,7 @@ class Parser {
       next();
       node->kind = Node::Kind::kSetBlock;
       std::string end;
-      node->body = parse_body({"endset"}, &end);
+      node->body = parse_body({"endset"}, &end, at);
       expect_block_end("endset");
       return node;
     }
@@ -239,7 +237,7 @@ class Parser {
     std::string end;
     const int saved_loops = loop_depth_;
     loop_depth_ = 0;
-    node->body = parse_body({"endmacro"}, &end);
+    node->body = parse_body({"endmacro"}, &end, at);
     loop_depth_ = saved_loops;
     if (peek().kind == TokenKind::kName) next();  // {% endmacro name %}
     expect_block_end("endmacro");
@@ -267,7 +265,8 @@ class Parser {
       if (item) e->height = std::max(e->height, item->height + 1);
     }
     for (const auto& entry : e->kwargs) e->height = std::max(e->height, entry.second->height + 1);
-    if (e->height > kMaxNesting) template_fail(e->position, "an expression nested deeper than ", kMaxNesting, " levels");
+    if (e->height > kMaxNesting)
+      template_fail(e->position, "an expression nested deeper than ", kMaxNesting, " levels");
     return e;
   }
 

@@ -180,7 +180,8 @@ class Renderer {
           const Value key = eval(*e.items[i]);
           if (!key.is_string()) template_unsupported(e.items[i]->position, "a dict key of type ", key.type_name());
           Value value = eval(*e.items[i + 1]);
-          auto existing = std::find_if(dict.begin(), dict.end(), [&](const auto& entry) { return entry.first == key.as_string(); });
+          auto existing =
+              std::find_if(dict.begin(), dict.end(), [&](const auto& entry) { return entry.first == key.as_string(); });
           if (existing != dict.end()) {
             existing->second = std::move(value);
           } else {
@@ -226,16 +227,19 @@ class Renderer {
       return call_method(eval(*callee.items[0]), callee.name, eval_args(e, 1));
     }
     if (callee.kind != Expr::Kind::kName) template_unsupported(e.position, "calling the result of an expression");
-    const Value variable = lookup(callee.name);
-    if (!variable.is_undefined()) template_fail(e.position, "'", callee.name, "' (a ", variable.type_name(), ") is not callable");
     if (const auto macro = macros_.find(callee.name); macro != macros_.end()) return call_macro(*macro->second, e);
+    const Value variable = lookup(callee.name);
+    if (!variable.is_undefined()) {
+      template_fail(e.position, "'", callee.name, "' (a ", variable.type_name(), ") is not callable");
+    }
     Value result;
     if (call_global(callee.name, eval_args(e, 1), &result)) return result;
     template_fail(e.position, "'", callee.name, "' is undefined (not a function known to libgptq's templates)");
   }
 
   Value call_macro(const Node& macro, const Expr& call) {
-    if (macro_depth_ >= kMaxMacroDepth) template_fail(call.position, "macro calls nested deeper than ", kMaxMacroDepth, " levels");
+    if (macro_depth_ >= kMaxMacroDepth)
+      template_fail(call.position, "macro calls nested deeper than ", kMaxMacroDepth, " levels");
     CallArgs args = eval_args(call, 1);
     if (args.positional.size() > macro.params.size()) {
       template_fail(call.position, "macro '", macro.text, "' takes ", macro.params.size(), " arguments (",

@@ -1,8 +1,8 @@
 // Python's str semantics on UTF-8: characters are code points, case maps
 // and whitespace are Unicode's.
-#include <algorithm>
-
 #include <utf8proc.h>
+
+#include <algorithm>
 
 #include "chat/jinja_builtins.h"
 #include "tokenizer/utf8.h"
@@ -31,11 +31,13 @@ std::vector<std::string> characters(const std::string& text) {
 }
 
 std::string upper(const std::string& text) {
-  return map_code_points(text, [](char32_t c) { return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))); });
+  return map_code_points(
+      text, [](char32_t c) { return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))); });
 }
 
 std::string lower(const std::string& text) {
-  return map_code_points(text, [](char32_t c) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))); });
+  return map_code_points(
+      text, [](char32_t c) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))); });
 }
 
 std::string strip(const std::string& text, const Value* chars, bool left, bool right) {

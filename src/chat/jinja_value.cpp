@@ -13,7 +13,7 @@ double Value::as_double() const {
 }
 
 const char* Value::type_name() const {
-  static constexpr const char* kNames[] = {"undefined", "NoneType", "bool", "int", "float",
+  static constexpr const char* kNames[] = {"undefined", "NoneType", "bool", "int",      "float",
                                            "str",       "list",     "dict", "Namespace"};
   return kNames[data_.index()];
 }
