@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -19,18 +20,22 @@ constexpr const char* kChatML =
     "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+// tinydoc, loaded once for the whole binary (it has no chat template).
+const gptq_model* tinydoc_model() {
+  static const std::unique_ptr<gptq_model, void (*)(gptq_model*)> model = [] {
+    gptq_model* loaded = nullptr;
+    if (gptq::test::path_exists(tinydoc()) && gptq_model_load(tinydoc().c_str(), nullptr, &loaded) != GPTQ_OK) {
+      ADD_FAILURE() << gptq_last_error();
+    }
+    return std::unique_ptr<gptq_model, void (*)(gptq_model*)>(loaded, gptq_model_free);
+  }();
+  return model.get();
+}
+
 class ChatApi : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (gptq::test::path_exists(tinydoc())) {
-      ASSERT_EQ(gptq_model_load(tinydoc().c_str(), nullptr, &model_), GPTQ_OK) << gptq_last_error();
-    }
-  }
-  static void TearDownTestSuite() {
-    gptq_model_free(model_);
-    model_ = nullptr;
-  }
   void SetUp() override {
+    model_ = tinydoc_model();
     if (model_ == nullptr) GTEST_SKIP() << "missing " << tinydoc();
   }
 
@@ -48,9 +53,8 @@ class ChatApi : public ::testing::Test {
     return status;
   }
 
-  static gptq_model* model_;
+  const gptq_model* model_ = nullptr;
 };
-gptq_model* ChatApi::model_ = nullptr;
 
 TEST_F(ChatApi, ModelWithoutTemplateIsNotFound) {
   size_t length = 99;
