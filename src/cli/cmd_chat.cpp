@@ -30,11 +30,8 @@ int run_chat(int argc, char** argv) {
   };
   for (const Option& o : run_options()) options.push_back(o);
   Args args("chat", "--model DIR [options]   (one user message per line on stdin)", options);
+  if (int code = parse_command_line(args, argc, argv, {"model"}); code != kContinue) return code;
   std::string error;
-  if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
-  if (args.help_requested()) return std::printf("%s", args.help().c_str()), kExitOk;
-  if (!args.has("model")) return report_usage(args, "--model is required");
-  if (!args.positional().empty()) return report_usage(args, "unexpected argument '" + args.positional()[0] + "'");
   long long max_new = 0, seed = 0;
   double temperature = 0;
   RunOptions run;

@@ -44,11 +44,8 @@ int run_chat_template(int argc, char** argv) {
              {"messages", "FILE", "a JSON list of {\"role\", \"content\"} messages"},
              {"template", "FILE", "render this Jinja template instead of the model's"},
              {"no-generation-prompt", "", "do not open the assistant's reply at the end"}});
+  if (int code = parse_command_line(args, argc, argv, {"model", "messages"}); code != kContinue) return code;
   std::string error;
-  if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
-  if (args.help_requested()) return std::printf("%s", args.help().c_str()), kExitOk;
-  if (!args.has("model") || !args.has("messages")) return report_usage(args, "--model and --messages are required");
-  if (!args.positional().empty()) return report_usage(args, "unexpected argument '" + args.positional()[0] + "'");
   Conversation conversation;
   std::string template_override;
   if (!read_messages(args.get("messages"), &conversation, &error) ||
