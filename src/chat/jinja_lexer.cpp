@@ -42,9 +42,10 @@ class Lexer {
   std::vector<Token> run() {
     while (pos_ < source_.size()) {
       const size_t open = find_tag_open(pos_);
+      const Position text_at = position_of(pos_);
       std::string text = source_.substr(pos_, open - pos_);
       if (open == source_.size()) {
-        emit_text(std::move(text));
+        emit_text(std::move(text), text_at);
         break;
       }
       const char kind = source_[open + 1];
@@ -54,7 +55,7 @@ class Lexer {
       } else if (sign != '+' && kind != '{') {
         lstrip_block_line(text);
       }
-      emit_text(std::move(text));
+      emit_text(std::move(text), text_at);
       pos_ = open + 2 + (sign == '-' || sign == '+' ? 1 : 0);
       if (kind == '#') {
         skip_comment(open);
@@ -92,8 +93,8 @@ class Lexer {
     }
   }
 
-  void emit_text(std::string text) {
-    if (!text.empty()) tokens_.push_back({TokenKind::kText, std::move(text), {}});
+  void emit_text(std::string text, Position at) {
+    if (!text.empty()) tokens_.push_back({TokenKind::kText, std::move(text), at});
   }
 
   // After a tag: `-` strips all following whitespace; a block or comment
@@ -120,23 +121,30 @@ class Lexer {
   void lex_tag(size_t open, bool variable) {
     const char close_char = variable ? '}' : '%';
     tokens_.push_back({variable ? TokenKind::kVariableBegin : TokenKind::kBlockBegin, "", position_of(open)});
+    // As Jinja2's lexer does, "}}" inside brackets closes a dict, not the tag.
+    int open_brackets = 0;
     while (true) {
       while (pos_ < source_.size() && is_space(source_[pos_])) ++pos_;
       if (pos_ >= source_.size()) {
         template_fail(position_of(open), "unclosed tag: '", variable ? "{{" : "{%", "' without '", close_char, "}'");
       }
       char sign = '\0';
-      if ((source_[pos_] == '-' || source_[pos_] == '+') &&
+      if (open_brackets <= 0 && (source_[pos_] == '-' || source_[pos_] == '+') &&
           source_.compare(pos_ + 1, 2, std::string{close_char, '}'}) == 0) {
         sign = source_[pos_++];
       }
-      if (source_.compare(pos_, 2, std::string{close_char, '}'}) == 0) {
+      if (open_brackets <= 0 && source_.compare(pos_, 2, std::string{close_char, '}'}) == 0) {
         tokens_.push_back({variable ? TokenKind::kVariableEnd : TokenKind::kBlockEnd, "", position_of(pos_)});
         pos_ += 2;
         after_tag(sign, !variable);
         return;
       }
       lex_expression_token();
+      const Token& last = tokens_.back();
+      if (last.kind == TokenKind::kOperator && last.text.size() == 1) {
+        if (std::string_view("([{").find(last.text[0]) != std::string_view::npos) ++open_brackets;
+        if (std::string_view(")]}").find(last.text[0]) != std::string_view::npos) --open_brackets;
+      }
     }
   }
 
