@@ -36,8 +36,9 @@ Value unary_operator(const std::string& op, const Value& operand, Position at);
 // The comparison operators ==, !=, <, <=, >, >= and the `in` operator.
 bool compare_values(const std::string& op, const Value& a, const Value& b, Position at);
 bool contains(const Value& container, const Value& item, Position at);
-// A global function by name; false when there is none.
-bool call_global(const std::string& name, const CallArgs& args, Value* result);
+// The global functions by name.
+bool is_global_function(const std::string& name);
+Value call_global(const std::string& name, const CallArgs& args);
 
 // obj.name and obj[key] as Jinja2 resolves them: a missing member is
 // Undefined; a member of Undefined is an error.

@@ -62,26 +62,23 @@ std::string strftime_now(const CallArgs& args) {
 
 }  // namespace
 
-bool call_global(const std::string& name, const CallArgs& args, Value* result) {
+bool is_global_function(const std::string& name) {
+  return name == "raise_exception" || name == "strftime_now" || name == "range" || name == "namespace" ||
+         name == "dict";
+}
+
+Value call_global(const std::string& name, const CallArgs& args) {
   if (name == "raise_exception") {
     const Value* message = args.get(0, "message");
     // The template refuses its input (a role it does not know, a system
     // message it cannot place): the caller's argument is at fault.
-    fail(GPTQ_ERR_INVALID_ARGUMENT,
-         "the chat template refused the messages: ", message != nullptr ? message->str() : "");
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "the chat template refused the messages: ", message != nullptr ? message->str() : "");
   }
-  if (name == "strftime_now") {
-    *result = strftime_now(args);
-  } else if (name == "range") {
-    *result = range(args);
-  } else if (name == "namespace") {
-    *result = Namespace{std::make_shared<Dict>(keyword_dict(args))};
-  } else if (name == "dict") {
-    *result = keyword_dict(args);
-  } else {
-    return false;
-  }
-  return true;
+  if (name == "strftime_now") return strftime_now(args);
+  if (name == "range") return range(args);
+  if (name == "namespace") return Namespace{std::make_shared<Dict>(keyword_dict(args))};
+  if (name == "dict") return keyword_dict(args);
+  template_fail(args.position, "'", name, "' is not a function");
 }
 
 }  // namespace gptq::jinja

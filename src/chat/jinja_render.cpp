@@ -49,6 +49,7 @@ class Renderer {
     for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
       if (const auto it = scope->find(name); it != scope->end()) return it->second;
     }
+    if (is_global_function(name)) return Callable{name};
     return Undefined{name};
   }
   void assign(const std::string& name, Value value) { scopes_.back()[name] = std::move(value); }
@@ -94,7 +95,11 @@ class Renderer {
       }
       case Node::Kind::kBreak: return Flow::kBreak;
       case Node::Kind::kContinue: return Flow::kContinue;
-      case Node::Kind::kMacro: macros_[node.text] = &node; break;
+      case Node::Kind::kMacro:
+        // Like Jinja2, the definition binds the name in the current scope.
+        macros_[node.text] = &node;
+        assign(node.text, Callable{node.text});
+        break;
       case Node::Kind::kWrapper: return render(node.body, out);
     }
     return Flow::kNormal;
@@ -227,14 +232,17 @@ class Renderer {
       return call_method(eval(*callee.items[0]), callee.name, eval_args(e, 1));
     }
     if (callee.kind != Expr::Kind::kName) template_unsupported(e.position, "calling the result of an expression");
-    if (const auto macro = macros_.find(callee.name); macro != macros_.end()) return call_macro(*macro->second, e);
-    const Value variable = lookup(callee.name);
-    if (!variable.is_undefined()) {
-      template_fail(e.position, "'", callee.name, "' (a ", variable.type_name(), ") is not callable");
+    const Value function = lookup(callee.name);
+    if (function.is_undefined()) {
+      template_fail(e.position, "'", callee.name, "' is undefined (not a function known to libgptq's templates)");
     }
-    Value result;
-    if (call_global(callee.name, eval_args(e, 1), &result)) return result;
-    template_fail(e.position, "'", callee.name, "' is undefined (not a function known to libgptq's templates)");
+    if (!function.is_callable()) {
+      template_fail(e.position, "'", callee.name, "' (a ", function.type_name(), ") is not callable");
+    }
+    if (const auto macro = macros_.find(function.callable_name()); macro != macros_.end()) {
+      return call_macro(*macro->second, e);
+    }
+    return call_global(function.callable_name(), eval_args(e, 1));
   }
 
   Value call_macro(const Node& macro, const Expr& call) {

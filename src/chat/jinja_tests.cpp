@@ -57,7 +57,7 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
   if (name == "mapping") return v.is_dict();
   if (name == "sequence") return v.is_list() || v.is_string() || v.is_dict();
   if (name == "iterable") return v.is_list() || v.is_string() || v.is_dict();
-  if (name == "callable") return false;
+  if (name == "callable") return v.is_callable();
   if (name == "lower") return v.is_string() && lower(v.as_string()) == v.as_string();
   if (name == "upper") return v.is_string() && upper(v.as_string()) == v.as_string();
   if (name == "odd" || name == "even") {

@@ -45,8 +45,11 @@ std::string format_float(double value) {
   std::string out = negative ? "-" : "";
   // repr switches to exponent notation below 1e-4 and from 1e16, as '%r' does.
   if (exponent < -4 || exponent >= 16) {
-    out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += digits[0];
+    if (digits.size() > 1) {
+      out += '.';
+      out.append(digits, 1, std::string::npos);
+    }
     char exp_text[16];
     std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
     return out + exp_text;
@@ -105,6 +108,7 @@ std::string Value::repr() const {
     return out + "}";
   }
   if (is_namespace()) return "<Namespace " + Value(namespace_attributes()).repr() + ">";
+  if (is_callable()) return "<function " + callable_name() + ">";
   return str();
 }
 

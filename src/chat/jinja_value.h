@@ -26,6 +26,11 @@ struct None {};
 struct Namespace {
   std::shared_ptr<Dict> attributes;
 };
+// A macro or global function by name: `strftime_now is defined` is true,
+// as for Jinja2's callables.
+struct Callable {
+  std::string name;
+};
 
 class Value {
  public:
@@ -41,6 +46,7 @@ class Value {
   Value(List l) : data_(std::make_shared<List>(std::move(l))) {}
   Value(Dict d) : data_(std::make_shared<Dict>(std::move(d))) {}
   Value(Namespace n) : data_(std::move(n)) {}
+  Value(Callable c) : data_(std::move(c)) {}
 
   bool is_undefined() const { return std::holds_alternative<Undefined>(data_); }
   bool is_none() const { return std::holds_alternative<None>(data_); }
@@ -52,6 +58,7 @@ class Value {
   bool is_list() const { return std::holds_alternative<std::shared_ptr<List>>(data_); }
   bool is_dict() const { return std::holds_alternative<std::shared_ptr<Dict>>(data_); }
   bool is_namespace() const { return std::holds_alternative<Namespace>(data_); }
+  bool is_callable() const { return std::holds_alternative<Callable>(data_); }
 
   bool as_bool() const { return std::get<bool>(data_); }
   int64_t as_int() const { return std::get<int64_t>(data_); }
@@ -62,6 +69,7 @@ class Value {
   const Dict& as_dict() const { return *std::get<std::shared_ptr<Dict>>(data_); }
   Dict& namespace_attributes() const { return *std::get<Namespace>(data_).attributes; }
   const std::string& undefined_name() const { return std::get<Undefined>(data_).name; }
+  const std::string& callable_name() const { return std::get<Callable>(data_).name; }
 
   // Python's type name, for error messages: "str", "list", "undefined", ...
   const char* type_name() const;
@@ -77,7 +85,7 @@ class Value {
 
  private:
   std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<List>, std::shared_ptr<Dict>,
-               Namespace>
+               Namespace, Callable>
       data_;
 };
 
