@@ -43,6 +43,7 @@ struct Case {
 };
 
 const Case kCases[] = {
+    {"{{ 'é'|upper }}{{ 'ÉCOLE'|lower }}{{ 'ǆa'|capitalize }}{{ 'ǆa ǆb'.title() }}", "Éécoleǅaǅa ǅb"},
     {"{{ strftime_now is defined }} {{ raise_exception is defined }} {{ range is callable }} {% macro m() %}x{% endmacro %}{{ m is defined }}{{ m() }} {% if strftime_now is defined %}{{ strftime_now('%Y')|length }}{% endif %} {{ undefined_fn is defined }}",
      "True True True Truex 4 False"},
     {"{{ {'a': {'b': 1}} }}|{{ {'a': {'b': 1}}|tojson }}|{% set d = {'x': {'y': 2}} %}{{ d.x.y }}",

@@ -1,6 +1,5 @@
 #include "chat/chat_template.h"
 
-#include "chat/jinja_json.h"
 #include "io/mapped_file.h"
 
 namespace gptq::chat {
@@ -92,13 +91,16 @@ std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages, bool a
   return apply(list, add_generation_prompt);
 }
 
-std::string ChatTemplate::apply(const jinja::List& messages, bool add_generation_prompt) const {
+std::string ChatTemplate::apply(const jinja::List& messages, bool add_generation_prompt,
+                                const jinja::Dict& extra_variables) const {
   jinja::Dict variables = special_tokens_;
   variables.emplace_back("messages", messages);
   variables.emplace_back("add_generation_prompt", add_generation_prompt);
   // transformers passes tools=None and documents=None when the caller gives none.
   variables.emplace_back("tools", jinja::None{});
   variables.emplace_back("documents", jinja::None{});
+  // Later entries win, as apply_chat_template's keyword arguments do.
+  variables.insert(variables.end(), extra_variables.begin(), extra_variables.end());
   return template_.render(variables);
 }
 

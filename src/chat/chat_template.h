@@ -33,8 +33,10 @@ class ChatTemplate {
   static ChatTemplate with_model_tokens(const std::string& source, const std::string& dir);
 
   std::string apply(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
-  // The same with messages as template values (dicts of any keys).
-  std::string apply(const jinja::List& messages, bool add_generation_prompt) const;
+  // The same with messages as template values (dicts of any keys, such as
+  // tool_calls) and further variables (tools, enable_thinking, ...).
+  std::string apply(const jinja::List& messages, bool add_generation_prompt,
+                    const jinja::Dict& extra_variables = {}) const;
 
  private:
   jinja::Template template_;

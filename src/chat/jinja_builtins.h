@@ -54,6 +54,8 @@ int64_t length_of(const Value& value, Position at);
 std::vector<std::string> characters(const std::string& text);
 std::string upper(const std::string& text);
 std::string lower(const std::string& text);
+// Unicode titlecase (U+01C6 "ǆ" -> U+01C5 "ǅ"), what str.capitalize and str.title start words with.
+std::string titlecase(const std::string& text);
 // str.strip / lstrip / rstrip: whitespace, or any character of `chars`.
 std::string strip(const std::string& text, const Value* chars, bool left, bool right);
 

@@ -11,24 +11,24 @@
 
 namespace gptq::jinja {
 
-Value value_from_json(const nlohmann::json& json) {
+Value value_from_json(const nlohmann::ordered_json& json) {
   switch (json.type()) {
-    case nlohmann::json::value_t::null: return None{};
-    case nlohmann::json::value_t::boolean: return json.get<bool>();
-    case nlohmann::json::value_t::number_integer: return json.get<int64_t>();
-    case nlohmann::json::value_t::number_unsigned: {
+    case nlohmann::ordered_json::value_t::null: return None{};
+    case nlohmann::ordered_json::value_t::boolean: return json.get<bool>();
+    case nlohmann::ordered_json::value_t::number_integer: return json.get<int64_t>();
+    case nlohmann::ordered_json::value_t::number_unsigned: {
       const uint64_t u = json.get<uint64_t>();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(u);
       return static_cast<double>(u);
     }
-    case nlohmann::json::value_t::number_float: return json.get<double>();
-    case nlohmann::json::value_t::string: return json.get<std::string>();
-    case nlohmann::json::value_t::array: {
+    case nlohmann::ordered_json::value_t::number_float: return json.get<double>();
+    case nlohmann::ordered_json::value_t::string: return json.get<std::string>();
+    case nlohmann::ordered_json::value_t::array: {
       List list;
       for (const auto& item : json) list.push_back(value_from_json(item));
       return list;
     }
-    case nlohmann::json::value_t::object: {
+    case nlohmann::ordered_json::value_t::object: {
       Dict dict;
       for (const auto& [key, item] : json.items()) dict.emplace_back(key, value_from_json(item));
       return dict;

@@ -1,4 +1,6 @@
-// JSON documents (messages, tokenizer_config.json values) as template values.
+// JSON documents (messages with tool calls, tool schemas) as template
+// values. Ordered JSON, because a template's tojson writes keys in the order
+// the document has them, as Python's dicts keep it.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,6 +9,6 @@
 
 namespace gptq::jinja {
 
-Value value_from_json(const nlohmann::json& json);
+Value value_from_json(const nlohmann::ordered_json& json);
 
 }  // namespace gptq::jinja

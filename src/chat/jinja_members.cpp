@@ -233,7 +233,7 @@ std::string title_case(const std::string& text) {
   for (const std::string& c : characters(text)) {
     const std::string up = upper(c), low = lower(c);
     const bool cased = up != low;
-    out += cased ? (previous_cased ? low : up) : c;
+    out += cased ? (previous_cased ? low : titlecase(c)) : c;
     previous_cased = cased;
   }
   return out;
@@ -264,7 +264,7 @@ Value string_method(const std::string& s, const std::string& name, const CallArg
   if (name == "capitalize") {
     const std::vector<std::string> chars = characters(s);
     if (chars.empty()) return s;
-    return upper(chars[0]) + lower(s.substr(chars[0].size()));
+    return titlecase(chars[0]) + lower(s.substr(chars[0].size()));
   }
   if (name == "replace") {
     args.check("replace", 3, {"count"});

@@ -35,6 +35,11 @@ std::string upper(const std::string& text) {
       text, [](char32_t c) { return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))); });
 }
 
+std::string titlecase(const std::string& text) {
+  return map_code_points(
+      text, [](char32_t c) { return static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(c))); });
+}
+
 std::string lower(const std::string& text) {
   return map_code_points(
       text, [](char32_t c) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))); });

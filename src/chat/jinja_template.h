@@ -15,7 +15,8 @@ class Template {
  public:
   // Parses `source`; a syntax error throws naming its line:col.
   explicit Template(std::string_view source);
-  // Renders with `variables` as the template's globals.
+  // Renders with `variables` as the template's globals (a name given twice
+  // takes its last value).
   std::string render(const Dict& variables) const;
 
  private:
