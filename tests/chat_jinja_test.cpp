@@ -195,6 +195,8 @@ TEST(ChatJinja, ErrorsNameTheConstructAndPosition) {
       {"{% for i in range(100000000) %}{% endfor %}", {GPTQ_ERR_FORMAT, "range() of more than"}},
       {"{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}",
        {GPTQ_ERR_FORMAT, "loop iterations"}},
+      {"{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [i] %}{% endfor %}",
+       {GPTQ_ERR_FORMAT, "copies more than 256 Mi bytes or items"}},
       {"{% macro recurse(n) %}{{ recurse(n + 1) }}{% endmacro %}{{ recurse(0) }}", {GPTQ_ERR_FORMAT, "macro calls nested deeper"}},
       {nested_ifs, {GPTQ_ERR_FORMAT, "nesting deeper than 200 levels"}},
       {nested_parens, {GPTQ_ERR_FORMAT, "nesting deeper than 200 levels"}},

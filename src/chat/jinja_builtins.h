@@ -61,6 +61,10 @@ std::string strip(const std::string& text, const Value* chars, bool left, bool r
 
 // Fails when a string the template builds would pass kMaxOutputBytes.
 void check_size(size_t bytes, Position at);
+// Counts `units` (bytes or items copied) against this thread's render and
+// fails past kMaxWorkUnits; a render starts with reset_work().
+void charge_work(size_t units, Position at);
+void reset_work();
 
 // json.dumps(value, ensure_ascii=False, indent=indent, separators=..., sort_keys=...)
 // as transformers' tojson filter calls it.

@@ -2,6 +2,8 @@
 // template), as Jinja2's TemplateSyntaxError does with its line number.
 #pragma once
 
+#include <cstdint>
+
 #include "core/error.h"
 
 namespace gptq::jinja {
@@ -30,6 +32,9 @@ inline constexpr int kMaxNesting = 200;     // blocks, and the height of an expr
 inline constexpr int kMaxEvalDepth = 2000;  // evaluation, macro calls included
 inline constexpr int kMaxMacroDepth = 50;
 inline constexpr size_t kMaxOutputBytes = size_t{64} << 20;  // any string the template builds
+// Bytes and items copied by one render: bounds templates whose loops build
+// ever longer strings or lists (quadratic work) to a fraction of a second.
+inline constexpr uint64_t kMaxWorkUnits = uint64_t{1} << 28;
 inline constexpr int64_t kMaxLoopIterations = 1'000'000;     // all loops of one render together
 
 }  // namespace gptq::jinja

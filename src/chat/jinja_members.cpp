@@ -85,6 +85,7 @@ Value slice_of(const Value& object, const Value& start_v, const Value& stop_v, c
     template_fail(at, "a ", object.type_name(), " cannot be sliced");
   }
   const int64_t n = static_cast<int64_t>(items.size());
+  charge_work(items.size(), at);
   const bool no_step = step_v.is_undefined() || step_v.is_none();
   const int64_t step = no_step ? 1 : slice_bound(step_v, "step", at);
   if (step == 0) template_fail(at, "slice step cannot be zero");
@@ -112,7 +113,10 @@ Value slice_of(const Value& object, const Value& start_v, const Value& stop_v, c
 
 List iterate(const Value& value, Position at) {
   if (value.is_undefined()) return {};
-  if (value.is_list()) return value.as_list();
+  if (value.is_list()) {
+    charge_work(value.as_list().size(), at);
+    return value.as_list();
+  }
   List out;
   if (value.is_dict()) {
     for (const auto& entry : value.as_dict()) out.emplace_back(entry.first);

@@ -26,11 +26,13 @@ Value repeat(const Value& sequence, int64_t times, Position at) {
   if (times <= 0) return sequence.is_string() ? Value("") : Value(List{});
   if (sequence.is_string()) {
     check_size(sequence.as_string().size() * static_cast<size_t>(times), at);
+    charge_work(sequence.as_string().size() * static_cast<size_t>(times), at);
     std::string out;
     for (int64_t i = 0; i < times; ++i) out += sequence.as_string();
     return out;
   }
   check_size(sequence.as_list().size() * static_cast<size_t>(times) * sizeof(Value), at);
+  charge_work(sequence.as_list().size() * static_cast<size_t>(times), at);
   List out;
   for (int64_t i = 0; i < times; ++i) out.insert(out.end(), sequence.as_list().begin(), sequence.as_list().end());
   return out;
@@ -90,6 +92,7 @@ Value binary_operator(const std::string& op, const Value& a, const Value& b, Pos
   if (op == "~") {
     std::string out = a.str() + b.str();
     check_size(out.size(), at);
+    charge_work(out.size(), at);
     return out;
   }
   if (numeric(a) && numeric(b)) {
@@ -99,9 +102,11 @@ Value binary_operator(const std::string& op, const Value& a, const Value& b, Pos
   }
   if (op == "+" && a.is_string() && b.is_string()) {
     check_size(a.as_string().size() + b.as_string().size(), at);
+    charge_work(a.as_string().size() + b.as_string().size(), at);
     return a.as_string() + b.as_string();
   }
   if (op == "+" && a.is_list() && b.is_list()) {
+    charge_work(a.as_list().size() + b.as_list().size(), at);
     List out = a.as_list();
     out.insert(out.end(), b.as_list().begin(), b.as_list().end());
     return out;

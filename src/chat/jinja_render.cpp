@@ -17,6 +17,7 @@ enum class Flow { kNormal, kBreak, kContinue };
 class Renderer {
  public:
   explicit Renderer(const Dict& globals) {
+    reset_work();
     scopes_.emplace_back();
     for (const auto& [name, value] : globals) scopes_.back()[name] = value;
   }

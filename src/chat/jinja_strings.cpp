@@ -68,6 +68,20 @@ std::string strip(const std::string& text, const Value* chars, bool left, bool r
   return out;
 }
 
+namespace {
+thread_local uint64_t t_work_units = 0;
+}
+
+void reset_work() { t_work_units = 0; }
+
+void charge_work(size_t units, Position at) {
+  t_work_units += units;
+  if (t_work_units > kMaxWorkUnits) {
+    template_fail(at, "the template copies more than ", kMaxWorkUnits >> 20,
+                  " Mi bytes or items (a loop building ever longer strings or lists?)");
+  }
+}
+
 void check_size(size_t bytes, Position at) {
   if (bytes > kMaxOutputBytes) template_fail(at, "the rendered text would exceed ", kMaxOutputBytes >> 20, " MiB");
 }
