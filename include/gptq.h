@@ -327,7 +327,12 @@ typedef struct gptq_chat_message {
  * message names the construct and its line:col.
  * GPTQ_ERR_UNSUPPORTED: valid Jinja outside the subset libgptq implements.
  * GPTQ_ERR_INVALID_ARGUMENT: a NULL argument or role, or the template
- * refused the messages with raise_exception (its message is kept). */
+ * refused the messages with raise_exception (its message is kept).
+ *
+ * The template writes BOS and the other special tokens itself: tokenize the
+ * text with GPTQ_TOKENIZE_PARSE_SPECIAL but without ADD_SPECIAL, or give it
+ * to gptq_generate with add_special = 0. The model's files are read at each
+ * call; nothing is kept, so any thread may call this on a shared model. */
 GPTQ_API GPTQ_NODISCARD gptq_status gptq_chat_apply_template(const gptq_model *model,
                                                              const char *template_override,
                                                              const gptq_chat_message *messages,

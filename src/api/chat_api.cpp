@@ -27,6 +27,8 @@ gptq_status gptq_chat_apply_template(const gptq_model* model, const char* templa
                                                     ? std::optional<std::string>(messages[i].content)
                                                     : std::nullopt});
     }
+    // Read at each call rather than kept in the model: the template is a
+    // small file, and the model stays immutable for the threads sharing it.
     const chat::ChatTemplate chat_template = template_override != nullptr
                                                  ? chat::ChatTemplate::with_model_tokens(template_override, m.dir())
                                                  : chat::ChatTemplate::from_model_dir(m.dir());
