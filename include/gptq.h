@@ -296,6 +296,52 @@ GPTQ_API GPTQ_NODISCARD gptq_status gptq_detokenize(const gptq_model *model,
                                                     size_t capacity, size_t *text_len);
 
 /* ------------------------------------------------------------------------
+ * Chat templates
+ * ------------------------------------------------------------------------ */
+
+/* One message of a conversation. `content` may be NULL: the template then
+ * sees None (as for an assistant message that only calls tools). Passed as
+ * an array, so it has no struct_size and its layout never changes. */
+typedef struct gptq_chat_message {
+    const char *role;       /* "system", "user", "assistant", ... */
+    const char *content;
+} gptq_chat_message;
+
+/* Renders a conversation into the prompt text the model was trained on, as
+ * transformers' apply_chat_template(messages, tokenize=False) does: the
+ * model's Jinja template (chat_template.jinja, else tokenizer_config.json's
+ * chat_template) with messages, add_generation_prompt (nonzero: end with
+ * the opening of the assistant's reply), the special tokens of
+ * tokenizer_config.json (bos_token, eos_token, ...) and tools = documents =
+ * None. `template_override`, when not NULL, is rendered instead of the
+ * model's template (with the model's special tokens).
+ *
+ * Writes the text and a terminating NUL to `text` when `capacity` > its
+ * length, and the length (without the NUL) to *text_len; otherwise returns
+ * GPTQ_ERR_BUFFER_TOO_SMALL with *text_len set (call with capacity 0 to
+ * size the buffer). This is gptq_detokenize's convention: the text is
+ * cheap to render again, and the caller owns every byte (no free function).
+ *
+ * GPTQ_ERR_NOT_FOUND: the model has no template and none was passed.
+ * GPTQ_ERR_FORMAT: the template is malformed or fails while rendering; the
+ * message names the construct and its line:col.
+ * GPTQ_ERR_UNSUPPORTED: valid Jinja outside the subset libgptq implements.
+ * GPTQ_ERR_INVALID_ARGUMENT: a NULL argument or role, or the template
+ * refused the messages with raise_exception (its message is kept).
+ *
+ * The template writes BOS and the other special tokens itself: tokenize the
+ * text with GPTQ_TOKENIZE_PARSE_SPECIAL but without ADD_SPECIAL, or give it
+ * to gptq_generate with add_special = 0. The model's files are read at each
+ * call; nothing is kept, so any thread may call this on a shared model. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_chat_apply_template(const gptq_model *model,
+                                                             const char *template_override,
+                                                             const gptq_chat_message *messages,
+                                                             size_t n_messages,
+                                                             int32_t add_generation_prompt,
+                                                             char *text, size_t capacity,
+                                                             size_t *text_len);
+
+/* ------------------------------------------------------------------------
  * Context: KV cache, scratch memory and worker threads for one user
  * ------------------------------------------------------------------------ */
 

@@ -217,6 +217,37 @@ TEST(Cli, QuantizeFromJsonLinesWritesACheckpoint) {
             1);  // a token id past the vocabulary
 }
 
+TEST(Cli, ChatTemplatePrintsThePrompt) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  const std::string dir = gptq::test::scratch_dir("cli_chat_template");
+  std::ofstream(dir + "/messages.json") << R"([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}])";
+  std::ofstream(dir + "/template.jinja")
+      << "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
+         "{% if add_generation_prompt %}[assistant]{% endif %}";
+  const std::string command = gptq() + " chat-template --model " + tinydoc() + " --messages " + dir + "/messages.json";
+  const Outcome r = run_command(command + " --template " + dir + "/template.jinja");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "<s>[system] Be brief.\n[user] Hi\n[assistant]");
+  EXPECT_EQ(run_command(command + " --template " + dir + "/template.jinja --no-generation-prompt").out,
+            "<s>[system] Be brief.\n[user] Hi\n");
+  const Outcome no_template = run_command(command, true);  // tinydoc's tokenizer_config.json has none
+  EXPECT_EQ(no_template.exit_code, 1);
+  EXPECT_NE(no_template.out.find("has no chat template"), std::string::npos) << no_template.out;
+  EXPECT_EQ(run_command(gptq() + " chat-template --model " + tinydoc()).exit_code, 2);
+}
+
+TEST(Cli, ChatStreamsReplies) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  const std::string dir = gptq::test::scratch_dir("cli_chat");
+  std::ofstream(dir + "/template.jinja") << "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:";
+  std::ofstream(dir + "/input.txt") << "Hello\nHow are you?\n";
+  const Outcome r = run_command(gptq() + " chat --model " + tinydoc() + " --template " + dir +
+                                "/template.jinja --max-new-tokens 4 --threads 2 < " + dir + "/input.txt");
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.back(), '\n') << r.out;  // each reply ends its line
+}
+
 TEST(Examples, CGenerateStreams) {
   GPTQ_REQUIRE_PATH(tinydoc());
   const Outcome r = run_command(gptq::test::binary_dir() + "/example_generate " + tinydoc() + " 'The history of the city' 8");

@@ -7,4 +7,6 @@ int run_generate(int argc, char** argv);
 int run_perplexity(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_quantize(int argc, char** argv);
+int run_chat_template(int argc, char** argv);
+int run_chat(int argc, char** argv);
 }  // namespace cli

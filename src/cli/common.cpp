@@ -43,6 +43,17 @@ int report_usage(const Args& args, const std::string& message) {
   return kExitUsage;
 }
 
+int parse_command_line(Args& args, int argc, char** argv, std::initializer_list<const char*> required) {
+  std::string error;
+  if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
+  if (args.help_requested()) return std::printf("%s", args.help().c_str()), kExitOk;
+  for (const char* name : required) {
+    if (!args.has(name)) return report_usage(args, std::string("--") + name + " is required");
+  }
+  if (!args.positional().empty()) return report_usage(args, "unexpected argument '" + args.positional()[0] + "'");
+  return kContinue;
+}
+
 void draw_progress_bar(const std::string& label, float fraction, const std::string& suffix) {
   if (!isatty(STDERR_FILENO)) return;
   constexpr int kWidth = 40;

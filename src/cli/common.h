@@ -2,6 +2,7 @@
 // Ctrl-C handling, error reporting and exit codes. Uses gptq.h alone.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,11 @@ void setup(bool verbose);
 int report_failure(gptq_status status);
 // Reports a usage mistake and returns kExitUsage.
 int report_usage(const Args& args, const std::string& message);
+// Parses a command's argv[2..] taking no positional arguments and needing
+// the options in `required`: kContinue to go on, else the exit code (after
+// printing --help, or reporting a mistake).
+constexpr int kContinue = -1;
+int parse_command_line(Args& args, int argc, char** argv, std::initializer_list<const char*> required);
 
 // A progress callback drawing a bar on stderr when it is a terminal; it
 // returns nonzero (cancel) after Ctrl-C.

@@ -20,6 +20,8 @@ constexpr Command kCommands[] = {
     {"perplexity", cli::run_perplexity, "measure perplexity on a text file"},
     {"quantize", cli::run_quantize, "GPTQ-quantize a checkpoint and save it in AutoGPTQ's format"},
     {"tokenize", cli::run_tokenize, "show the token ids of a text"},
+    {"chat-template", cli::run_chat_template, "show the prompt a model's chat template makes of a conversation"},
+    {"chat", cli::run_chat, "chat with a model on stdin/stdout through its chat template"},
 };
 
 void print_usage(FILE* out) {

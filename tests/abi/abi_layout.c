@@ -64,6 +64,10 @@ GPTQ_ABI_FIELD(gptq_model_info, placement, 152);
 GPTQ_ABI_FIELD(gptq_model_info, n_gpu_layers, 160);
 GPTQ_ABI_FIELD(gptq_model_info, compute_dtype, 164);
 GPTQ_ABI_FIELD(gptq_model_info, gpu_weight_bytes, 168);
+/* An array element: its layout is frozen for good (no struct_size). */
+GPTQ_ABI_SIZE(gptq_chat_message, 16);
+GPTQ_ABI_FIELD(gptq_chat_message, role, 0);
+GPTQ_ABI_FIELD(gptq_chat_message, content, 8);
 GPTQ_ABI_SIZE(gptq_context_params, 24);
 GPTQ_ABI_FIELD(gptq_context_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_context_params, n_ctx, 4);
