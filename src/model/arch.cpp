@@ -465,36 +465,22 @@ constexpr ArchSpec falcon_row(const char* model_type) {
   return arch;
 }
 
-// BLOOM: ALiBi instead of positions, a layer norm on the embeddings, a
-// fused query_key_value interleaved per head, biases everywhere, gelu
-// (tanh form), the head tied to the embeddings.
-constexpr ArchSpec kBloom = {
-    .model_type = "bloom",
-    .embed_tokens = "transformer.word_embeddings.weight",
-    .embed_norm = "transformer.word_embeddings_layernorm",
-    .final_norm = "transformer.ln_f",
-    .lm_head = "lm_head",
-    .layer_prefix = "transformer.h.%d.",
-    .base_model_prefix = "transformer.",
-    .layer = {.attn_norm = "input_layernorm",
-              .qkv_proj = "self_attention.query_key_value",
-              .o_proj = "self_attention.dense",
-              .ffn_norm = "post_attention_layernorm",
-              .up_proj = "mlp.dense_h_to_4h",
-              .down_proj = "mlp.dense_4h_to_h"},
-    .norm = NormKind::LayerNorm,
-    .mlp = MlpKind::Plain,
-    .positions = PositionKind::Alibi,
-    .qkv_layout = QkvLayout::HeadInterleaved,
-    .bias = {.qkv = true, .o = true, .mlp = true},
-    .default_activation = "gelu_pytorch_tanh",
-    .default_ffn_multiple = 4,
-    .default_tied_embeddings = true,
-    .sequential_groups = kFalconGroups,
-    .read_config = [](const Json& config, const std::string& where, ModelConfig&) {
-      refuse_post_norm_residual(config, where);
-    },
-};
+// BLOOM: the layout falcon took from it (a fused query_key_value
+// interleaved per head, sequential blocks, the head tied to the
+// embeddings), with ALiBi instead of rotary, a layer norm on the
+// embeddings, biases everywhere and gelu's tanh form.
+constexpr ArchSpec bloom() {
+  ArchSpec arch = falcon(QkvLayout::HeadInterleaved, FalconNorms::Sequential);
+  arch.model_type = "bloom";
+  arch.embed_norm = "transformer.word_embeddings_layernorm";
+  arch.positions = PositionKind::Alibi;
+  arch.bias = {.qkv = true, .o = true, .mlp = true};
+  arch.default_activation = "gelu_pytorch_tanh";
+  arch.read_config = [](const Json& config, const std::string& where, ModelConfig&) {
+    refuse_post_norm_residual(config, where);
+  };
+  return arch;
+}
 
 // GPT-J: one layer norm feeds both blocks of the parallel layer (named as
 // both norms: it is applied twice, to the same input), rotary over the
@@ -559,7 +545,7 @@ constexpr ArchSpec kArchs[] = {
     falcon_row("falcon"),
     falcon_row("RefinedWebModel"),
     falcon_row("RefinedWeb"),
-    kBloom,
+    bloom(),
 };
 
 }  // namespace
