@@ -674,6 +674,49 @@ GPTQ_API GPTQ_NODISCARD gptq_status gptq_perplexity_file(gptq_context *context,
                                                          const gptq_perplexity_params *params,
                                                          gptq_perplexity_result *result);
 
+/* Scoring: the log-likelihood of a continuation after a context, for
+ * multiple-choice and classification evaluation (lm-evaluation-harness's
+ * loglikelihood requests). Passed as an array, so no struct_size; its
+ * layout never changes. */
+typedef struct gptq_score_request {
+    const char *context;       /* NUL-terminated, may be empty */
+    const char *continuation;  /* NUL-terminated, must give at least one token */
+} gptq_score_request;
+
+typedef struct gptq_score_params {
+    uint32_t struct_size;
+    /* Put the tokenizer's prefix (BOS) before each context (default 1). */
+    int32_t add_special;
+} gptq_score_params;
+
+GPTQ_API void gptq_score_default_params(gptq_score_params *params, size_t struct_size);
+
+/* The scores of a gptq_score call, one entry per request. */
+typedef struct gptq_scores gptq_scores;
+
+/* Scores each request in turn in sequence 0 of the context (cleared first).
+ * Tokens are split as lm-evaluation-harness splits them: whitespace ending
+ * the context moves to the continuation, context + continuation is
+ * tokenized whole, and the continuation's tokens are those past the
+ * context's own tokenization; an empty context stands as BOS (or EOS
+ * without a prefix). GPTQ_ERR_CONTEXT_FULL when a request exceeds n_ctx.
+ * On success *out receives the scores, to release with gptq_scores_free. */
+GPTQ_API GPTQ_NODISCARD gptq_status gptq_score(gptq_context *context, const gptq_score_request *requests,
+                                               size_t n_requests, const gptq_score_params *params,
+                                               gptq_scores **out);
+GPTQ_API size_t gptq_scores_count(const gptq_scores *scores);
+/* The sum of the continuation's token log-probabilities (natural log); NaN
+ * for an index out of range. */
+GPTQ_API double gptq_scores_log_likelihood(const gptq_scores *scores, size_t index);
+/* 1 when greedy decoding would produce every continuation token, 0 when
+ * not, -1 for an index out of range. */
+GPTQ_API int32_t gptq_scores_is_greedy(const gptq_scores *scores, size_t index);
+/* The continuation's token ids and each one's log-probability (both owned
+ * by the scores); returns their number (0 for an index out of range). */
+GPTQ_API size_t gptq_scores_tokens(const gptq_scores *scores, size_t index, const int32_t **tokens,
+                                   const float **log_probs);
+GPTQ_API void gptq_scores_free(gptq_scores *scores);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,8 @@ inline constexpr size_t kQuantizeParamsMinSize = GPTQ_FIRST_RELEASE_END(gptq_qua
 inline constexpr size_t kSaveParamsMinSize = GPTQ_FIRST_RELEASE_END(gptq_save_params, max_shard_bytes);
 inline constexpr size_t kPerplexityParamsMinSize = GPTQ_FIRST_RELEASE_END(gptq_perplexity_params, progress_user_data);
 inline constexpr size_t kPerplexityResultMinSize = GPTQ_FIRST_RELEASE_END(gptq_perplexity_result, tokens_per_second);
+// Introduced after 0.1.0: the size it had when it appeared.
+inline constexpr size_t kScoreParamsMinSize = GPTQ_FIRST_RELEASE_END(gptq_score_params, add_special);
 
 #undef GPTQ_FIRST_RELEASE_END
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/score.h"
 #include "generate/generator.h"
 #include "gptq.h"
 #include "model/model.h"
@@ -27,6 +28,10 @@ struct gptq_context {
 
 struct gptq_generation {
   gptq::GenerationResult result;
+};
+
+struct gptq_scores {
+  std::vector<gptq::ContinuationScore> scores;
 };
 
 struct gptq_stream {

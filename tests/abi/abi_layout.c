@@ -144,6 +144,13 @@ GPTQ_ABI_SIZE(gptq_save_params, 16);
 GPTQ_ABI_FIELD(gptq_save_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_save_params, format, 4);
 GPTQ_ABI_FIELD(gptq_save_params, max_shard_bytes, 8);
+/* An array element: its layout is frozen for good (no struct_size). */
+GPTQ_ABI_SIZE(gptq_score_request, 16);
+GPTQ_ABI_FIELD(gptq_score_request, context, 0);
+GPTQ_ABI_FIELD(gptq_score_request, continuation, 8);
+GPTQ_ABI_SIZE(gptq_score_params, 8);
+GPTQ_ABI_FIELD(gptq_score_params, struct_size, 0);
+GPTQ_ABI_FIELD(gptq_score_params, add_special, 4);
 GPTQ_ABI_SIZE(gptq_perplexity_params, 32);
 GPTQ_ABI_FIELD(gptq_perplexity_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_perplexity_params, window, 4);
