@@ -16,11 +16,21 @@
  *  - Output structs (model info, results) also begin with `struct_size`:
  *    set it to sizeof the struct; the library fills what fits.
  *  - Strings are UTF-8. Strings returned by the library are owned by the
- *    object they come from and stay valid as long as it does.
+ *    object they come from and stay valid as long as it does. One exception:
+ *    gptq_model_token_text and gptq_detokenize give a vocabulary's bytes as
+ *    the model file holds them, which a file may make invalid UTF-8.
  *  - Threads: a gptq_model is immutable after loading and may be shared by
  *    any number of threads. A gptq_context (KV cache and scratch) belongs to
- *    one thread at a time; use one context per concurrent generation. A
- *    context must not outlive its model.
+ *    one thread at a time; use one context per concurrent generation, and
+ *    so does a gptq_stream, which uses its context. A context must not
+ *    outlive its model. Results (gptq_generation, gptq_scores) are
+ *    read-only once made and may be read from any thread. Errors are kept
+ *    per thread.
+ *  - Model files are untrusted input: a malformed file gives a status and a
+ *    message naming the file and field, never a crash. JSON nested deeper
+ *    than 128 levels is refused; the shards an index names must lie in the
+ *    model directory (symlinks there are followed, as the Hugging Face
+ *    cache is made of them). Messages may include file system paths.
  *  - The library never prints; it reports through the log callback.
  */
 #ifndef GPTQ_H
