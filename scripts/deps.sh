@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libgptq builds with, skipping what is there.
 set -euo pipefail
-packages=(cmake g++ make pkg-config libsentencepiece-dev nlohmann-json3-dev libpcre2-dev
+packages=(cmake g++ make pkg-config python3 libsentencepiece-dev nlohmann-json3-dev libpcre2-dev
           libutf8proc-dev libgtest-dev googletest)
 # GPTQ's Cholesky factorisations: LAPACK, with OpenBLAS's threaded BLAS and
 # LAPACK behind it (the build prefers OpenBLAS and falls back to liblapack).

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Writes tests/hostile/: model directories as a stranger might ship them.
+"""Writes the hostile-input corpus: model directories as a stranger might ship them.
+
+Usage: make_hostile_corpus.py OUT_DIR (the build runs it into
+build/tests/hostile; nothing of it is committed).
 
 Three small valid bases (a float llama with tokenizer.json, the same with a
 sentencepiece tokenizer.model, a 4-bit GPTQ llama) are synthesized here, so
@@ -21,7 +24,7 @@ checks decide what a tokenizer.model may hold; JSON deeper than 128 levels
 is refused everywhere.
 
 Python 3 standard library only. Deterministic: rerunning rewrites the same
-bytes, so a diff of tests/hostile/ shows what a change to this script did.
+bytes, so a diff of two outputs shows what a change to this script did.
 """
 
 import json
@@ -32,7 +35,6 @@ import shutil
 import struct
 import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "hostile")
 
 # The smallest llama this library runs: one layer, one head, every packed
 # GPTQ dimension a multiple of 32 bits at 4 bits, two groups per input.
@@ -906,20 +908,28 @@ def main():
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         sys.exit("duplicate case names: %s" % sorted(dupes))
-    if os.path.isdir(ROOT):
-        shutil.rmtree(ROOT)
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_hostile_corpus.py OUT_DIR")
+    out = os.path.abspath(sys.argv[1])
+    # Written beside OUT_DIR, then renamed: a build never sees half a corpus.
+    partial = out + ".partial"
+    if os.path.isdir(partial):
+        shutil.rmtree(partial)
     for base, files in BASES.items():
         for name, data in files.items():
-            write(os.path.join(ROOT, "base", base, name), data)
+            write(os.path.join(partial, "base", base, name), data)
     lines = ["# name\tbase\tapi\texpect\tneedles\tsetup\twhy"]
     for c in CASES:
         for name, data in c["files"].items():
-            write(os.path.join(ROOT, "cases", c["name"], name), data)
+            write(os.path.join(partial, "cases", c["name"], name), data)
         lines.append("\t".join([c["name"], c["base"], c["api"], c["expect"], "|".join(c["needles"]) or "-",
                                 ";".join(c["setup"]) or "-", c["why"]]))
-    write(os.path.join(ROOT, "MANIFEST.tsv"), ("\n".join(lines) + "\n").encode())
-    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
-    print("%d cases, %d bytes in %s" % (len(CASES), total, os.path.normpath(ROOT)))
+    write(os.path.join(partial, "MANIFEST.tsv"), ("\n".join(lines) + "\n").encode())
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(partial) for f in fs)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.rename(partial, out)
+    print("%d cases, %d bytes in %s" % (len(CASES), total, out))
 
 
 def write(path, data):

@@ -1,5 +1,5 @@
 // Model directories from strangers, and callers that misuse the C API. The
-// corpus (tests/hostile/, written by scripts/make_hostile_corpus.py) holds
+// corpus (written by scripts/make_hostile_corpus.py into the build tree) holds
 // small valid bases and, per case, the files that break one thing;
 // MANIFEST.tsv says what each case must produce. Every case runs through the
 // public C API only: the status must match, the message must name the file
@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string corpus_dir() { return gptq::test::source_dir() + "/tests/hostile"; }
+std::string corpus_dir() { return GPTQ_HOSTILE_DIR; }
 
 struct HostileCase {
   std::string name, base, api, expect;
