@@ -2,8 +2,9 @@
 # CMakeLists.txt after gptq_objects is defined).
 #
 # CUDA: kernels/cuda/*.cu through nvcc for sm_80 (mma.sync) and sm_90a
-# (Hopper), the host side (src/backend/cuda) through the C++ compiler
-# against the CUDA runtime, float GEMMs through cuBLAS.
+# (Hopper), the host side (src/backend/cuda, src/quant/cuda) through the C++
+# compiler against the CUDA runtime, float GEMMs through cuBLAS, GPTQ's
+# factorisation through cuSOLVER.
 #
 # HIP: the same .cu files through Debian's hipcc (clang 15, ROCm 5.2) for
 # gfx90a (CDNA2) and gfx1030 (RDNA2; ROCm 5.2's device libraries stop
@@ -30,9 +31,9 @@ if(GPTQ_CUDA)
   target_compile_definitions(gptq_objects PRIVATE GPTQ_WITH_GPU=1 GPTQ_WITH_CUBLAS=1)
   target_compile_options(gptq_objects PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-fvisibility=hidden>)
-  target_link_libraries(gptq_objects PUBLIC CUDA::cudart CUDA::cublas)
-  set(GPTQ_GPU_LIBRARIES CUDA::cudart CUDA::cublas)
-  set(GPTQ_PC_GPU_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -lcublas -lcudart")
+  target_link_libraries(gptq_objects PUBLIC CUDA::cudart CUDA::cublas CUDA::cusolver)
+  set(GPTQ_GPU_LIBRARIES CUDA::cudart CUDA::cublas CUDA::cusolver)
+  set(GPTQ_PC_GPU_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -lcusolver -lcublas -lcudart")
 elseif(GPTQ_HIP)
   find_program(GPTQ_HIPCC hipcc REQUIRED)
   find_library(GPTQ_AMDHIP64 amdhip64 REQUIRED)

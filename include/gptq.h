@@ -606,6 +606,16 @@ typedef struct gptq_quantize_params {
     /* Appended after 0.1.0: where each module's time went. */
     gptq_quantize_report_fn report;  /* called after each module, after `progress` (default NULL) */
     void *report_user_data;
+    /* Appended after 0.1.0: where the calibration pass and GPTQ's arithmetic
+     * run. "cpu" (NULL, the default), "cuda", "cuda:N" or "auto"; the model
+     * itself may stay on the CPU (its layers move to the GPU one at a time).
+     * GPTQ_METHOD_RTN always runs on the CPU. */
+    const char *device;
+    int32_t compute_dtype;   /* gptq_dtype of a GPU's activations (default GPTQ_DTYPE_AUTO:
+                                bf16 for bf16 models, else f16; f32 reproduces the CPU's arithmetic) */
+    int64_t max_device_bytes; /* GPU memory the quantizer may plan for (default 0: what is free);
+                                 the calibration activations move to pinned host memory when
+                                 they do not fit beside a layer */
 } gptq_quantize_params;
 
 GPTQ_API void gptq_quantize_default_params(gptq_quantize_params *params, size_t struct_size);

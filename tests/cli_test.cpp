@@ -97,8 +97,10 @@ TEST(Cli, ExplicitCpuDeviceOptionsRun) {
   GPTQ_REQUIRE_PATH(tinydoc());
   const std::string scratch = gptq::test::scratch_dir("cli-cpu");
   for (const std::string& command : model_commands("cpu", scratch)) {
-    // Ignored on the CPU, but accepted everywhere the device is.
-    const std::string with_gpu_settings = command + " --n-gpu-layers 2 --compute-dtype bf16";
+    // Ignored on the CPU, but accepted everywhere the device is (quantize
+    // moves layers to a GPU one at a time: no layer count to give).
+    const bool quantize = command.find(" quantize ") != std::string::npos;
+    const std::string with_gpu_settings = command + (quantize ? "" : " --n-gpu-layers 2") + " --compute-dtype bf16";
     const Outcome r = run_command(with_gpu_settings, true);
     EXPECT_EQ(r.exit_code, 0) << with_gpu_settings << "\n" << r.out;
   }

@@ -46,6 +46,7 @@
 %ignore gptq_save_params::format;
 %ignore gptq_model_info::weight_dtype;
 %ignore gptq_model_params::compute_dtype;
+%ignore gptq_quantize_params::compute_dtype;
 %ignore gptq_context_params::kv_dtype;
 %ignore gptq_model_info::compute_dtype;
 /* Their replacements take the original's name in the languages (an
@@ -53,11 +54,14 @@
 %rename(ComputeDtype) gptq_model_params::compute_dtype_enum;
 %rename(KvDtype) gptq_context_params::kv_dtype_enum;
 %rename(ComputeDtype) gptq_model_info::compute_dtype_enum;
+%rename(ComputeDtype) gptq_quantize_params::compute_dtype_enum;
 /* Strings the params object owns: see the %extend below. */
 %ignore gptq_model_params::device;
 %rename(Device) gptq_model_params::owned_device;
 %ignore gptq_model_params::max_memory;
 %rename(MaxMemory) gptq_model_params::owned_max_memory;
+%ignore gptq_quantize_params::device;
+%rename(Device) gptq_quantize_params::owned_device;
 /* Java has no unsigned 64-bit type; the seed's bits pass through as they are. */
 %apply int64_t { uint64_t seed };
 
@@ -129,6 +133,12 @@ static const char *gptq_model_params_owned_max_memory_get(gptq_model_params *p) 
 static void gptq_model_params_owned_max_memory_set(gptq_model_params *p, const char *max_memory) {
     gptqb_owned_string_set(&p->max_memory, max_memory);
 }
+static const char *gptq_quantize_params_owned_device_get(gptq_quantize_params *p) {
+    return p->device != NULL ? p->device : "cpu";
+}
+static void gptq_quantize_params_owned_device_set(gptq_quantize_params *p, const char *device) {
+    gptqb_owned_string_set(&p->device, device);
+}
 %}
 
 /* The string arrays these two point at belong to the params object. */
@@ -149,8 +159,10 @@ static void gptq_model_params_owned_max_memory_set(gptq_model_params *p, const c
 }
 
 %extend gptq_quantize_params {
+    const char *owned_device;
     ~gptq_quantize_params() {
         gptqb_strings_release((char **)$self->skip_modules, $self->n_skip_modules);
+        free((char *)$self->device);
         free($self);
     }
     void addSkipModule(const char *module) {

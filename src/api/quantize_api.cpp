@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "api/abi_sizes.h"
+#include "api/dtypes.h"
 #include "api/guard.h"
 #include "api/handles.h"
 #include "io/mapped_file.h"
@@ -30,6 +31,9 @@ gptq_quantize_params quantize_defaults() {
   p.true_sequential = 1;
   p.damp_percent = 0.01f;
   p.method = GPTQ_METHOD_GPTQ;
+  p.device = nullptr;
+  p.compute_dtype = GPTQ_DTYPE_AUTO;
+  p.max_device_bytes = 0;
   return p;
 }
 
@@ -180,6 +184,11 @@ gptq_status gptq_quantize(const gptq_model* model, const gptq_calibration* calib
     if (!options.rtn && (calibration == nullptr || calibration->samples.empty())) {
       fail(GPTQ_ERR_INVALID_ARGUMENT, "GPTQ needs calibration samples (or use GPTQ_METHOD_RTN)");
     }
+    options.device = resolve_device(p.device != nullptr ? p.device : "cpu");
+    options.device_options.gpu_compute = float_type_param(p.compute_dtype, "compute_dtype")
+                              .value_or(source.embed_tokens().type == FloatType::BF16 ? FloatType::BF16 : FloatType::F16);
+    if (p.max_device_bytes < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "max_device_bytes is negative");
+    options.device_options.max_device_bytes = p.max_device_bytes;
     if (p.n_threads < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "n_threads is negative");
     ThreadPool pool(p.n_threads > 0 ? p.n_threads : default_thread_count());
     static const CalibrationSet kNone;

@@ -134,8 +134,13 @@ int run_quantize(int argc, char** argv) {
       {"shard-size", "MB", "split the weights into shards of at most MB megabytes"},
       {"json", "", "print a JSON report on stdout"},
       {"threads", "N", "worker threads (default: one per physical core)"},
+      {"device", "DEV", "where to quantize: cpu (default), cuda, cuda:N, auto (the first usable GPU, else the CPU); "
+                        "the model stays on the CPU and its layers go to the GPU one at a time"},
+      {"compute-dtype", "auto|f16|bf16|f32", "a GPU's activation type (default auto: bf16 for bf16 models, else f16; "
+                                             "f32 reproduces the CPU's arithmetic)"},
+      {"max-device-mb", "MB", "GPU memory the quantizer may plan for (default: what is free); calibration "
+                              "activations that do not fit stay in pinned host memory"},
   };
-  for (const Option& o : device_options()) options.push_back(o);
   Args args("quantize", "--model DIR --out DIR --calib FILE [options]", options);
   std::string error;
   if (!args.parse(argc, argv, 2, &error)) return report_usage(args, error);
@@ -150,14 +155,16 @@ int run_quantize(int argc, char** argv) {
 
   gptq_quantize_params params;
   gptq_quantize_default_params(&params, sizeof params);
-  long long bits = 0, group = 0, nsamples = 0, seqlen = 0, seed = 0, threads = 0, shard_mb = 0;
+  long long bits = 0, group = 0, nsamples = 0, seqlen = 0, seed = 0, threads = 0, shard_mb = 0, device_mb = 0;
   double damp = 0;
-  DeviceOptions device;
-  if (!read_device_options(args, &device, &error) || !args.get_int("bits", params.bits, &bits, &error) ||
+  const std::string device = args.get("device", "cpu");
+  params.device = device.c_str();
+  if (!read_dtype(args, "compute-dtype", &params.compute_dtype, &error) ||
+      !args.get_int("bits", params.bits, &bits, &error) ||
       !args.get_int("group-size", params.group_size, &group, &error) ||
       !args.get_int("nsamples", 128, &nsamples, &error) || !args.get_int("seqlen", 2048, &seqlen, &error) ||
       !args.get_int("seed", 0, &seed, &error) || !args.get_int("threads", 0, &threads, &error) ||
-      !args.get_int("shard-size", 0, &shard_mb, &error) || !args.get_float("damp", params.damp_percent, &damp, &error)) {
+      !args.get_int("shard-size", 0, &shard_mb, &error) || !args.get_int("max-device-mb", 0, &device_mb, &error) || !args.get_float("damp", params.damp_percent, &damp, &error)) {
     return report_usage(args, error);
   }
   params.bits = static_cast<int32_t>(bits);
@@ -170,6 +177,7 @@ int run_quantize(int argc, char** argv) {
   params.method = rtn ? GPTQ_METHOD_RTN : GPTQ_METHOD_GPTQ;
   params.mse = args.has("mse") ? 1 : 0;
   params.n_threads = static_cast<int32_t>(threads);
+  params.max_device_bytes = device_mb * 1000 * 1000;
   std::vector<const char*> skips;
   for (const std::string& s : args.all("skip")) skips.push_back(s.c_str());
   params.skip_modules = skips.data();
@@ -181,7 +189,7 @@ int run_quantize(int argc, char** argv) {
   params.report_user_data = &progress;
 
   gptq_model* raw_model = nullptr;
-  if (int code = load_model(args.get("model"), &raw_model, device); code != kExitOk) return code;
+  if (int code = load_model(args.get("model"), &raw_model, DeviceOptions{}); code != kExitOk) return code;
   ModelPtr model(raw_model);
   gptq_model_info info;
   info.struct_size = sizeof info;
@@ -219,6 +227,7 @@ int run_quantize(int argc, char** argv) {
   const nlohmann::json report = {
       {"out", args.get("out")},
       {"method", rtn ? "rtn" : "gptq"},
+      {"device", rtn ? "cpu" : device},
       {"bits", params.bits},
       {"group_size", params.group_size},
       {"desc_act", params.desc_act != 0},

@@ -78,8 +78,6 @@ void finish_progress_line() {
   }
 }
 
-namespace {
-
 // --NAME auto|f16|bf16|f32 as a gptq_dtype.
 bool read_dtype(const Args& args, const std::string& name, int32_t* out, std::string* error) {
   static const std::pair<const char*, int32_t> kNames[] = {
@@ -95,8 +93,6 @@ bool read_dtype(const Args& args, const std::string& name, int32_t* out, std::st
   *error = "--" + name + " must be auto, f16, bf16 or f32, not '" + value + "'";
   return false;
 }
-
-}  // namespace
 
 std::vector<Option> device_options() {
   return {

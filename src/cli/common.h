@@ -47,6 +47,8 @@ struct DeviceOptions {
   long long plan_n_ctx = 0;  // the context the memory plan sizes KV caches for (--ctx)
 };
 std::vector<Option> device_options();
+// --NAME auto|f16|bf16|f32 as a gptq_dtype.
+bool read_dtype(const Args& args, const std::string& name, int32_t* out, std::string* error);
 bool read_device_options(const Args& args, DeviceOptions* out, std::string* error);
 
 // Loads a model with a progress bar; returns the exit code (kExitOk on success).

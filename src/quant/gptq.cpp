@@ -111,18 +111,16 @@ QuantizedMatrix gptq_quantize_matrix(ThreadPool& pool, const float* weights, int
         }
         const float d = u[col * K + col];
         for (int64_t n = n0; n < n1; ++n) {
-          const float w = w1[i * width + (n - n0)];
-          const float code = quantize_code(w, params->scale[n], params->zero[n], maxq);
-          const float q = params->scale[n] * (code - params->zero[n]);
+          float code = 0;
+          err[n - n0] = gptq_weight_step(w1[i * width + (n - n0)], params->scale[n], params->zero[n], maxq, d, &code,
+                                         &row_loss[n]);
           codes_perm[col * N + n] = static_cast<uint8_t>(code);
-          row_loss[n] += static_cast<double>(w - q) * (w - q) / (static_cast<double>(d) * d) / 2.0;
-          err[n - n0] = (w - q) / d;
           block_err[i * N + n] = err[n - n0];
         }
         for (int64_t j = i; j < count; ++j) {
           const float hinv = u[col * K + i1 + j];
           float* row = &w1[j * width];
-          for (int64_t n = 0; n < width; ++n) row[n] -= err[n] * hinv;
+          for (int64_t n = 0; n < width; ++n) row[n] -= exact_mul(err[n], hinv);
         }
       }
     });

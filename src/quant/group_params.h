@@ -2,9 +2,10 @@
 // AutoGPTQ's Quantizer.find_params(weight=True) and quantize().
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include "quant/group_range.h"
 
 namespace gptq {
 
@@ -19,11 +20,5 @@ struct GroupParams {
 // `out` must already hold n_rows entries (threads fill disjoint rows).
 void find_group_params(const float* wt, int64_t n_rows, int64_t col_begin, int64_t col_end, int64_t row_begin,
                        int64_t row_end, int bits, bool sym, bool mse, GroupParams& out);
-
-// torch.clamp(torch.round(x / scale) + zero, 0, maxq), in fp32 like torch.
-inline float quantize_code(float x, float scale, float zero, float maxq) {
-  const float q = std::nearbyint(x / scale) + zero;
-  return q < 0.0f ? 0.0f : (q > maxq ? maxq : q);
-}
 
 }  // namespace gptq

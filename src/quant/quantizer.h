@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "backend/device.h"
+#include "core/dtype.h"
 #include "model/model.h"
 #include "quant/calibration.h"
+#include "quant/gptq_device.h"
 #include "quant/quant_config.h"
 
 namespace gptq {
@@ -49,6 +52,10 @@ struct QuantizeOptions {
   // Called after each module with its report and the overall fraction done;
   // returning false cancels (GPTQ_ERR_CANCELLED).
   std::function<bool(const ModuleReport&, float)> on_module;
+  // Where the calibration pass and GPTQ's arithmetic run (RTN: the CPU),
+  // and a GPU's activation type.
+  DeviceId device = kCpu;
+  GptqDeviceOptions device_options;
 };
 
 struct QuantizeReport {

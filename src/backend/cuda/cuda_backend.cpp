@@ -123,6 +123,7 @@ class GpuBackend final : public Backend {
 
   DeviceId device() const override { return device_; }
   FloatType activation_type() const override { return type_; }
+  cudaStream_t stream() const { return stream_; }
 
   Activations allocate_activations(int64_t rows, int64_t cols) override {
     DeviceScope scope(device_);
@@ -573,6 +574,11 @@ std::unique_ptr<Backend> make_cuda_backend(DeviceId device, const BackendOptions
 
 std::unique_ptr<WeightPreparer> make_cuda_preparer(DeviceId device, FloatType compute) {
   return make_gpu_preparer(device, compute);
+}
+
+cudaStream_t backend_stream(const Backend& backend) {
+  if (!backend.device().is_gpu()) fail(GPTQ_ERR_INTERNAL, "the CPU backend has no stream");
+  return static_cast<const GpuBackend&>(backend).stream();
 }
 
 }  // namespace gptq::cuda
