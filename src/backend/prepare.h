@@ -19,6 +19,11 @@ class WeightPreparer {
   virtual std::shared_ptr<const PreparedWeights> table(const DenseMatrix& table) = 0;
   // Waits for the uploads still in flight; errors surface here.
   virtual void finish() {}
+  // Drops the references it keeps so that parts reading the same host data
+  // share one device copy (a tied embedding); what it made stays with the
+  // parts. A preparer that outlives what it prepared (the quantizer's, one
+  // layer after another) calls it between them.
+  virtual void forget_shared() {}
 };
 
 // The preparer of `device`'s kind; GPU parts compute in `gpu_compute`.

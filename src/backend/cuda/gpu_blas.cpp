@@ -5,13 +5,22 @@
 #include "kernels/cuda/elementwise.h"
 
 #if GPTQ_WITH_CUBLAS
-#include <cublas_v2.h>
+#include "backend/cuda/cublas_util.h"
 #endif
 
 namespace gptq::cuda {
 namespace {
 
 constexpr size_t kWorkspaceBytes = size_t{32} << 20;
+
+#if GPTQ_WITH_CUBLAS
+// fp32 inputs: no TF32 (parity runs compare against fp32 references).
+cublasComputeType_t compute_type(FloatType type) {
+  return type == FloatType::F32 ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
+}
+#endif
+
+}  // namespace
 
 #if GPTQ_WITH_CUBLAS
 void check_blas(cublasStatus_t status, const char* what) {
@@ -21,7 +30,7 @@ void check_blas(cublasStatus_t status, const char* what) {
   }
 }
 
-cudaDataType_t data_type(FloatType type) {
+cudaDataType_t blas_data_type(FloatType type) {
   switch (type) {
     case FloatType::F32: return CUDA_R_32F;
     case FloatType::F16: return CUDA_R_16F;
@@ -29,14 +38,7 @@ cudaDataType_t data_type(FloatType type) {
   }
   return CUDA_R_32F;
 }
-
-// fp32 inputs: no TF32 (parity runs compare against fp32 references).
-cublasComputeType_t compute_type(FloatType type) {
-  return type == FloatType::F32 ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F;
-}
 #endif
-
-}  // namespace
 
 DenseGemm::DenseGemm(DeviceId device, cudaStream_t stream, FloatType type)
     : device_(device), stream_(stream), type_(type) {
@@ -64,7 +66,7 @@ void DenseGemm::multiply_transposed(const void* x, int64_t ld_x, int32_t m, cons
 #if GPTQ_WITH_CUBLAS
   // Row-major y = x W^T is column-major y^T = W x^T, with W read as its transpose.
   const float alpha = 1.0f, beta = 0.0f;
-  const cudaDataType_t t = data_type(type_);
+  const cudaDataType_t t = blas_data_type(type_);
   check_blas(cublasGemmEx(static_cast<cublasHandle_t>(handle_), CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &alpha, w, t,
                           static_cast<int>(ld_w), x, t, static_cast<int>(ld_x), &beta, y, t, static_cast<int>(ld_y),
                           compute_type(type_), CUBLAS_GEMM_DEFAULT),
@@ -91,7 +93,7 @@ void DenseGemm::multiply(const void* x, int64_t ld_x, int32_t m, const void* b, 
   if (m == 0) return;
 #if GPTQ_WITH_CUBLAS
   const float alpha = 1.0f, beta = 0.0f;
-  const cudaDataType_t t = data_type(type_);
+  const cudaDataType_t t = blas_data_type(type_);
   check_blas(cublasGemmEx(static_cast<cublasHandle_t>(handle_), CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &alpha, b, t,
                           static_cast<int>(ld_b), x, t, static_cast<int>(ld_x), &beta, y, t, static_cast<int>(ld_y),
                           compute_type(type_), CUBLAS_GEMM_DEFAULT),

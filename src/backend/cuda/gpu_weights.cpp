@@ -78,6 +78,11 @@ class GpuPreparer final : public WeightPreparer {
     check(cudaStreamSynchronize(stream_), "uploading weights");
   }
 
+  void forget_shared() override {
+    matrices_.clear();
+    orders_.clear();
+  }
+
  private:
   // The matrix in the compute type; one upload per host matrix (a tied
   // head and its embedding share theirs).

@@ -15,8 +15,9 @@
 #include "quant/pack.h"
 
 #if GPTQ_WITH_CUBLAS
-#include <cublas_v2.h>
 #include <cusolverDn.h>
+
+#include "backend/cuda/cublas_util.h"
 #endif
 
 namespace gptq::cuda {
@@ -26,27 +27,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void check_blas(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS) {
-    fail(status == CUBLAS_STATUS_ALLOC_FAILED ? GPTQ_ERR_OUT_OF_MEMORY : GPTQ_ERR_DEVICE, what,
-         " failed: cuBLAS status ", static_cast<int>(status), " (", cublasGetStatusString(status), ")");
-  }
-}
-
 void check_solver(cusolverStatus_t status, const char* what) {
   if (status != CUSOLVER_STATUS_SUCCESS) {
     fail(status == CUSOLVER_STATUS_ALLOC_FAILED ? GPTQ_ERR_OUT_OF_MEMORY : GPTQ_ERR_DEVICE, what,
          " failed: cuSOLVER status ", static_cast<int>(status));
   }
-}
-
-cudaDataType_t data_type(FloatType type) {
-  switch (type) {
-    case FloatType::F32: return CUDA_R_32F;
-    case FloatType::F16: return CUDA_R_16F;
-    case FloatType::BF16: return CUDA_R_16BF;
-  }
-  return CUDA_R_32F;
 }
 
 // A buffer that only grows: GPTQ's scratch, reused by every linear.
@@ -191,6 +176,7 @@ class GpuGptqDevice final : public GptqDevice {
     DecoderLayer copy = layer;
     prepare_layer(copy, model_.config(), *preparer_);
     preparer_->finish();
+    preparer_->forget_shared();  // else every layer's weights stay on the device
     return copy;
   }
 
@@ -237,7 +223,7 @@ class GpuGptqDevice final : public GptqDevice {
     GpuHessian& h = static_cast<GpuHessian&>(sum);
     const int k = static_cast<int>(h.cols);
     const float one = 1.0f;
-    const cudaDataType_t t = data_type(compute_);
+    const cudaDataType_t t = blas_data_type(compute_);
     check_blas(cublasGemmEx(blas_, CUBLAS_OP_N, CUBLAS_OP_T, k, k, static_cast<int>(n_rows), &one, rows.data, t,
                             static_cast<int>(rows.stride), rows.data, t, static_cast<int>(rows.stride), &one,
                             h.sum.get(), CUDA_R_32F, k,
