@@ -258,7 +258,8 @@ int main(int argc, char** argv) {
           shape.n_outputs = 1;
           shape.sm_count = cuda::multiprocessor_count(kGpu);
           const gpu::GptqKernel kernel = gpu::choose_gptq_kernel(FloatType::F16, shape);
-          const char* path = m >= GptqMatmul::default_dequant_rows() ? "dequant+cublas"
+          const char* path = kernel == gpu::GptqKernel::Wgmma                ? "wgmma"
+                             : m >= GptqMatmul::default_dequant_rows() ? "dequant+cublas"
                              : kernel == gpu::GptqKernel::Decode     ? "decode"
                              : kernel == gpu::GptqKernel::Tiled      ? "tiled"
                              : m <= 64                               ? "stream split-K"

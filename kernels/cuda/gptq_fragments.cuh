@@ -424,6 +424,54 @@ __device__ __forceinline__ void scratch_of(const GptqGemmArgs& a, int o, int spl
   }
 }
 
+#if GPTQ_HAS_MMA
+// The end of a block of the tiled kernels (gptq_tiled.cu, gptq_wgmma.cu),
+// called by every thread: its sums for rows [m0, m0 + block_rows) and
+// column strips [strip0, strip0 + strips_here) of output o, stored with
+// the bias added, or, when K is split, written to split `split`'s
+// workspace slot, and the last block of the (m block, strip) to arrive
+// adds the slots in split order. each_pair(f) calls f(row, column, sum,
+// sum of column + 1) over this thread's sums (column even); threads that
+// hold none pass active = false.
+template <typename T, typename EachPair>
+__device__ __forceinline__ void finish_tiles(const GptqGemmArgs& a, int o, int split, int splits, int m_block, int m0,
+                                             int block_rows, int strip0, int strips_here, bool active,
+                                             EachPair&& each_pair) {
+  const GptqGemmOutput& out = a.outputs[o];
+  const GptqTiles& w = out.w;
+  const T* bias = static_cast<const T*>(out.bias);
+  T* y = static_cast<T*>(out.y);
+  auto store = [&](int row, int col, float v) {
+    if (bias != nullptr) v += to_float(bias[col]);
+    y[int64_t{row} * out.ld_y + col] = from_float<T>(v);
+  };
+  if (splits == 1) {
+    if (!active) return;
+    each_pair([&](int row, int col, float v0, float v1) {
+      if (row >= a.m) return;
+      if (col < w.n) store(row, col, v0);
+      if (col + 1 < w.n) store(row, col + 1, v1);
+    });
+    return;
+  }
+  int64_t ws_offset, counter_offset;
+  scratch_of(a, o, splits, ws_offset, counter_offset);
+  float* ws = a.workspace + ws_offset;
+  const int64_t slot = int64_t{a.m} * w.n_padded;
+  if (active) {
+    each_pair([&](int row, int col, float v0, float v1) {
+      if (row < a.m) *reinterpret_cast<float2*>(ws + split * slot + int64_t{row} * w.n_padded + col) = make_float2(v0, v1);
+    });
+  }
+  if (!arrived_last(a.counters + counter_offset + int64_t{m_block} * w.n_tiles() + strip0, splits)) return;
+  const int rows = min(block_rows, a.m - m0), columns = strips_here * kTileN;
+  for (int e = threadIdx.x; e < rows * columns; e += blockDim.x) {
+    const int row = m0 + e / columns, col = strip0 * kTileN + e % columns;
+    if (col < w.n) store(row, col, sum_of_splits(ws, slot, splits, int64_t{row} * w.n_padded + col));
+  }
+}
+#endif  // GPTQ_HAS_MMA
+
 // K splits of `units` blocks (strips x m blocks), at most `most`: as many
 // as the fewest waves of `slots` resident blocks hold. Every wave pays the
 // start of its blocks (the first loads' latency) and its split-K sums, which

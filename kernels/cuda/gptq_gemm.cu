@@ -15,6 +15,7 @@
 #include "kernels/cuda/gptq_fragments.cuh"
 #include "kernels/cuda/gptq_gemm.h"
 #include "kernels/cuda/gptq_tiled.h"
+#include "kernels/cuda/gptq_wgmma.h"
 #include "kernels/cuda/tensor_core.cuh"
 
 namespace gptq::gpu {
@@ -446,7 +447,7 @@ int choose_splits(const GptqGemmArgs& a, int m_blocks, int per_sm) {
   return wave_splits(strips, slots, most);
 }
 
-// GPTQ_GPU_KERNEL=decode, =stream or =tiled makes Auto take that kernel wherever
+// GPTQ_GPU_KERNEL=decode, =stream, =tiled or =wgmma makes Auto take that kernel wherever
 // it can run (benchmarks: the choice below is measured, not guessed).
 GptqKernel forced_kernel() {
   static const GptqKernel forced = [] {
@@ -455,6 +456,7 @@ GptqKernel forced_kernel() {
     if (std::strcmp(env, "decode") == 0) return GptqKernel::Decode;
     if (std::strcmp(env, "stream") == 0) return GptqKernel::Stream;
     if (std::strcmp(env, "tiled") == 0) return GptqKernel::Tiled;
+    if (std::strcmp(env, "wgmma") == 0) return GptqKernel::Wgmma;
     return GptqKernel::Auto;
   }();
   return forced;
@@ -471,7 +473,9 @@ GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& a) {
   const GptqKernel forced = forced_kernel();
   if (forced == GptqKernel::Decode && m <= kDecodeMaxRows) return GptqKernel::Decode;
   if (forced == GptqKernel::Stream || forced == GptqKernel::Tiled) return forced;
+  if (forced == GptqKernel::Wgmma && gptq_wgmma_runs()) return forced;
   if (gptq_decode_pays(a)) return GptqKernel::Decode;
+  if (m >= wgmma_min_rows() && gptq_wgmma_runs()) return GptqKernel::Wgmma;
   return m >= kTiledMinRows ? GptqKernel::Tiled : GptqKernel::Stream;
 #endif
 }
@@ -489,6 +493,7 @@ cudaError_t launch_gptq_gemm(FloatType type, const GptqGemmArgs& a, GptqKernel k
   if (kernel == GptqKernel::Auto) kernel = choose_gptq_kernel(type, a);
   if (kernel == GptqKernel::Decode) return launch_gptq_decode(type, a, stream);
   if (kernel == GptqKernel::Tiled) return launch_gptq_tiled(type, a, stream);
+  if (kernel == GptqKernel::Wgmma) return launch_gptq_wgmma(type, a, stream);
   const int bits = a.outputs[0].w.bits;
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8) return cudaErrorInvalidValue;
   if (kernel != GptqKernel::Simt && type == FloatType::F32) return cudaErrorInvalidValue;

@@ -22,6 +22,8 @@
 //    column strip adds them in order (one launch, deterministic). More rows
 //    run more m blocks over the same weights (from L2).
 //  - tiled (fp16/bf16, from 65 rows): gptq_tiled.h.
+//  - warpgroup (fp16/bf16, from wgmma_min_rows() rows, H100/H200 with an
+//    sm_90a build): gptq_wgmma.h.
 //  - SIMT (fp32, HIP): the streaming kernel's structure with fp32 FMAs
 //    instead of the tensor cores, 4 rows per block, any M.
 // Several outputs of the same x (q, k, v; gate, up) run as one launch.
@@ -60,7 +62,7 @@ struct GptqGemmArgs {
   int32_t sm_count = 132;
 };
 
-enum class GptqKernel : uint8_t { Auto, Decode, Stream, Tiled, Simt };
+enum class GptqKernel : uint8_t { Auto, Decode, Stream, Tiled, Wgmma, Simt };
 
 // The kernel Auto picks for these rows, outputs and type.
 GptqKernel choose_gptq_kernel(FloatType type, const GptqGemmArgs& args);

@@ -176,11 +176,8 @@ __global__ void __launch_bounds__(Shape::kThreads, Shape::kMinBlocks) tiled_kern
   }
   cp_async_wait<0>();
 
-  const T* bias = static_cast<const T*>(out.bias);
-  T* y = static_cast<T*>(out.y);
   const int row0 = m0 + 16 * MT * warp_m + lane / 4, col0 = nt * kTileN + 2 * (lane % 4);
-  // f(row, column, sum of column, sum of column + 1) over the warp's sums.
-  auto each_pair = [&](auto&& f) {
+  finish_tiles<T>(a, o, split, splits, m_block, m0, kRows, strip0, strips_here, active, [&](auto&& f) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -189,35 +186,7 @@ __global__ void __launch_bounds__(Shape::kThreads, Shape::kMinBlocks) tiled_kern
         for (int h = 0; h < 2; ++h) f(row0 + 16 * mt + 8 * h, col0 + 8 * fr, acc[mt][fr][2 * h], acc[mt][fr][2 * h + 1]);
       }
     }
-  };
-  auto store = [&](int row, int col, float v) {
-    if (bias != nullptr) v += to_float(bias[col]);
-    y[int64_t{row} * out.ld_y + col] = from_float<T>(v);
-  };
-  if (splits == 1) {
-    if (!active) return;
-    each_pair([&](int row, int col, float v0, float v1) {
-      if (row >= a.m) return;
-      if (col < w.n) store(row, col, v0);
-      if (col + 1 < w.n) store(row, col + 1, v1);
-    });
-    return;
-  }
-  int64_t ws_offset, counter_offset;
-  scratch_of(a, o, splits, ws_offset, counter_offset);
-  float* ws = a.workspace + ws_offset;
-  const int64_t slot = int64_t{a.m} * w.n_padded;
-  if (active) {
-    each_pair([&](int row, int col, float v0, float v1) {
-      if (row < a.m) *reinterpret_cast<float2*>(ws + split * slot + int64_t{row} * w.n_padded + col) = make_float2(v0, v1);
-    });
-  }
-  if (!arrived_last(a.counters + counter_offset + int64_t{m_block} * w.n_tiles() + strip0, splits)) return;
-  const int rows = min(kRows, a.m - m0), columns = strips_here * kTileN;
-  for (int e = threadIdx.x; e < rows * columns; e += kThreads) {
-    const int row = m0 + e / columns, col = strip0 * kTileN + e % columns;
-    if (col < w.n) store(row, col, sum_of_splits(ws, slot, splits, int64_t{row} * w.n_padded + col));
-  }
+  });
 #endif
 }
 

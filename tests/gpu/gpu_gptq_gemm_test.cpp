@@ -15,6 +15,7 @@
 #include "kernels/cuda/gptq_decode.h"
 #include "kernels/cuda/gptq_gemm.h"
 #include "kernels/cuda/gptq_repack.h"
+#include "kernels/cuda/gptq_wgmma.h"
 #include "kernels_gptq_test_util.h"
 #include "model/layer.h"
 
@@ -77,10 +78,11 @@ struct Scratch {
 
 std::vector<GptqKernel> kernels_for(FloatType type, int32_t m) {
   if (type == FloatType::F32) return {GptqKernel::Simt};
-  if (m <= gpu::kDecodeMaxRows) {
-    return {GptqKernel::Decode, GptqKernel::Stream, GptqKernel::Tiled, GptqKernel::Simt};
-  }
-  return {GptqKernel::Stream, GptqKernel::Tiled, GptqKernel::Simt};
+  std::vector<GptqKernel> kernels = {GptqKernel::Stream, GptqKernel::Tiled, GptqKernel::Simt};
+  if (m <= gpu::kDecodeMaxRows) kernels.push_back(GptqKernel::Decode);
+  // Every M on the warpgroup kernel, though Auto gives it large M only.
+  if (gpu::gptq_wgmma_runs()) kernels.push_back(GptqKernel::Wgmma);
+  return kernels;
 }
 
 const char* kernel_name(GptqKernel k) {
@@ -88,6 +90,7 @@ const char* kernel_name(GptqKernel k) {
     case GptqKernel::Decode: return "decode";
     case GptqKernel::Stream: return "stream";
     case GptqKernel::Tiled: return "tiled";
+    case GptqKernel::Wgmma: return "wgmma";
     case GptqKernel::Simt: return "simt";
     case GptqKernel::Auto: return "auto";
   }
@@ -156,6 +159,16 @@ TEST(GpuGptqGemm, MatchesTheReferenceOverBitsGroupsAndShapes) {
   for (size_t i = 0; i < std::size(shapes); ++i) check_layer(shapes[i], rng, i % 3 == 1);
 }
 
+// The warpgroup kernel must not be skipped silently where it should run.
+TEST(GpuGptqGemm, TheWarpgroupKernelRunsOnComputeCapability90) {
+  GPTQ_REQUIRE_GPU();
+  int major = 0, minor = 0;
+  ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0), cudaSuccess);
+  if (major != 9 || minor != 0) GTEST_SKIP() << "the warpgroup kernel is for compute capability 9.0, this GPU is " << major << "." << minor;
+  EXPECT_TRUE(gpu::gptq_wgmma_runs()) << "a 9.0 GPU, but the library has no sm_90a code";
+}
+
 TEST(GpuGptqGemm, SeveralOutputsOfOneInputInOneLaunch) {
   GPTQ_REQUIRE_GPU();
   std::mt19937 rng(5);
@@ -165,7 +178,7 @@ TEST(GpuGptqGemm, SeveralOutputsOfOneInputInOneLaunch) {
   for (FloatType type : {FloatType::F16, FloatType::BF16, FloatType::F32}) {
     std::vector<PreparedLayer> prepared;
     for (const GptqLayer& layer : layers) prepared.push_back(prepare(layer, type, {}));
-    for (int32_t m : {1, 5, 16, 70}) {
+    for (int32_t m : {1, 5, 16, 70, 300}) {
       SCOPED_TRACE(testing::Message() << type_name(type) << " M=" << m);
       const std::vector<float> x = rounded(random_values(static_cast<size_t>(m * K), rng), type);
       const cuda::DeviceBuffer input = device_input(x, m, prepared[0].gpu().tiles, type);

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gptq_gemm.h"
+#include "kernels/cuda/gptq_wgmma.h"
 
 namespace gptq::cuda {
 namespace {
@@ -66,7 +67,8 @@ GptqMatmul::GptqMatmul(DeviceId device, cudaStream_t stream, FloatType type, Den
     check(cudaEventCreate(&free_[i]), "cudaEventCreate");
   }
   // Allocated up front: a step recorded as a graph cannot allocate.
-  if (blas.has_vendor_blas() && type != FloatType::F32 && max_rows >= dequant_rows_ && max_strips > 0) {
+  // (The fewest rows that take that path decide whether any call does.)
+  if (max_rows >= dequant_rows_ && uses_dequantized_weights(dequant_rows_, gpu::GptqKernel::Auto) && max_strips > 0) {
     const int64_t element = static_cast<int64_t>(float_type_size(type));
     const int64_t k = std::max<int64_t>(max_k_padded, gpu::kTileK);
     const size_t bytes = static_cast<size_t>(k * chunk_strips(max_strips, k, element) * gpu::kTileN * element);
@@ -83,6 +85,14 @@ GptqMatmul::~GptqMatmul() {
     (void)cudaEventDestroy(free_[i]);
   }
   (void)cudaStreamDestroy(side_);
+}
+
+bool GptqMatmul::uses_dequantized_weights(int32_t m, gpu::GptqKernel kernel) const {
+  // Where the warpgroup kernel runs it serves large M itself (faster than
+  // dequantizing for cuBLAS, which writes and reads the fp16 weights).
+  if (kernel == gpu::GptqKernel::Wgmma) return false;
+  if (kernel == gpu::GptqKernel::Auto && m >= gpu::wgmma_min_rows() && gpu::gptq_wgmma_runs()) return false;
+  return m >= dequant_rows_ && blas_.has_vendor_blas() && type_ != FloatType::F32;
 }
 
 bool GptqMatmul::same_input_order(const GpuLinear& a, const GpuLinear& b) {
@@ -103,10 +113,6 @@ void GptqMatmul::run(const void* x, int64_t ld_x, int32_t m, std::span<const Gpt
     x = gather_.get();
     ld_x = tiles.k_padded;
   }
-  if (m >= dequant_rows_ && blas_.has_vendor_blas() && type_ != FloatType::F32) {
-    for (const GptqProduct& p : products) dequantized_product(x, ld_x, m, p);
-    return;
-  }
   gpu::GptqGemmArgs args;
   args.x = x;
   args.ld_x = ld_x;
@@ -122,7 +128,12 @@ void GptqMatmul::run(const void* x, int64_t ld_x, int32_t m, std::span<const Gpt
     out.ld_y = p.ld_y;
     out.bias = p.linear->bias.bytes() > 0 ? p.linear->bias.get() : nullptr;
   }
-  check(gpu::launch_gptq_gemm(type_, args, gpu::GptqKernel::Auto, stream_), "a GPTQ GEMM");
+  const gpu::GptqKernel kernel = gpu::choose_gptq_kernel(type_, args);
+  if (uses_dequantized_weights(m, kernel)) {
+    for (const GptqProduct& p : products) dequantized_product(x, ld_x, m, p);
+    return;
+  }
+  check(gpu::launch_gptq_gemm(type_, args, kernel, stream_), "a GPTQ GEMM");
 }
 
 void GptqMatmul::dequantized_product(const void* x, int64_t ld_x, int32_t m, const GptqProduct& product) {

@@ -1,6 +1,7 @@
 // GPTQ products on the GPU as the backend runs them: x gathered into the
 // layout's row order where it must be, then the tensor-core kernels for
-// small and medium M, or dequantized weight strips handed to cuBLAS from
+// small and medium M and, on Hopper, the warpgroup kernel for large M.
+// Elsewhere large M hands dequantized weight strips to cuBLAS from
 // `dequant_rows` rows on (GPTQ_GPU_DEQUANT_ROWS overrides the default),
 // the dequantization of the next strips overlapping the GEMM of the last.
 // Also what bench/ times, so the numbers are the library's own path.
@@ -11,6 +12,7 @@
 
 #include "backend/cuda/gpu_blas.h"
 #include "backend/cuda/gpu_weights.h"
+#include "kernels/cuda/gptq_gemm.h"
 
 namespace gptq::cuda {
 
@@ -38,6 +40,9 @@ class GptqMatmul {
   static int32_t default_dequant_rows();
 
  private:
+  // Whether m rows go through dequantized strips and cuBLAS (kernel: the
+  // one Auto chose, or Auto when sizing the buffers for any call).
+  bool uses_dequantized_weights(int32_t m, gpu::GptqKernel kernel) const;
   void dequantized_product(const void* x, int64_t ld_x, int32_t m, const GptqProduct& product);
 
   DeviceId device_;
