@@ -139,6 +139,7 @@ INSTANTIATE_TEST_SUITE_P(Llama, GpuArch,
 INSTANTIATE_TEST_SUITE_P(Gpt, GpuArch,
                          ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
                                            "falcon_new_arch", "codegen", "gpt_neo", "bloom"));
+INSTANTIATE_TEST_SUITE_P(Moe, GpuArch, ::testing::Values("mixtral"));
 
 class GpuGptq : public ::testing::TestWithParam<const char*> {};
 
@@ -216,6 +217,7 @@ INSTANTIATE_TEST_SUITE_P(Llama, GpuQuantizedArch,
 INSTANTIATE_TEST_SUITE_P(Gpt, GpuQuantizedArch,
                          ::testing::Values("gptj", "phi", "gpt_bigcode", "falcon", "falcon_new_arch", "codegen",
                                            "gpt_neo", "bloom"));
+INSTANTIATE_TEST_SUITE_P(Moe, GpuQuantizedArch, ::testing::Values("mixtral"));
 
 class GpuTinydoc : public ::testing::Test {
  protected:
