@@ -105,37 +105,63 @@ TEST(MoeRouting, RouteRowMatchesADirectComputation) {
   EXPECT_NEAR(weights[2], e0 / (2 * e2 + e0), 1e-6);
 }
 
+// Layer 0 of the fixture over one batch on the CPU backend.
+class MoeLayer {
+ public:
+  explicit MoeLayer(std::vector<int32_t> tokens)
+      : model_(Model::load(mixtral_dir(), {})),
+        n_(static_cast<int32_t>(tokens.size())),
+        tokens_(std::move(tokens)),
+        seq_(n_, 0),
+        pos_(n_) {
+    BackendOptions options;
+    options.pool = &pool_;
+    backends_.add(make_backend(kCpu, options));
+    forward_ = std::make_unique<ForwardPass>(*model_, backends_, n_, n_);
+    cache_ = std::make_unique<KvCache>(make_kv_cache(model_->config(), 1, n_, 1, [&](int64_t) -> Backend& { return cpu(); }));
+    std::iota(pos_.begin(), pos_.end(), 0);
+  }
+
+  // The layer's output hidden states; `observer` sees its taps.
+  std::vector<float> run(bool every_expert, const LayerObserver* observer) {
+    const Batch batch{tokens_.data(), seq_.data(), pos_.data(), n_, nullptr, 0};
+    const int64_t H = model_->config().hidden_size;
+    std::vector<float> hidden(n_ * H);
+    const Activations rows{hidden.data(), H, H, 4};
+    cpu().stage_batch(batch);
+    forward_->embed(cpu(), rows, n_);
+    forward_->set_every_expert(every_expert);
+    EXPECT_TRUE(forward_->run_layer(cpu(), *cache_, batch, model_->layers()[0], 0, 0, rows, observer));
+    return hidden;
+  }
+
+ private:
+  Backend& cpu() { return *backends_.all().front(); }
+
+  ThreadPool pool_{2};
+  std::unique_ptr<Model> model_;
+  int32_t n_;
+  std::vector<int32_t> tokens_, seq_, pos_;
+  BackendSet backends_;
+  std::unique_ptr<ForwardPass> forward_;
+  std::unique_ptr<KvCache> cache_;
+};
+
 // The rows each expert runs on (ForwardPass's ExpertInput tap): its routed
 // tokens only, top_k per token in all; every token under every_expert.
 TEST(MoeRouting, EachExpertRunsOnItsRoutedRowsOnly) {
   GPTQ_REQUIRE_PATH(mixtral_dir());
-  auto model = Model::load(mixtral_dir(), {});
-  ThreadPool pool(2);
-  BackendOptions options;
-  options.pool = &pool;
-  BackendSet backends;
-  backends.add(make_backend(kCpu, options));
-  Backend& cpu = *backends.all().front();
   const int32_t n = 13;
-  ForwardPass forward(*model, backends, n, n);
-  KvCache cache = make_kv_cache(model->config(), 1, n, 1, [&](int64_t) -> Backend& { return cpu; });
-  std::vector<int32_t> tokens(n), seq(n, 0), pos(n);
-  std::iota(pos.begin(), pos.end(), 0);
+  std::vector<int32_t> tokens(n);
   for (int32_t i = 0; i < n; ++i) tokens[i] = (i * 37 + 5) % 512;
-  const Batch batch{tokens.data(), seq.data(), pos.data(), n, nullptr, 0};
-  const int64_t H = model->config().hidden_size;
+  MoeLayer layer(tokens);
   for (bool every : {false, true}) {
-    std::vector<float> hidden(n * H);
-    const Activations rows{hidden.data(), H, H, 4};
-    cpu.stage_batch(batch);
-    forward.embed(cpu, rows, n);
     std::vector<int64_t> seen(4, 0);
     const LayerObserver observe = [&](LayerTap tap, int32_t expert, const Activations&, int64_t n_rows) {
       if (tap == LayerTap::ExpertInput) seen[expert] += n_rows;
       return true;
     };
-    forward.set_every_expert(every);
-    ASSERT_TRUE(forward.run_layer(cpu, cache, batch, model->layers()[0], 0, 0, rows, &observe));
+    layer.run(every, &observe);
     if (every) {
       EXPECT_EQ(seen, std::vector<int64_t>(4, n));
     } else {
@@ -149,30 +175,8 @@ TEST(MoeRouting, EachExpertRunsOnItsRoutedRowsOnly) {
 // leaves the layer's output as routing computes it.
 TEST(MoeRouting, EveryExpertModeKeepsTheLayerOutput) {
   GPTQ_REQUIRE_PATH(mixtral_dir());
-  auto model = Model::load(mixtral_dir(), {});
-  ThreadPool pool(1);
-  BackendOptions options;
-  options.pool = &pool;
-  BackendSet backends;
-  backends.add(make_backend(kCpu, options));
-  Backend& cpu = *backends.all().front();
-  const int32_t n = 9;
-  ForwardPass forward(*model, backends, n, n);
-  KvCache cache = make_kv_cache(model->config(), 1, n, 1, [&](int64_t) -> Backend& { return cpu; });
-  std::vector<int32_t> tokens = {1, 7, 300, 2, 99, 45, 45, 8, 511}, seq(n, 0), pos(n);
-  std::iota(pos.begin(), pos.end(), 0);
-  const Batch batch{tokens.data(), seq.data(), pos.data(), n, nullptr, 0};
-  const int64_t H = model->config().hidden_size;
-  std::vector<std::vector<float>> out;
-  for (bool every : {false, true}) {
-    std::vector<float>& hidden = out.emplace_back(n * H);
-    const Activations rows{hidden.data(), H, H, 4};
-    cpu.stage_batch(batch);
-    forward.embed(cpu, rows, n);
-    forward.set_every_expert(every);
-    forward.run_layer(cpu, cache, batch, model->layers()[0], 0, 0, rows, nullptr);
-  }
-  EXPECT_EQ(out[0], out[1]);
+  MoeLayer layer({1, 7, 300, 2, 99, 45, 45, 8, 511});
+  EXPECT_EQ(layer.run(false, nullptr), layer.run(true, nullptr));
 }
 
 CalibrationSet random_calibration(int samples, int length, uint32_t seed) {
