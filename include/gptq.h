@@ -616,6 +616,13 @@ typedef struct gptq_quantize_params {
     int64_t max_device_bytes; /* GPU memory the quantizer may plan for (default 0: what is free);
                                  the calibration activations move to pinned host memory when
                                  they do not fit beside a layer */
+    /* Appended after 0.1.0: calibrating a mixture of experts (mixtral).
+     * Routed as the model routes them, an expert may see few calibration
+     * tokens and quantize badly. */
+    int32_t calibrate_all_experts; /* every calibration token to every expert (default 0: as the router sends them) */
+    int32_t min_expert_tokens;     /* an expert routed fewer tokens is named in a warning (gptq_log_set) and
+                                      calibrated on every token instead (default 0: its input width, the
+                                      fewest giving a full-rank Hessian; -1: warn never, route always) */
 } gptq_quantize_params;
 
 GPTQ_API void gptq_quantize_default_params(gptq_quantize_params *params, size_t struct_size);

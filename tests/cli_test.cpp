@@ -219,6 +219,21 @@ TEST(Cli, QuantizeFromJsonLinesWritesACheckpoint) {
             1);  // a token id past the vocabulary
 }
 
+// The mixture-of-experts calibration flags reach gptq_quantize_params:
+// a bad value is a usage error or names the parameter; a dense model ignores them.
+TEST(Cli, QuantizeExpertCalibrationFlags) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  const std::string dir = gptq::test::scratch_dir("cli-quantize-experts");
+  const std::string quantize = gptq() + " quantize --model " + tinydoc() + " --rtn --out " + dir;
+  Outcome r = run_command(quantize + "/a --min-expert-tokens many", true);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--min-expert-tokens expects an integer"), std::string::npos) << r.out;
+  r = run_command(quantize + "/b --min-expert-tokens -2", true);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("min_expert_tokens must be -1, 0 or positive"), std::string::npos) << r.out;
+  EXPECT_EQ(run_command(quantize + "/c --all-experts --min-expert-tokens 64").exit_code, 0);
+}
+
 TEST(Cli, ChatTemplatePrintsThePrompt) {
   GPTQ_REQUIRE_PATH(tinydoc());
   const std::string dir = gptq::test::scratch_dir("cli_chat_template");

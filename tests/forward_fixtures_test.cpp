@@ -136,6 +136,8 @@ INSTANTIATE_TEST_SUITE_P(Llama, ArchFixture,
 INSTANTIATE_TEST_SUITE_P(Gpt, ArchFixture,
                          ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
                                            "falcon_new_arch", "codegen", "gpt_neo", "bloom"));
+// A routed MLP: each token's top-2 of 4 SwiGLU experts.
+INSTANTIATE_TEST_SUITE_P(Moe, ArchFixture, ::testing::Values("mixtral"));
 
 }  // namespace
 }  // namespace gptq

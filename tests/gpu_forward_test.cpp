@@ -139,6 +139,47 @@ INSTANTIATE_TEST_SUITE_P(Llama, GpuArch,
 INSTANTIATE_TEST_SUITE_P(Gpt, GpuArch,
                          ::testing::Values("gpt2", "opt", "gpt_neox", "gptj", "phi", "gpt_bigcode", "falcon",
                                            "falcon_new_arch", "codegen", "gpt_neo", "bloom"));
+INSTANTIATE_TEST_SUITE_P(Moe, GpuArch, ::testing::Values("mixtral"));
+
+// The routed MLP (mixtral) on the GPU against the CPU: a prefill longer
+// than any expert's share, and decode steps recorded once and replayed
+// with other routings.
+class GpuMoe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    GPTQ_REQUIRE_GPU();
+    dir_ = test::shared_path("fixtures/archs/mixtral");
+    GPTQ_REQUIRE_PATH(dir_ + "/model.safetensors");
+    cpu_ = load_on(dir_, "cpu", std::nullopt);
+    for (size_t i = 0; i < tokens_.size(); ++i) tokens_[i] = static_cast<int32_t>((i * 131 + 7) % 512);
+    want_ = all_logits(*context_for(*cpu_), tokens_);
+  }
+  std::string dir_;
+  std::unique_ptr<Model> cpu_;
+  std::vector<int32_t> tokens_ = std::vector<int32_t>(40);
+  std::vector<float> want_;
+};
+
+TEST_F(GpuMoe, LogitsMatchTheCpuInFp32AndHalfCompute) {
+  for (auto [compute, limit] : {std::pair{FloatType::F32, 1e-4}, std::pair{FloatType::F16, 2e-3}}) {
+    auto model = load_on(dir_, "cuda", compute);
+    const double error = test::relative_l2(all_logits(*context_for(*model), tokens_), want_);
+    std::printf("[ mixtral ] gpu %s relative L2 to the CPU %.3g\n", float_type_name(compute), error);
+    EXPECT_LT(error, limit) << float_type_name(compute);
+  }
+}
+
+TEST_F(GpuMoe, RecordedDecodeStepsMatchTheCpu) {
+  auto model = load_on(dir_, "cuda", FloatType::F32);
+  const int64_t vocab = model->config().vocab_size;
+  auto stepwise = context_for(*model, 1, 4);
+  stepwise->eval(0, std::span(tokens_).first(5), LogitsMode::None, nullptr);
+  std::vector<float> step(vocab);
+  for (size_t t = 5; t < tokens_.size(); ++t) {
+    stepwise->eval(0, std::span(tokens_).subspan(t, 1), LogitsMode::Last, step.data());
+    EXPECT_LT(test::relative_l2(step, std::span<const float>(want_).subspan(t * vocab, vocab)), 1e-4) << "t=" << t;
+  }
+}
 
 class GpuGptq : public ::testing::TestWithParam<const char*> {};
 
@@ -216,6 +257,7 @@ INSTANTIATE_TEST_SUITE_P(Llama, GpuQuantizedArch,
 INSTANTIATE_TEST_SUITE_P(Gpt, GpuQuantizedArch,
                          ::testing::Values("gptj", "phi", "gpt_bigcode", "falcon", "falcon_new_arch", "codegen",
                                            "gpt_neo", "bloom"));
+INSTANTIATE_TEST_SUITE_P(Moe, GpuQuantizedArch, ::testing::Values("mixtral"));
 
 class GpuTinydoc : public ::testing::Test {
  protected:

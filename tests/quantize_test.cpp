@@ -180,6 +180,11 @@ TEST_P(QuantizeArch, SavesUnderOriginalNamesAndReloads) {
     EXPECT_FALSE(tensors.contains(module + ".weight")) << module;
   }
 
+  // Linears outside AutoGPTQ's list (mixtral's router) stay float.
+  for (const auto& [name, tensor] : original.items()) {
+    if (name.find("block_sparse_moe.gate.") != std::string::npos) EXPECT_TRUE(tensors.contains(name)) << name;
+  }
+
   gptq_model* reloaded = load(dir);
   const std::vector<int32_t> tokens = {1, 17, 300, 42, 42, 9, 511, 2, 64, 100};
   EXPECT_EQ(logits_of(quantized, tokens), logits_of(reloaded, tokens));
@@ -236,6 +241,23 @@ INSTANTIATE_TEST_SUITE_P(
         ArchCase{"phi3",
                  {"model.layers.0.self_attn.qkv_proj", "model.layers.0.self_attn.o_proj",
                   "model.layers.0.mlp.gate_up_proj", "model.layers.0.mlp.down_proj"}},
+        ArchCase{"mixtral",
+                 {"model.layers.0.self_attn.k_proj",
+                  "model.layers.0.self_attn.v_proj",
+                  "model.layers.0.self_attn.q_proj",
+                  "model.layers.0.self_attn.o_proj",
+                  "model.layers.0.block_sparse_moe.experts.0.w1",
+                  "model.layers.0.block_sparse_moe.experts.1.w1",
+                  "model.layers.0.block_sparse_moe.experts.2.w1",
+                  "model.layers.0.block_sparse_moe.experts.3.w1",
+                  "model.layers.0.block_sparse_moe.experts.0.w3",
+                  "model.layers.0.block_sparse_moe.experts.1.w3",
+                  "model.layers.0.block_sparse_moe.experts.2.w3",
+                  "model.layers.0.block_sparse_moe.experts.3.w3",
+                  "model.layers.0.block_sparse_moe.experts.0.w2",
+                  "model.layers.0.block_sparse_moe.experts.1.w2",
+                  "model.layers.0.block_sparse_moe.experts.2.w2",
+                  "model.layers.0.block_sparse_moe.experts.3.w2"}},
         llama_family("llama"),
         llama_family("mistral"),
         llama_family("qwen2"),

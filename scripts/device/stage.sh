@@ -19,7 +19,7 @@ strip --strip-unneeded "$out/bin/"* "$out/lib/libgptq.so.0"
 for lib in libsentencepiece.so.0 libpcre2-8.so.0 libutf8proc.so.2 libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do cp -L "/lib/x86_64-linux-gnu/$lib" "$out/lib/"; done
 # GPTQ_STAGE_ARCHS names a subset where all of them would not fit (the GPU
 # tests skip, saying so, for a fixture that is not there).
-archs="${GPTQ_STAGE_ARCHS:-llama llama_tied_bf16 llama_rope_scaled mistral qwen2 qwen3 gemma phi3 stablelm starcoder2 gpt2 opt gpt_neox gptj phi gpt_bigcode falcon falcon_new_arch codegen gpt_neo bloom}"
+archs="${GPTQ_STAGE_ARCHS:-llama llama_tied_bf16 llama_rope_scaled mistral qwen2 qwen3 gemma phi3 stablelm starcoder2 gpt2 opt gpt_neox gptj phi gpt_bigcode falcon falcon_new_arch codegen gpt_neo bloom mixtral}"
 for arch in $archs; do
   cp -r "$shared/fixtures/archs/$arch" "$out/shared/fixtures/archs/"
 done

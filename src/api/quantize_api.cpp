@@ -34,6 +34,8 @@ gptq_quantize_params quantize_defaults() {
   p.device = nullptr;
   p.compute_dtype = GPTQ_DTYPE_AUTO;
   p.max_device_bytes = 0;
+  p.calibrate_all_experts = 0;
+  p.min_expert_tokens = 0;
   return p;
 }
 
@@ -189,6 +191,11 @@ gptq_status gptq_quantize(const gptq_model* model, const gptq_calibration* calib
                               .value_or(source.embed_tokens().type == FloatType::BF16 ? FloatType::BF16 : FloatType::F16);
     if (p.max_device_bytes < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "max_device_bytes is negative");
     options.device_options.max_device_bytes = p.max_device_bytes;
+    options.all_experts = p.calibrate_all_experts != 0;
+    if (p.min_expert_tokens < -1) {
+      fail(GPTQ_ERR_INVALID_ARGUMENT, "min_expert_tokens must be -1, 0 or positive, not ", p.min_expert_tokens);
+    }
+    options.min_expert_tokens = p.min_expert_tokens;
     if (p.n_threads < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "n_threads is negative");
     ThreadPool pool(p.n_threads > 0 ? p.n_threads : default_thread_count());
     static const CalibrationSet kNone;

@@ -111,6 +111,17 @@ struct RotaryInputs {
   RotaryStyle style = RotaryStyle::Half;
 };
 
+// Where a routed MLP sends a batch's rows, on a backend's device: expert
+// e takes counts[e] rows, the i-th being batch row rows[e * capacity + i]
+// with weight weights[e * capacity + i].
+struct ExpertRoutes {
+  int32_t* counts = nullptr;  // [n_experts]
+  int32_t* rows = nullptr;    // [n_experts][capacity]
+  float* weights = nullptr;   // [n_experts][capacity]
+  int32_t n_experts = 0;
+  int64_t capacity = 0;  // the largest batch
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -155,6 +166,27 @@ class Backend {
                          Activations out) = 0;
   // gate = act(gate) * up (up.data null: act(gate)), n columns per row.
   virtual void activate(Activations gate, Activations up, int64_t rows, int64_t n, Activation activation) = 0;
+  // The routed MLP (mixtral), as gathers and scatters around the matmul op
+  // so that each expert runs on the rows routed to it only.
+  virtual ExpertRoutes allocate_expert_routes(int32_t n_experts, int64_t max_rows) = 0;
+  // Per row of router_logits ([rows, n_experts]): softmax, the top_k
+  // experts, their probabilities renormalised to sum to 1 (transformers'
+  // MixtralSparseMoeBlock), into routes as each expert's rows in batch
+  // order. With every_expert set, every expert takes every row, weighted 0
+  // where the router did not choose it (calibration of starved experts).
+  // Also clears `out` for add_expert_rows.
+  virtual void route_experts(Activations router_logits, int64_t rows, int32_t top_k, bool every_expert,
+                             ExpertRoutes& routes, Activations out) = 0;
+  // out[i] = x[the expert's i-th row]. Returns the rows the expert's
+  // matmuls are to run over: the count itself where ops complete as they
+  // are called (the CPU), else `rows`, an upper bound, with the rows past
+  // the count zeroed (a GPU: its host never reads the count).
+  virtual int64_t gather_expert_rows(Activations x, int64_t rows, const ExpertRoutes& routes, int32_t expert,
+                                     Activations out) = 0;
+  // out[the expert's i-th row] += its weight * y[i].
+  // `rows`: what gather_expert_rows returned.
+  virtual void add_expert_rows(Activations y, int64_t rows, const ExpertRoutes& routes, int32_t expert,
+                               Activations out) = 0;
   // out[r] = x[logit_rows[r]] for the staged batch's logit rows.
   virtual void gather_logit_rows(Activations x, Activations out) = 0;
   // Copies rows of x to host fp32 and waits for them (and so for the step):

@@ -140,6 +140,9 @@ int run_quantize(int argc, char** argv) {
                                              "f32 reproduces the CPU's arithmetic)"},
       {"max-device-mb", "MB", "GPU memory the quantizer may plan for (default: what is free); calibration "
                               "activations that do not fit stay in pinned host memory"},
+      {"all-experts", "", "mixture of experts: calibrate every expert on every calibration token"},
+      {"min-expert-tokens", "N", "mixture of experts: an expert routed fewer tokens is warned about and calibrated "
+                                 "on every token (default 0: hidden_size; -1: no minimum)"},
   };
   Args args("quantize", "--model DIR --out DIR --calib FILE [options]", options);
   std::string error;
@@ -155,7 +158,8 @@ int run_quantize(int argc, char** argv) {
 
   gptq_quantize_params params;
   gptq_quantize_default_params(&params, sizeof params);
-  long long bits = 0, group = 0, nsamples = 0, seqlen = 0, seed = 0, threads = 0, shard_mb = 0, device_mb = 0;
+  long long bits = 0, group = 0, nsamples = 0, seqlen = 0, seed = 0, threads = 0, shard_mb = 0, device_mb = 0,
+            min_expert_tokens = 0;
   double damp = 0;
   const std::string device = args.get("device", "cpu");
   params.device = device.c_str();
@@ -164,7 +168,8 @@ int run_quantize(int argc, char** argv) {
       !args.get_int("group-size", params.group_size, &group, &error) ||
       !args.get_int("nsamples", 128, &nsamples, &error) || !args.get_int("seqlen", 2048, &seqlen, &error) ||
       !args.get_int("seed", 0, &seed, &error) || !args.get_int("threads", 0, &threads, &error) ||
-      !args.get_int("shard-size", 0, &shard_mb, &error) || !args.get_int("max-device-mb", 0, &device_mb, &error) || !args.get_float("damp", params.damp_percent, &damp, &error)) {
+      !args.get_int("shard-size", 0, &shard_mb, &error) || !args.get_int("max-device-mb", 0, &device_mb, &error) ||
+      !args.get_int("min-expert-tokens", 0, &min_expert_tokens, &error) || !args.get_float("damp", params.damp_percent, &damp, &error)) {
     return report_usage(args, error);
   }
   params.bits = static_cast<int32_t>(bits);
@@ -178,6 +183,8 @@ int run_quantize(int argc, char** argv) {
   params.mse = args.has("mse") ? 1 : 0;
   params.n_threads = static_cast<int32_t>(threads);
   params.max_device_bytes = device_mb * 1000 * 1000;
+  params.calibrate_all_experts = args.has("all-experts") ? 1 : 0;
+  params.min_expert_tokens = static_cast<int32_t>(min_expert_tokens);
   std::vector<const char*> skips;
   for (const std::string& s : args.all("skip")) skips.push_back(s.c_str());
   params.skip_modules = skips.data();

@@ -65,6 +65,12 @@ constexpr const char* kStarcoder2Up[] = {"mlp.c_fc", nullptr};
 constexpr const char* kStarcoder2Down[] = {"mlp.c_proj", nullptr};
 constexpr const char* const* kStarcoder2Groups[] = {kLlamaQkv, kLlamaO, kStarcoder2Up, kStarcoder2Down, nullptr};
 
+// Every expert's w1 and w3 (gate and up), then every expert's w2 (down),
+// as AutoGPTQ's mixtral list spells out for eight experts.
+constexpr const char* kMixtralGateUp[] = {"block_sparse_moe.experts.*.w1", "block_sparse_moe.experts.*.w3", nullptr};
+constexpr const char* kMixtralDown[] = {"block_sparse_moe.experts.*.w2", nullptr};
+constexpr const char* const* kMixtralGroups[] = {kLlamaQkv, kLlamaO, kMixtralGateUp, kMixtralDown, nullptr};
+
 constexpr LayerModuleNames kLlamaLayer = {
     .attn_norm = "input_layernorm",
     .q_proj = "self_attn.q_proj",
@@ -144,6 +150,36 @@ constexpr ArchSpec phi() {
   arch.default_activation = "gelu_new";
   arch.default_rotary_fraction = 0.5;  // PhiConfig's partial_rotary_factor
   arch.sequential_groups = kPhiGroups;
+  return arch;
+}
+
+// MixtralConfig's defaults are 8 experts, 2 per token; num_experts is its
+// attribute_map's alias. router_jitter_noise only perturbs training.
+void read_mixtral_config(const Json& config, const std::string& where, ModelConfig& c) {
+  const char* experts_key = config.contains("num_local_experts") ? "num_local_experts" : "num_experts";
+  c.n_experts = json_int(config, experts_key, where).value_or(8);
+  c.n_experts_per_token = json_int(config, "num_experts_per_tok", where).value_or(2);
+  if (c.n_experts <= 0 || c.n_experts > 1024) {
+    fail(GPTQ_ERR_FORMAT, where, ": ", experts_key, " must lie in [1, 1024], not ", c.n_experts);
+  }
+  if (c.n_experts_per_token <= 0 || c.n_experts_per_token > c.n_experts) {
+    fail(GPTQ_ERR_FORMAT, where, ": num_experts_per_tok must lie in [1, ", experts_key, " = ", c.n_experts, "], not ",
+         c.n_experts_per_token);
+  }
+}
+
+// Mixtral: mistral's attention around a routed MLP of SwiGLU experts
+// (w1 gate, w3 up, w2 down).
+constexpr ArchSpec mixtral() {
+  ArchSpec arch = llama_like("mixtral");
+  arch.layer.router = "block_sparse_moe.gate";
+  arch.layer.gate_proj = "block_sparse_moe.experts.*.w1";
+  arch.layer.up_proj = "block_sparse_moe.experts.*.w3";
+  arch.layer.down_proj = "block_sparse_moe.experts.*.w2";
+  arch.mlp = MlpKind::Routed;
+  arch.bias = {};
+  arch.sequential_groups = kMixtralGroups;
+  arch.read_config = read_mixtral_config;
   return arch;
 }
 
@@ -546,6 +582,7 @@ constexpr ArchSpec kArchs[] = {
     falcon_row("RefinedWebModel"),
     falcon_row("RefinedWeb"),
     bloom(),
+    mixtral(),
 };
 
 }  // namespace

@@ -19,7 +19,11 @@ enum class NormKind : unsigned char { RmsNorm, LayerNorm };
 enum class MlpKind : unsigned char {
   Gated,       // down(act(gate(x)) * up(x))
   FusedGated,  // the same with [gate | up] = gate_up(x), one projection (phi3)
-  Plain        // down(act(up(x)))
+  Plain,       // down(act(up(x)))
+  // A router scores the experts per token; the top-k experts' Gated MLPs
+  // run on that token and their outputs add up, weighted by the softmax of
+  // the router's scores renormalised over the k (mixtral).
+  Routed
 };
 // Where a token's position enters the model.
 enum class PositionKind : unsigned char {
@@ -57,7 +61,11 @@ struct LayerModuleNames {
   const char* k_norm = nullptr;  // and of k
   const char* o_proj = nullptr;
   const char* ffn_norm = nullptr;
-  const char* gate_proj = nullptr;     // MlpKind::Gated only
+  // MlpKind::Routed: the router's linear; gate_proj, up_proj and
+  // down_proj are then each expert's, with `*` standing for its index
+  // (sequential_groups name them so too).
+  const char* router = nullptr;
+  const char* gate_proj = nullptr;     // MlpKind::Gated and Routed only
   const char* gate_up_proj = nullptr;  // MlpKind::FusedGated only
   const char* up_proj = nullptr;
   const char* down_proj = nullptr;

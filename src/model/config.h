@@ -53,6 +53,9 @@ struct ModelConfig {
   // Each layer's window where layers differ (gpt_neo's local and global
   // layers); empty: sliding_window for every layer.
   std::vector<int64_t> layer_windows;
+  // MlpKind::Routed: experts per layer, and how many each token runs.
+  int64_t n_experts = 0;
+  int64_t n_experts_per_token = 0;
   RopeConfig rope;
   std::string dtype;  // as declared: "float16", "bfloat16", "float32" or ""
   int64_t bos_token_id = -1;

@@ -51,6 +51,17 @@ std::vector<LayerLinear> layer_linears(const ModelConfig& c) {
         {n.qkv_proj, &DecoderLayer::qkv_proj, LayerTap::AttentionInput, H, c.qkv_dim(), c.attention_bias});
   }
   linears.push_back({n.o_proj, &DecoderLayer::o_proj, LayerTap::AttentionOutput, c.q_dim(), H, c.o_proj_bias});
+  if (arch.mlp == MlpKind::Routed) {
+    linears.push_back({n.router, &DecoderLayer::router, LayerTap::MlpInput, H, c.n_experts, false});
+    for (int32_t e = 0; e < c.n_experts; ++e) {
+      const LayerLinear expert[] = {
+          {expert_module(n.gate_proj, e), nullptr, LayerTap::ExpertInput, H, I, c.mlp_bias, e, &ExpertMlp::gate_proj},
+          {expert_module(n.up_proj, e), nullptr, LayerTap::ExpertInput, H, I, c.mlp_bias, e, &ExpertMlp::up_proj},
+          {expert_module(n.down_proj, e), nullptr, LayerTap::ExpertHidden, I, H, c.mlp_bias, e, &ExpertMlp::down_proj}};
+      linears.insert(linears.end(), std::begin(expert), std::end(expert));
+    }
+    return linears;
+  }
   if (arch.mlp == MlpKind::FusedGated) {
     linears.push_back({n.gate_up_proj, &DecoderLayer::gate_up_proj, LayerTap::MlpInput, H, 2 * I, c.mlp_bias});
   } else {
@@ -61,6 +72,12 @@ std::vector<LayerLinear> layer_linears(const ModelConfig& c) {
   }
   linears.push_back({n.down_proj, &DecoderLayer::down_proj, LayerTap::MlpHidden, I, H, c.mlp_bias});
   return linears;
+}
+
+std::string expert_module(std::string_view pattern, int64_t expert) {
+  const size_t star = pattern.find('*');
+  if (star == std::string_view::npos) fail(GPTQ_ERR_INTERNAL, "expert module pattern '", pattern, "' has no '*'");
+  return std::string(pattern.substr(0, star)) + std::to_string(expert) + std::string(pattern.substr(star + 1));
 }
 
 const LayerLinear& layer_linear_named(std::span<const LayerLinear> linears, std::string_view name) {
@@ -78,7 +95,7 @@ int64_t prepare_layer(DecoderLayer& layer, const ModelConfig& config, WeightPrep
     if (norm->prepared) bytes += norm->prepared->device_bytes();
   }
   for (const LayerLinear& entry : layer_linears(config)) {
-    Linear& linear = layer.*entry.member;
+    Linear& linear = entry.of(layer);
     linear.set_prepared(preparer.linear(linear));
     bytes += linear.prepared()->device_bytes();
   }

@@ -74,6 +74,11 @@ struct Norm {
   std::shared_ptr<const PreparedWeights> prepared;
 };
 
+// One expert of a routed MLP: a Gated MLP of its own.
+struct ExpertMlp {
+  Linear gate_proj, up_proj, down_proj;
+};
+
 struct DecoderLayer {
   Norm attn_norm;
   Linear qkv_proj;                  // fused q/k/v (QkvLayout other than Separate)
@@ -84,23 +89,39 @@ struct DecoderLayer {
   Linear gate_proj, up_proj;  // MlpKind::Gated (up_proj alone: Plain)
   Linear gate_up_proj;        // MlpKind::FusedGated
   Linear down_proj;
+  Linear router;                 // MlpKind::Routed: [n_experts, hidden]
+  std::vector<ExpertMlp> experts;  // MlpKind::Routed
 };
 
 // Points inside a decoder layer where the input of a group of linears is
-// ready: q/k/v, o, gate/up, down.
-enum class LayerTap : unsigned char { AttentionInput, AttentionOutput, MlpInput, MlpHidden };
+// ready: q/k/v, o, gate/up (the router's too), down; in a routed MLP, an
+// expert's gate/up (the rows routed to it) and its down.
+enum class LayerTap : unsigned char { AttentionInput, AttentionOutput, MlpInput, MlpHidden, ExpertInput, ExpertHidden };
 
 struct LayerLinear {
-  const char* name;  // relative to the layer prefix
-  Linear DecoderLayer::*member;
+  std::string name;  // relative to the layer prefix
+  Linear DecoderLayer::*member;  // null for an expert's linear
   LayerTap tap;      // where its input comes from
   int64_t in_features;
   int64_t out_features;
   bool bias;
+  int32_t expert = -1;  // an expert's linear: its index, and which of its three
+  Linear ExpertMlp::*expert_member = nullptr;
+
+  Linear& of(DecoderLayer& layer) const {
+    return expert < 0 ? layer.*member : layer.experts[static_cast<size_t>(expert)].*expert_member;
+  }
+  const Linear& of(const DecoderLayer& layer) const {
+    return expert < 0 ? layer.*member : layer.experts[static_cast<size_t>(expert)].*expert_member;
+  }
 };
 
-// The linears a layer of this model has, in forward order.
+// The linears a layer of this model has, in forward order (each expert's
+// after the router).
 std::vector<LayerLinear> layer_linears(const ModelConfig& config);
+
+// An expert's module name: `pattern` with its `*` replaced by the index.
+std::string expert_module(std::string_view pattern, int64_t expert);
 
 // The entry called `name`; GPTQ_ERR_INTERNAL when the table names no such linear.
 const LayerLinear& layer_linear_named(std::span<const LayerLinear> linears, std::string_view name);

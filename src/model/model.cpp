@@ -42,7 +42,7 @@ int64_t layer_device_bytes(const DecoderLayer& layer, const std::vector<LayerLin
     if (norm->prepared) bytes += norm->prepared->device_bytes();
   }
   for (const LayerLinear& entry : linears) {
-    if (const PreparedWeights* p = (layer.*entry.member).prepared()) bytes += p->device_bytes();
+    if (const PreparedWeights* p = entry.of(layer).prepared()) bytes += p->device_bytes();
   }
   return bytes;
 }
@@ -69,7 +69,7 @@ PartCosts Model::part_costs(const LoadOptions& options, FloatType gpu_compute) c
   const std::vector<LayerLinear> linears = layer_linears(c);
   for (const DecoderLayer& layer : layers_) {
     int64_t bytes = 0;
-    for (const LayerLinear& entry : linears) bytes += linear_cost(layer.*entry.member);
+    for (const LayerLinear& entry : linears) bytes += linear_cost(entry.of(layer));
     costs.layers.push_back(bytes);
   }
   const int64_t n_ctx = options.plan_n_ctx > 0 ? options.plan_n_ctx : c.default_context_length();
@@ -171,8 +171,9 @@ void Model::bind_layer(int64_t index, DecoderLayer& layer) {
   // Per-head norms are RMS norms over head_dim, whatever the layer norms are.
   if (a.layer.q_norm != nullptr) layer.q_norm = bind_norm(prefix + a.layer.q_norm, c.head_dim, false);
   if (a.layer.k_norm != nullptr) layer.k_norm = bind_norm(prefix + a.layer.k_norm, c.head_dim, false);
+  layer.experts.resize(static_cast<size_t>(c.n_experts));
   for (const LayerLinear& l : layer_linears(c)) {
-    layer.*l.member = bind_linear(prefix + l.name, l.in_features, l.out_features, l.bias, a.conv1d_weights);
+    l.of(layer) = bind_linear(prefix + l.name, l.in_features, l.out_features, l.bias, a.conv1d_weights);
   }
 }
 
@@ -204,7 +205,7 @@ std::unique_ptr<Model> Model::with_layers(const Model& base, std::vector<Decoder
   auto linear_stats = [&](const std::vector<DecoderLayer>& ls, int64_t* params, int64_t* bytes) {
     for (const DecoderLayer& l : ls) {
       for (const LayerLinear& entry : linears) {
-        const Linear* lin = &(l.*entry.member);
+        const Linear* lin = &entry.of(l);
         *params += lin->in_features() * lin->out_features();
         *bytes += lin->weight_bytes();
       }

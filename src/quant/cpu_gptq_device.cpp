@@ -42,7 +42,7 @@ class CpuGptqDevice final : public GptqDevice {
   DecoderLayer working_copy(const DecoderLayer& layer, const std::vector<LayerLinear>& linears) override {
     DecoderLayer copy = layer;
     for (const LayerLinear& entry : linears) {
-      Linear& linear = copy.*entry.member;
+      Linear& linear = entry.of(copy);
       const int64_t rows = linear.out_features(), cols = linear.in_features();
       std::vector<float> values(rows * cols);
       for (int64_t r = 0; r < rows; ++r) cpu::dense_row_to_float(linear.dense_weights(), r, &values[r * cols]);

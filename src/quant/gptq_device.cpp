@@ -17,6 +17,13 @@ SampleBatch::SampleBatch(const int32_t* tokens, int32_t n_tokens)
 std::unique_ptr<GptqDevice> make_gptq_device(DeviceId device, ThreadPool& pool, const Model& model,
                                              int32_t max_tokens, const GptqDeviceOptions& options) {
   if (!device.is_gpu()) return make_cpu_gptq_device(pool, model);
+  // A GPU gathers an expert's rows for an upper bound of them (its host
+  // never reads the routing), so the Hessians would need the device's
+  // counts: not done yet.
+  if (model.arch().mlp == MlpKind::Routed) {
+    fail(GPTQ_ERR_UNSUPPORTED, "quantizing a mixture-of-experts model (", model.config().model_type, ") on '",
+         device_name(device), "' is not supported yet: quantize it on the CPU (device \"cpu\")");
+  }
 #if GPTQ_WITH_GPU
   return cuda::make_gpu_gptq_device(device, pool, model, max_tokens, options);
 #else

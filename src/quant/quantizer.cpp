@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -22,6 +24,24 @@ Linear with_bias_of(const Linear& original, Linear replacement) {
   return replacement;
 }
 
+// The input a linear reads: its tap, and its expert's index (-1 outside a routed MLP).
+using TapKey = std::pair<LayerTap, int32_t>;
+TapKey key_of(const LayerLinear& linear) { return {linear.tap, linear.expert}; }
+
+// A true-sequential group's names, each expert's pattern ("...experts.*.w1")
+// expanded to every expert in turn.
+std::vector<std::string> expand_experts(const char* const* group, int64_t n_experts) {
+  std::vector<std::string> names;
+  for (const char* const* m = group; *m != nullptr; ++m) {
+    if (std::string_view(*m).find('*') == std::string_view::npos) {
+      names.emplace_back(*m);
+      continue;
+    }
+    for (int64_t e = 0; e < n_experts; ++e) names.push_back(expert_module(*m, e));
+  }
+  return names;
+}
+
 bool skipped(const QuantizeOptions& options, const std::string& relative, const std::string& full) {
   for (const std::string& s : options.skip_modules) {
     if (s == relative || s == full) return true;
@@ -38,6 +58,7 @@ class LayerRunner {
         cache_(make_kv_cache(model.config(), 1, max_len, 1, [&](int64_t) -> Backend& { return device.backend(); })) {}
 
   void embed(const CalibrationSet& calibration) { device_.embed(forward_, calibration); }
+  void set_every_expert(bool every_expert) { forward_.set_every_expert(every_expert); }
 
   // Runs `layer` as the model's layer `index` (its attention window) on
   // each sample (in place when `update` is set, else on a copy), showing
@@ -91,9 +112,10 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
   // Groups of linears quantized together: the true-sequential order, or all
   // at once from the float layer's inputs.
   std::vector<std::vector<std::string>> groups;
+  int64_t modules_per_layer = 0;
   for (const char* const* const* g = arch.sequential_groups; *g != nullptr; ++g) {
-    std::vector<std::string> names;
-    for (const char* const* m = *g; *m != nullptr; ++m) names.emplace_back(*m);
+    const std::vector<std::string> names = expand_experts(*g, c.n_experts);
+    modules_per_layer += static_cast<int64_t>(names.size());
     if (qc.true_sequential || options.rtn || groups.empty()) groups.push_back(names);
     else groups.front().insert(groups.front().end(), names.begin(), names.end());
   }
@@ -119,7 +141,10 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
   QuantizeReport& out = report != nullptr ? *report : local_report;
   out.modules.clear();
   const double n_samples = static_cast<double>(std::max<size_t>(1, calibration.size()));
-  const int64_t total_modules = c.n_layers * static_cast<int64_t>(linears.size());
+  const int64_t total_modules = c.n_layers * modules_per_layer;
+  int64_t calibration_tokens = 0;
+  for (int32_t n : lengths) calibration_tokens += n;
+  out.experts.clear();
   std::vector<DecoderLayer> quantized_layers;
   double pending_forward = 0;  // the last layer's output pass, charged to the next layer
 
@@ -137,49 +162,83 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
       if (todo.empty()) continue;
 
       // One Hessian per distinct input: q, k and v share theirs, and with it
-      // its factorisation (the act-order permutation depends on diag H alone).
-      std::map<LayerTap, std::unique_ptr<GptqDevice::Hessian>> hessians;
+      // its factorisation (the act-order permutation depends on diag H alone);
+      // so do an expert's gate and up.
+      std::map<TapKey, std::unique_ptr<GptqDevice::Hessian>> hessians;
+      std::map<TapKey, int64_t> tokens_seen;
       StageSeconds shared;  // charged to the group's first module
       shared.forward = pending_forward;
       pending_forward = 0;
-      if (!options.rtn) {
+      // A pass over the samples summing the Hessians of `keys` afresh.
+      auto calibrate = [&](const std::set<TapKey>& keys, bool every_expert) {
         for (const LayerLinear* s : todo) {
-          if (!hessians.contains(s->tap)) hessians[s->tap] = device->new_hessian(s->in_features);
+          if (keys.contains(key_of(*s))) hessians[key_of(*s)] = device->new_hessian(s->in_features);
         }
-        const LayerTap last_tap = hessians.rbegin()->first;
-        const LayerObserver observe = [&](LayerTap tap, const Activations& rows, int64_t n_rows) {
-          auto it = hessians.find(tap);
-          if (it != hessians.end()) {
+        for (const TapKey& key : keys) tokens_seen[key] = 0;
+        const TapKey last = *keys.rbegin();
+        const LayerObserver observe = [&](LayerTap tap, int32_t expert, const Activations& rows, int64_t n_rows) {
+          const TapKey key{tap, expert};
+          if (keys.contains(key)) {
             device->synchronize();  // the forward so far is the forward's time
             const auto gram_start = Clock::now();
-            device->accumulate(*it->second, rows, n_rows);
+            if (n_rows > 0) device->accumulate(*hessians.at(key), rows, n_rows);
+            tokens_seen[key] += n_rows;
             device->synchronize();
             shared.hessian += seconds_since(gram_start);
           }
-          return tap != last_tap;  // nothing later in the layer is needed
+          return key != last;  // nothing later in the layer is needed
         };
+        runner->set_every_expert(every_expert);
+        const double hessian_before = shared.hessian;
         const auto forward_start = Clock::now();
         runner->run(working, layer_index, lengths, /*update=*/false, &observe);
         device->synchronize();
-        shared.forward += seconds_since(forward_start) - shared.hessian;
+        runner->set_every_expert(false);
+        shared.forward += seconds_since(forward_start) - (shared.hessian - hessian_before);
+      };
+      if (!options.rtn) {
+        std::set<TapKey> keys;
+        for (const LayerLinear* s : todo) keys.insert(key_of(*s));
+        calibrate(keys, options.all_experts);
+        // The minimum-token rule: starved experts see every token instead.
+        std::set<TapKey> starved;
+        const int64_t minimum = options.min_expert_tokens == 0 ? c.hidden_size : options.min_expert_tokens;
+        for (const TapKey& key : keys) {
+          if (key.second < 0) continue;
+          const int64_t routed = tokens_seen.at(key);
+          if (!options.all_experts && options.min_expert_tokens >= 0 && routed < minimum) starved.insert(key);
+          if (key.first != LayerTap::ExpertInput) continue;  // one entry per expert
+          out.experts.push_back({static_cast<int32_t>(layer_index), key.second, routed, routed});
+          if (starved.contains(key)) {
+            log_warn("layer ", layer_index, " expert ", key.second, " was routed ", routed, " of the ",
+                     calibration_tokens, " calibration tokens, fewer than the minimum ", minimum,
+                     ": calibrating it on every token instead");
+          }
+        }
+        if (!starved.empty()) {
+          calibrate(starved, /*every_expert=*/true);
+          for (ExpertCalibration& e : out.experts) {
+            if (e.layer == layer_index && starved.contains({LayerTap::ExpertInput, e.expert})) e.tokens = calibration_tokens;
+          }
+        }
       }
 
       // H = 2/n * sum x x^T over all tokens, n counting samples (AutoGPTQ's add_batch).
       const float hessian_scale = static_cast<float>(2.0 / n_samples);
-      std::map<LayerTap, std::unique_ptr<GptqDevice::Factor>> factors;
+      std::map<TapKey, std::unique_ptr<GptqDevice::Factor>> factors;
       for (const LayerLinear* s : todo) {
         ModuleReport m;
         m.stages = shared;
         shared = StageSeconds{};
-        Linear& linear = working.*(s->member);
-        auto factor = factors.find(s->tap);
+        Linear& linear = s->of(working);
+        auto factor = factors.find(key_of(*s));
         if (!options.rtn && factor == factors.end()) {
           const auto factor_start = Clock::now();
           factor = factors
-                       .emplace(s->tap, device->factor(std::move(hessians.at(s->tap)), hessian_scale,
-                                                       gptq_options.desc_act, gptq_options.damp_percent))
+                       .emplace(key_of(*s), device->factor(std::move(hessians.at(key_of(*s))), hessian_scale,
+                                                           gptq_options.desc_act, gptq_options.damp_percent))
                        .first;
-          hessians.erase(s->tap);
+          hessians.erase(key_of(*s));
           m.stages.factorization = seconds_since(factor_start);
         }
         // The column loop and the packing are one call on a device; the
@@ -189,7 +248,7 @@ std::unique_ptr<Model> quantize_model(ThreadPool& pool, const Model& model, cons
             device->quantize(linear, options.rtn ? nullptr : factor->second.get(), gptq_options, qc.group_size);
         m.stages.gptq = q.gptq_seconds >= 0 ? q.gptq_seconds : seconds_since(gptq_start);
         m.stages.packing = seconds_since(gptq_start) - m.stages.gptq;
-        Linear& kept = result.*(s->member);
+        Linear& kept = s->of(result);
         kept = with_bias_of(kept, Linear::quantized(kept.name(), q.linear));
 
         m.name = prefix + std::string(s->name);

@@ -56,10 +56,26 @@ struct QuantizeOptions {
   // and a GPU's activation type.
   DeviceId device = kCpu;
   GptqDeviceOptions device_options;
+  // Mixtures of experts: calibrate every expert on every token; or route
+  // tokens as the model does, an expert routed fewer than
+  // min_expert_tokens (0: hidden_size, the fewest giving its first
+  // linears a full-rank Hessian; -1: no minimum) being named in a warning
+  // and calibrated on every token instead.
+  bool all_experts = false;
+  int32_t min_expert_tokens = 0;
+};
+
+// The calibration tokens one expert's linears saw.
+struct ExpertCalibration {
+  int32_t layer = 0;
+  int32_t expert = 0;
+  int64_t routed_tokens = 0;  // those the router sent it (all of them under all_experts)
+  int64_t tokens = 0;         // those its Hessians summed
 };
 
 struct QuantizeReport {
   std::vector<ModuleReport> modules;
+  std::vector<ExpertCalibration> experts;  // per layer and expert, in order
   double seconds = 0;
 };
 

@@ -86,7 +86,7 @@ std::vector<std::pair<std::string, std::shared_ptr<const QuantizedLinear>>> quan
   for (size_t i = 0; i < model.layers().size(); ++i) {
     const std::string prefix = model.layer_prefix(static_cast<int64_t>(i));
     for (const LayerLinear& entry : linears) {
-      const Linear& linear = model.layers()[i].*entry.member;
+      const Linear& linear = entry.of(model.layers()[i]);
       if (linear.is_quantized()) modules.emplace_back(prefix + entry.name, linear.gptq_shared());
     }
   }

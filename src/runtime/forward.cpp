@@ -41,7 +41,13 @@ ForwardPass::ForwardPass(const Model& model, const BackendSet& backends, int32_t
     ws.v = b.allocate_activations(t, config_.kv_dim());
     ws.attn = b.allocate_activations(t, config_.q_dim());
     ws.gate = b.allocate_activations(t, arch.mlp == MlpKind::FusedGated ? 2 * I : I);
-    if (arch.mlp == MlpKind::Gated) ws.up = b.allocate_activations(t, I);
+    if (arch.mlp == MlpKind::Gated || arch.mlp == MlpKind::Routed) ws.up = b.allocate_activations(t, I);
+    if (arch.mlp == MlpKind::Routed) {
+      ws.router_logits = b.allocate_activations(t, config_.n_experts);
+      ws.expert_in = b.allocate_activations(t, H);
+      ws.expert_out = b.allocate_activations(t, H);
+      ws.routes = b.allocate_expert_routes(static_cast<int32_t>(config_.n_experts), t);
+    }
     ws.attn_out = b.allocate_activations(t, H);
     ws.mlp_out = b.allocate_activations(t, H);
     if (b.device() == model.placement().head) ws.logits = b.allocate_activations(t, config_.vocab_size);
@@ -105,7 +111,7 @@ bool ForwardPass::attention_block(Backend& backend, Workspace& ws, KvCache& cach
   AttentionShape shape = shape_;
   shape.window = static_cast<int32_t>(config_.attention_window(index));
   const Activations input = block_input(backend, ws, rows, hidden, layer.attn_norm);
-  if (observer && !(*observer)(LayerTap::AttentionInput, input, rows)) return false;
+  if (observer && !(*observer)(LayerTap::AttentionInput, -1, input, rows)) return false;
   if (arch.qkv_layout == QkvLayout::Separate) {
     // One step for the three products of the same input.
     const LinearOutput outs[] = {{&layer.q_proj, ws.q}, {&layer.k_proj, ws.k}, {&layer.v_proj, ws.v}};
@@ -126,7 +132,7 @@ bool ForwardPass::attention_block(Backend& backend, Workspace& ws, KvCache& cach
   backend.rotate_and_store(ws.q, ws.k, ws.v, rows, shape, rotary, kv);
   backend.attention(ws.q, rows, kv, shape, ws.attn);
 
-  if (observer && !(*observer)(LayerTap::AttentionOutput, ws.attn, rows)) return false;
+  if (observer && !(*observer)(LayerTap::AttentionOutput, -1, ws.attn, rows)) return false;
   const LinearOutput out_o{&layer.o_proj, out};
   backend.matmul(ws.attn, rows, {&out_o, 1});
   return true;
@@ -136,7 +142,8 @@ bool ForwardPass::mlp_block(Backend& backend, Workspace& ws, int64_t rows, const
                             Activations hidden, Activations out, const LayerObserver* observer) {
   const int64_t I = config_.intermediate_size;
   const Activations input = block_input(backend, ws, rows, hidden, layer.ffn_norm);
-  if (observer && !(*observer)(LayerTap::MlpInput, input, rows)) return false;
+  if (observer && !(*observer)(LayerTap::MlpInput, -1, input, rows)) return false;
+  if (model_.arch().mlp == MlpKind::Routed) return routed_mlp(backend, ws, rows, layer, input, out, observer);
   // act(gate) (* up) lands in the first I columns of ws.gate.
   Activations up;
   switch (model_.arch().mlp) {
@@ -152,6 +159,7 @@ bool ForwardPass::mlp_block(Backend& backend, Workspace& ws, int64_t rows, const
       up = ws.gate.columns(I, I);
       break;
     }
+    case MlpKind::Routed: break;  // routed_mlp
     case MlpKind::Plain: {
       const LinearOutput plain{&layer.up_proj, ws.gate};
       backend.matmul(input, rows, {&plain, 1});
@@ -160,9 +168,33 @@ bool ForwardPass::mlp_block(Backend& backend, Workspace& ws, int64_t rows, const
   }
   backend.activate(ws.gate, up, rows, I, config_.activation);
   const Activations activated = ws.gate.columns(0, I);
-  if (observer && !(*observer)(LayerTap::MlpHidden, activated, rows)) return false;
+  if (observer && !(*observer)(LayerTap::MlpHidden, -1, activated, rows)) return false;
   const LinearOutput out_down{&layer.down_proj, out};
   backend.matmul(activated, rows, {&out_down, 1});
+  return true;
+}
+
+bool ForwardPass::routed_mlp(Backend& backend, Workspace& ws, int64_t rows, const DecoderLayer& layer,
+                             Activations input, Activations out, const LayerObserver* observer) {
+  const int64_t I = config_.intermediate_size;
+  const LinearOutput scores{&layer.router, ws.router_logits};
+  backend.matmul(input, rows, {&scores, 1});
+  backend.route_experts(ws.router_logits, rows, static_cast<int32_t>(config_.n_experts_per_token), every_expert_,
+                        ws.routes, out);
+  for (int32_t e = 0; e < static_cast<int32_t>(layer.experts.size()); ++e) {
+    const ExpertMlp& expert = layer.experts[static_cast<size_t>(e)];
+    const int64_t n = backend.gather_expert_rows(input, rows, ws.routes, e, ws.expert_in);
+    if (observer && !(*observer)(LayerTap::ExpertInput, e, ws.expert_in, n)) return false;
+    if (n == 0) continue;
+    const LinearOutput outs[] = {{&expert.gate_proj, ws.gate}, {&expert.up_proj, ws.up}};
+    backend.matmul(ws.expert_in, n, outs);
+    backend.activate(ws.gate, ws.up, n, I, config_.activation);
+    const Activations activated = ws.gate.columns(0, I);
+    if (observer && !(*observer)(LayerTap::ExpertHidden, e, activated, n)) return false;
+    const LinearOutput down{&expert.down_proj, ws.expert_out};
+    backend.matmul(activated, n, {&down, 1});
+    backend.add_expert_rows(ws.expert_out, n, ws.routes, e, out);
+  }
   return true;
 }
 

@@ -30,9 +30,10 @@ class BackendSet {
 };
 
 // Sees the inputs of a layer's linears at each LayerTap (rows of the batch,
-// on the backend that runs the layer); returning false stops the layer
-// there, since calibration often needs only a prefix of it.
-using LayerObserver = std::function<bool(LayerTap tap, const Activations& rows, int64_t n_rows)>;
+// or of an expert's, on the backend that runs the layer; `expert` is -1
+// outside a routed MLP); returning false stops the layer there, since
+// calibration often needs only a prefix of it.
+using LayerObserver = std::function<bool(LayerTap tap, int32_t expert, const Activations& rows, int64_t n_rows)>;
 
 class ForwardPass {
  public:
@@ -61,6 +62,10 @@ class ForwardPass {
 
   int32_t max_tokens() const { return max_tokens_; }
 
+  // Calibration: every expert of a routed MLP runs on every token (the
+  // layer's output unchanged: those it was not chosen for weigh 0).
+  void set_every_expert(bool every_expert) { every_expert_ = every_expert; }
+
  private:
   // Scratch on one device, row-major with one row per batch token.
   struct Workspace {
@@ -72,9 +77,15 @@ class ForwardPass {
     Activations gate, up;  // [T, intermediate] (FusedGated: gate holds [gate | up])
     Activations attn_out, mlp_out;  // [T, hidden]: each block's addition to the residual
     Activations logits;    // [T, vocab], on the head's device only
+    // MlpKind::Routed: router scores [T, n_experts], an expert's rows in and out [T, hidden].
+    Activations router_logits, expert_in, expert_out;
+    ExpertRoutes routes;
   };
 
   Workspace& workspace(const Backend& backend);
+  // The routed MLP of `input` into `out`: each expert over its rows.
+  bool routed_mlp(Backend& backend, Workspace& ws, int64_t rows, const DecoderLayer& layer, Activations input,
+                  Activations out, const LayerObserver* observer);
   // Each block reads `hidden` and writes what it adds to the residual stream to `out`.
   bool attention_block(Backend& backend, Workspace& ws, KvCache& cache, int64_t rows, const DecoderLayer& layer,
                        int64_t index, int64_t cache_layer, Activations hidden, Activations out,
@@ -93,6 +104,7 @@ class ForwardPass {
   int32_t max_tokens_;
   RopeTable rope_;
   std::vector<float> alibi_slopes_;  // per head, PositionKind::Alibi only
+  bool every_expert_ = false;
   AttentionShape shape_;  // every layer's but for the window, which is the layer's own
   std::vector<std::pair<const Backend*, Workspace>> workspaces_;
 };

@@ -177,8 +177,8 @@ double differing_codes(const Model& a, const Model& b, size_t first = 0, size_t 
   const std::vector<LayerLinear> linears = layer_linears(a.config());
   for (size_t l = first; l < std::min(last, a.layers().size()); ++l) {
     for (const LayerLinear& entry : linears) {
-      const QuantizedLinear& qa = (a.layers()[l].*entry.member).gptq();
-      const QuantizedLinear& qb = (b.layers()[l].*entry.member).gptq();
+      const QuantizedLinear& qa = entry.of(a.layers()[l]).gptq();
+      const QuantizedLinear& qb = entry.of(b.layers()[l]).gptq();
       const std::vector<uint8_t> ca = unpack_qweight(qa.qweight, qa.in_features, qa.out_features, qa.bits);
       const std::vector<uint8_t> cb = unpack_qweight(qb.qweight, qb.in_features, qb.out_features, qb.bits);
       for (size_t i = 0; i < ca.size(); ++i) differ += ca[i] != cb[i];

@@ -1,5 +1,6 @@
 #include "backend/cpu/cpu_backend.h"
 
+#include <algorithm>
 #include <cstring>
 #include <list>
 #include <new>
@@ -168,6 +169,57 @@ class CpuBackend final : public Backend {
     });
   }
 
+  ExpertRoutes allocate_expert_routes(int32_t n_experts, int64_t max_rows) override {
+    route_ints_.emplace_back(static_cast<size_t>(n_experts * (max_rows + 1)));
+    route_floats_.emplace_back(static_cast<size_t>(n_experts * max_rows));
+    ExpertRoutes routes;
+    routes.counts = route_ints_.back().data();
+    routes.rows = routes.counts + n_experts;
+    routes.weights = route_floats_.back().data();
+    routes.n_experts = n_experts;
+    routes.capacity = max_rows;
+    return routes;
+  }
+
+  void route_experts(Activations router_logits, int64_t rows, int32_t top_k, bool every_expert, ExpertRoutes& routes,
+                     Activations out) override {
+    const int32_t n = routes.n_experts;
+    std::fill(routes.counts, routes.counts + n, 0);
+    std::vector<int32_t> chosen(static_cast<size_t>(top_k));
+    std::vector<float> weight(static_cast<size_t>(top_k)), per_expert(static_cast<size_t>(n));
+    for (int64_t t = 0; t < rows; ++t) {
+      route_row(row(router_logits, t), n, top_k, chosen.data(), weight.data());
+      std::fill(per_expert.begin(), per_expert.end(), every_expert ? 0.0f : -1.0f);
+      for (int32_t k = 0; k < top_k; ++k) per_expert[chosen[k]] = weight[k];
+      for (int32_t e = 0; e < n; ++e) {
+        if (per_expert[e] < 0) continue;
+        const int64_t slot = e * routes.capacity + routes.counts[e]++;
+        routes.rows[slot] = static_cast<int32_t>(t);
+        routes.weights[slot] = per_expert[e];
+      }
+    }
+    for_each_row(rows, [&](int64_t t) { std::fill_n(row(out, t), out.cols, 0.0f); });
+  }
+
+  int64_t gather_expert_rows(Activations x, int64_t, const ExpertRoutes& routes, int32_t expert,
+                             Activations out) override {
+    const int32_t* source = routes.rows + expert * routes.capacity;
+    const int64_t count = routes.counts[expert];
+    for_each_row(count, [&](int64_t i) { std::memcpy(row(out, i), row(x, source[i]), x.cols * sizeof(float)); });
+    return count;
+  }
+
+  void add_expert_rows(Activations y, int64_t, const ExpertRoutes& routes, int32_t expert, Activations out) override {
+    const int32_t* target = routes.rows + expert * routes.capacity;
+    const float* weight = routes.weights + expert * routes.capacity;
+    // Distinct rows: an expert takes a row at most once.
+    for_each_row(routes.counts[expert], [&](int64_t i) {
+      float* o = row(out, target[i]);
+      const float* from = row(y, i);
+      for (int64_t c = 0; c < out.cols; ++c) o[c] += weight[i] * from[c];
+    });
+  }
+
   void gather_logit_rows(Activations x, Activations out) override {
     for (int32_t r = 0; r < batch_.n_logit_rows; ++r) {
       std::memcpy(row(out, r), row(x, batch_.logit_rows[r]), x.cols * sizeof(float));
@@ -219,6 +271,8 @@ class CpuBackend final : public Backend {
   std::list<std::vector<float>> buffers_;
   std::vector<std::unique_ptr<float[]>> kv_;
   std::vector<float> alibi_slopes_;
+  std::list<std::vector<int32_t>> route_ints_;
+  std::list<std::vector<float>> route_floats_;
 };
 
 class CpuPreparer final : public WeightPreparer {

@@ -98,6 +98,24 @@ void activate_row(float* gate, const float* up, int64_t n, Activation activation
   }
 }
 
+void route_row(const float* scores, int32_t n, int32_t top_k, int32_t* experts, float* weights) {
+  const float max = *std::max_element(scores, scores + n);
+  float total = 0;
+  for (int32_t e = 0; e < n; ++e) total += std::exp(scores[e] - max);
+  float chosen_total = 0;
+  for (int32_t k = 0; k < top_k; ++k) {
+    int32_t best = -1;
+    for (int32_t e = 0; e < n; ++e) {
+      if (std::find(experts, experts + k, e) != experts + k) continue;
+      if (best < 0 || scores[e] > scores[best]) best = e;
+    }
+    experts[k] = best;
+    weights[k] = std::exp(scores[best] - max) / total;
+    chosen_total += weights[k];
+  }
+  for (int32_t k = 0; k < top_k; ++k) weights[k] /= chosen_total;
+}
+
 void add_row(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }

@@ -29,6 +29,11 @@ void embed_token(const Model& model, int32_t token, int32_t position, float* out
 // gate[i] = act(gate[i]) * up[i] (gated MLP), or gate[i] = act(gate[i]) when up is null.
 void activate_row(float* gate, const float* up, int64_t n, Activation activation);
 
+// A router's choice for one token: softmax of its n scores, the top_k
+// experts (ties to the lower index, in decreasing order), their
+// probabilities renormalised to sum to 1.
+void route_row(const float* scores, int32_t n, int32_t top_k, int32_t* experts, float* weights);
+
 // y[i] += x[i]
 void add_row(float* y, const float* x, int64_t n);
 

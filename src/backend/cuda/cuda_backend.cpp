@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/expert_routing.h"
 #include "kernels/cuda/gptq_gemm.h"
 #include "model/model.h"
 #include "model/rope.h"
@@ -63,7 +64,7 @@ LinearNeeds linear_needs(const Model& model, DeviceId device) {
   for (size_t l = 0; l < model.layers().size(); ++l) {
     if (placement.layers[l] != device) continue;
     std::vector<const Linear*> linears;
-    for (const LayerLinear& entry : entries) linears.push_back(&(model.layers()[l].*entry.member));
+    for (const LayerLinear& entry : entries) linears.push_back(&entry.of(model.layers()[l]));
     visit(linears);
   }
   if (placement.head == device) visit({&model.lm_head()});
@@ -358,6 +359,66 @@ class GpuBackend final : public Backend {
     check(gpu::launch_activate(type_, gate.data, gate.stride, up.data, up.stride, static_cast<int32_t>(rows),
                                static_cast<int32_t>(n), activation, stream_),
           "the activation kernel");
+  }
+
+  ExpertRoutes allocate_expert_routes(int32_t n_experts, int64_t max_rows) override {
+    DeviceScope scope(device_);
+    const size_t slots = static_cast<size_t>(n_experts * max_rows);
+    owned_.emplace_back(device_, (n_experts + 2 * slots) * 4, "expert routes", true);
+    ExpertRoutes routes;
+    routes.counts = owned_.back().as<int32_t>();
+    routes.rows = routes.counts + n_experts;
+    routes.weights = reinterpret_cast<float*>(routes.rows + slots);
+    routes.n_experts = n_experts;
+    routes.capacity = max_rows;
+    return routes;
+  }
+
+  void route_experts(Activations router_logits, int64_t rows, int32_t top_k, bool every_expert, ExpertRoutes& routes,
+                     Activations out) override {
+    DeviceScope scope(device_);
+    flush();
+    gpu::RouteArgs args;
+    args.scores = router_logits.data;
+    args.ld_scores = router_logits.stride;
+    args.rows = static_cast<int32_t>(rows);
+    args.n_experts = routes.n_experts;
+    args.top_k = top_k;
+    args.every_expert = every_expert;
+    args.counts = routes.counts;
+    args.route_rows = routes.rows;
+    args.route_weights = routes.weights;
+    args.capacity = routes.capacity;
+    args.out = out.data;
+    args.ld_out = out.stride;
+    args.out_cols = static_cast<int32_t>(out.cols);
+    check(gpu::launch_route_experts(type_, args, stream_), "the expert routing kernel");
+  }
+
+  // Every row of the batch is a bound on the expert's: the GEMMs after the
+  // gather run over all of them (the rows past its count are zeros), which
+  // keeps the host from reading the count and the step recordable. Tiles of
+  // zero rows are wasted work at large batches; the weights are read once
+  // per expert either way.
+  int64_t gather_expert_rows(Activations x, int64_t rows, const ExpertRoutes& routes, int32_t expert,
+                             Activations out) override {
+    DeviceScope scope(device_);
+    flush();
+    check(gpu::launch_gather_expert_rows(type_, x.data, x.stride, routes.counts, routes.rows, routes.capacity, expert,
+                                         static_cast<int32_t>(rows), static_cast<int32_t>(x.cols), out.data,
+                                         out.stride, stream_),
+          "the expert row gather kernel");
+    return rows;
+  }
+
+  void add_expert_rows(Activations y, int64_t rows, const ExpertRoutes& routes, int32_t expert,
+                       Activations out) override {
+    DeviceScope scope(device_);
+    flush();
+    check(gpu::launch_add_expert_rows(type_, y.data, y.stride, routes.counts, routes.rows, routes.weights,
+                                      routes.capacity, expert, static_cast<int32_t>(rows), static_cast<int32_t>(out.cols), out.data,
+                                      out.stride, stream_),
+          "the expert row add kernel");
   }
 
   void gather_logit_rows(Activations x, Activations out) override {
