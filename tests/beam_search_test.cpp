@@ -16,6 +16,8 @@
 
 namespace {
 
+using gptq::test::beam_params;
+
 std::string tinydoc() { return gptq::test::shared_path("models/tinydoc-llama-13m"); }
 
 struct Scored {
@@ -158,18 +160,6 @@ class BeamSearch : public ::testing::Test {
               GPTQ_OK);
     ids.resize(n);
     return ids;
-  }
-
-  static gptq_generate_params beam_params(int32_t num_beams, int32_t num_return, float length_penalty,
-                                          int32_t early_stopping, int32_t max_new) {
-    gptq_generate_params p;
-    gptq_generate_default_params(&p, sizeof p);
-    p.num_beams = num_beams;
-    p.num_return_sequences = num_return;
-    p.length_penalty = length_penalty;
-    p.early_stopping = early_stopping;
-    p.max_new_tokens = max_new;
-    return p;
   }
 
   static std::vector<int32_t> tokens_of(const gptq_generation* g, size_t i) {

@@ -187,13 +187,7 @@ TEST(Cli, GenerateWithBeamsPrintsEachSequenceAndItsScore) {
   cp.n_threads = 2;
   gptq_context* context = nullptr;
   ASSERT_EQ(gptq_context_new(model, &cp, &context), GPTQ_OK);
-  gptq_generate_params p;
-  gptq_generate_default_params(&p, sizeof p);
-  p.max_new_tokens = 6;
-  p.num_beams = 3;
-  p.num_return_sequences = 2;
-  p.length_penalty = 0.5f;
-  p.early_stopping = GPTQ_EARLY_STOPPING_NEVER;
+  const gptq_generate_params p = gptq::test::beam_params(3, 2, 0.5f, GPTQ_EARLY_STOPPING_NEVER, 6);
   gptq_generation* g = nullptr;
   ASSERT_EQ(gptq_generate(context, "The end.", &p, &g), GPTQ_OK) << gptq_last_error();
   std::string text;

@@ -75,6 +75,18 @@ std::string scratch_dir(const std::string& name) {
   return dir.string();
 }
 
+gptq_generate_params beam_params(int32_t num_beams, int32_t num_return, float length_penalty, int32_t early_stopping,
+                                 int32_t max_new_tokens) {
+  gptq_generate_params p;
+  gptq_generate_default_params(&p, sizeof p);
+  p.num_beams = num_beams;
+  p.num_return_sequences = num_return;
+  p.length_penalty = length_penalty;
+  p.early_stopping = early_stopping;
+  p.max_new_tokens = max_new_tokens;
+  return p;
+}
+
 std::string model_with_eos_ids(const std::string& model_dir, const std::vector<int32_t>& eos_ids) {
   std::string name = "eos";
   for (int32_t id : eos_ids) name += "-" + std::to_string(id);
