@@ -5,7 +5,7 @@ initializers tests/beam_transformers_test.cpp compares libgptq against.
 Usage (where torch and transformers are installed, e.g. the GPU machine):
 
     python3 scripts/beam_expected.py ../shared/models/tinydoc-llama-13m \
-        > tests/data/beam_expected.inc
+        --extra-end-ids 13 > tests/data/beam_expected.inc
 
 then rebuild: the test skips while tests/data/beam_expected.inc is absent.
 
@@ -22,6 +22,11 @@ sequences (the generated ids, up to and including the first
 end-of-generation id) and sequences_scores. The prompt is token ids, so a
 folder without a tokenizer works too; then no id ends generation, as in
 libgptq, which learns its end-of-generation ids from the tokenizer files.
+
+tinydoc never predicts its EOS, so --extra-end-ids 13 (its newline) also
+ends generation: hypotheses then finish early and at different lengths.
+The ids are recorded, and the test loads the model with a
+generation_config.json that names the same ones.
 """
 
 import argparse
@@ -34,7 +39,7 @@ from transformers import AutoModelForCausalLM
 
 # "The end." in tinydoc-llama-13m's tokenizer, BOS first: a document's end,
 # so end-of-generation tokens compete with the other candidates.
-DEFAULT_PROMPT = [1, 450, 1095, 29889]
+DEFAULT_PROMPT = [1, 383, 1234, 5980]
 LENGTH_PENALTIES = (1.0, 0.0, 2.0, -1.0)
 EARLY_STOPPING = ((False, 0), (True, 1), ("never", 2))
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
@@ -71,6 +76,8 @@ def main():
     parser.add_argument("--prompt-ids", default=",".join(map(str, DEFAULT_PROMPT)),
                         help="comma-separated prompt token ids (default: %(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=12)
+    parser.add_argument("--extra-end-ids", default="",
+                        help="comma-separated ids that end generation besides the model's own")
     parser.add_argument("--shared-dir", default=os.environ.get("GPTQ_SHARED_DIR"),
                         help="the tests' shared directory; the folder is recorded relative to it "
                              "(default: $GPTQ_SHARED_DIR, else the folder's grandparent)")
@@ -87,6 +94,7 @@ def main():
     if max(prompt) >= model.config.vocab_size:
         sys.exit(f"prompt id {max(prompt)} is outside the vocabulary ({model.config.vocab_size}): pass --prompt-ids")
     eos = end_ids(model, folder)
+    eos += [int(t) for t in args.extra_end_ids.split(",") if t and int(t) not in eos]
     # pad_token_id only silences the warning; with no end ids nothing ends a beam early.
     special = {"eos_token_id": eos if eos else None, "pad_token_id": eos[0] if eos else 0}
     input_ids = torch.tensor([prompt], device=device)
@@ -96,6 +104,7 @@ def main():
     print(f'inline constexpr const char* kModel = "{os.path.relpath(folder, shared)}";')
     print(f"inline const std::vector<int32_t> kPrompt = {{{', '.join(map(str, prompt))}}};")
     print("inline constexpr int32_t kNumBeams = 4;")
+    print(f"inline const std::vector<int32_t> kEndIds = {{{', '.join(map(str, eos))}}};")
     print("inline const std::vector<Case> kCases = {")
     for length_penalty in LENGTH_PENALTIES:
         for early_stopping, code in EARLY_STOPPING:

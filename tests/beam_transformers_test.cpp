@@ -29,10 +29,13 @@ struct Case {
 TEST(BeamSearchTransformers, MatchesGenerate) {
 #ifndef GPTQ_BEAM_EXPECTED_FILE
   GTEST_SKIP() << "tests/data/beam_expected.inc is absent; write it where torch and transformers are installed with "
-                  "`python3 scripts/beam_expected.py ../shared/models/tinydoc-llama-13m > tests/data/beam_expected.inc`";
+                  "`python3 scripts/beam_expected.py ../shared/models/tinydoc-llama-13m --extra-end-ids 13 > "
+                  "tests/data/beam_expected.inc`";
 #else
-  const std::string dir = gptq::test::shared_path(kModel);
-  GPTQ_REQUIRE_PATH(dir);
+  GPTQ_REQUIRE_PATH(gptq::test::shared_path(kModel));
+  // The end ids transformers used, named the same way to libgptq.
+  const std::string dir = kEndIds.empty() ? gptq::test::shared_path(kModel)
+                                          : gptq::test::model_with_eos_ids(gptq::test::shared_path(kModel), kEndIds);
   gptq_model* model = nullptr;
   ASSERT_EQ(gptq_model_load(dir.c_str(), nullptr, &model), GPTQ_OK) << gptq_last_error();
   gptq_context_params cp;
