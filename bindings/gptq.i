@@ -41,11 +41,16 @@
 %rename(OK) GPTQ_OK;
 %rename(OFF) GPTQ_LOG_NONE;
 %rename(GPTQ_V1) GPTQ_FORMAT_GPTQ;
+/* EarlyStopping.FALSE / TRUE / NEVER, transformers' three values. */
+%rename(FALSE) GPTQ_EARLY_STOPPING_FALSE;
+%rename(TRUE) GPTQ_EARLY_STOPPING_TRUE;
+%rename(NEVER) GPTQ_EARLY_STOPPING_NEVER;
 %rename(Status) gptq_status;
 %rename(LogLevel) gptq_log_level;
 %rename(Dtype) gptq_dtype;
 %rename(LogitsMode) gptq_logits_mode;
 %rename(StopReason) gptq_stop_reason;
+%rename(EarlyStopping) gptq_early_stopping;
 %rename(QuantMethod) gptq_quant_method;
 %rename(CheckpointFormat) gptq_checkpoint_format;
 /* Constants the hand-written layers restate where users need them. */

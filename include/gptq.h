@@ -430,7 +430,29 @@ typedef struct gptq_generate_params {
     int32_t n_stop_strings;
     gptq_token_fn on_token;      /* streaming callback, or NULL */
     void *user_data;
+    /* Appended after 0.1.0: beam search, as transformers' generate defines
+     * it (do_sample=False). With num_beams > 1 each prompt needs num_beams
+     * sequences of the context (n_seq_max >= n_prompts * num_beams); the
+     * beams share the prompt's KV cache. Sampling, repetition_penalty,
+     * stop_strings, on_token and gptq_stream_begin are refused with
+     * GPTQ_ERR_UNSUPPORTED. */
+    int32_t num_beams;            /* default 1: no beam search */
+    float length_penalty;         /* scores are sum log p / length^length_penalty (default 1) */
+    int32_t early_stopping;       /* gptq_early_stopping (default GPTQ_EARLY_STOPPING_FALSE) */
+    int32_t num_return_sequences; /* per prompt, 1..num_beams (default 1) */
 } gptq_generate_params;
+
+/* When beam search stops, as transformers' early_stopping values. */
+typedef enum gptq_early_stopping {
+    /* False: when the best running beam, scored at its current length,
+     * cannot beat the worst of num_beams finished hypotheses. */
+    GPTQ_EARLY_STOPPING_FALSE = 0,
+    /* True: as soon as num_beams hypotheses are finished. */
+    GPTQ_EARLY_STOPPING_TRUE = 1,
+    /* "never": only when no running beam could beat them at any length up
+     * to max_new_tokens (the canonical beam search with length_penalty 0). */
+    GPTQ_EARLY_STOPPING_NEVER = 2
+} gptq_early_stopping;
 
 GPTQ_API void gptq_generate_default_params(gptq_generate_params *params, size_t struct_size);
 
@@ -442,7 +464,8 @@ typedef enum gptq_stop_reason {
     GPTQ_STOP_CONTEXT_FULL = 4  /* the sequence reached n_ctx */
 } gptq_stop_reason;
 
-/* The result of a generation: one entry per prompt. */
+/* The result of a generation: one entry per prompt, or with beam search
+ * num_return_sequences entries per prompt (prompt-major, best first). */
 typedef struct gptq_generation gptq_generation;
 
 /* Generates a continuation of `prompt` in sequence 0 of the context (which
@@ -473,12 +496,20 @@ GPTQ_API size_t gptq_generation_prompt_tokens(const gptq_generation *generation,
                                               const int32_t **tokens);
 /* A gptq_stop_reason, or -1 for an index out of range. */
 GPTQ_API int32_t gptq_generation_stop_reason(const gptq_generation *generation, size_t index);
+/* The index of the prompt entry `index` continues, or -1 for an index out
+ * of range. */
+GPTQ_API int32_t gptq_generation_prompt_index(const gptq_generation *generation, size_t index);
+/* Beam search's score of entry `index` (transformers' sequences_scores):
+ * the sum of its tokens' log-probabilities, end-of-generation token
+ * included, over (number of tokens)^length_penalty. NaN without beam
+ * search (num_beams 1) or for an index out of range. */
+GPTQ_API double gptq_generation_score(const gptq_generation *generation, size_t index);
 
 typedef struct gptq_timings {
     uint32_t struct_size;        /* set by the caller */
     int64_t prompt_tokens;       /* tokens evaluated as prompt (all entries) */
     double prompt_seconds;
-    int64_t generated_tokens;    /* tokens sampled (all entries) */
+    int64_t generated_tokens;    /* tokens sampled (all entries); beam search: tokens appended to beams */
     double generate_seconds;
     double prompt_tokens_per_second;
     double generated_tokens_per_second;

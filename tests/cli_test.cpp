@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gptq.h"
 #include "test_util.h"
 
 namespace {
@@ -165,6 +166,54 @@ TEST(Cli, GenerateJsonAndStreaming) {
                            " --prompt 'The history of the city' --max-new-tokens 12");
   ASSERT_EQ(streamed.exit_code, 0);
   EXPECT_EQ(streamed.out, "The history of the city" + result["text"].get<std::string>() + "\n");
+}
+
+TEST(Cli, GenerateWithBeamsPrintsEachSequenceAndItsScore) {
+  GPTQ_REQUIRE_PATH(tinydoc());
+  const std::string base = gptq() + " generate --model " + tinydoc() +
+                           " --prompt 'The end.' --max-new-tokens 6 --num-beams 3 --length-penalty 0.5 --threads 2";
+  const std::string command = base + " --num-return-sequences 2 --early-stopping never";
+  const Outcome j = run_command(command + " --json");
+  ASSERT_EQ(j.exit_code, 0);
+  const auto results = nlohmann::json::parse(j.out)["results"];
+  ASSERT_EQ(results.size(), 2u);
+
+  // The same search through the C API.
+  gptq_model* model = nullptr;
+  ASSERT_EQ(gptq_model_load(tinydoc().c_str(), nullptr, &model), GPTQ_OK);
+  gptq_context_params cp;
+  gptq_context_default_params(&cp, sizeof cp);
+  cp.n_seq_max = 3;
+  cp.n_threads = 2;
+  gptq_context* context = nullptr;
+  ASSERT_EQ(gptq_context_new(model, &cp, &context), GPTQ_OK);
+  const gptq_generate_params p = gptq::test::beam_params(3, 2, 0.5f, GPTQ_EARLY_STOPPING_NEVER, 6);
+  gptq_generation* g = nullptr;
+  ASSERT_EQ(gptq_generate(context, "The end.", &p, &g), GPTQ_OK) << gptq_last_error();
+  std::string text;
+  for (size_t i = 0; i < 2; ++i) {
+    const int32_t* ids = nullptr;
+    const size_t n = gptq_generation_tokens(g, i, &ids);
+    EXPECT_EQ(results[i]["tokens"].get<std::vector<int32_t>>(), std::vector<int32_t>(ids, ids + n));
+    EXPECT_EQ(results[i]["prompt_index"], 0);
+    EXPECT_NEAR(results[i]["score"].get<double>(), gptq_generation_score(g, i), 1e-5);
+    char score[64];
+    std::snprintf(score, sizeof score, "%.6f", gptq_generation_score(g, i));
+    text += std::string("[prompt 0] score ") + score + "\nThe end." + gptq_generation_text(g, i) + "\n---\n";
+  }
+  gptq_generation_free(g);
+  gptq_context_free(context);
+  gptq_model_free(model);
+  const Outcome plain = run_command(command);
+  ASSERT_EQ(plain.exit_code, 0);
+  EXPECT_EQ(plain.out, text);
+
+  const Outcome bad_stop = run_command(base + " --early-stopping sometimes", true);
+  EXPECT_EQ(bad_stop.exit_code, 2);
+  EXPECT_NE(bad_stop.out.find("--early-stopping takes true, false or never"), std::string::npos) << bad_stop.out;
+  const Outcome too_many = run_command(base + " --num-return-sequences 4", true);
+  EXPECT_EQ(too_many.exit_code, 1);
+  EXPECT_NE(too_many.out.find("num_return_sequences is 4"), std::string::npos) << too_many.out;
 }
 
 TEST(Cli, PerplexityJson) {

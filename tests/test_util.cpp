@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 
@@ -72,6 +73,33 @@ std::string scratch_dir(const std::string& name) {
   std::filesystem::create_directories(dir);
   scratch_cleanup().dirs.push_back(dir);
   return dir.string();
+}
+
+gptq_generate_params beam_params(int32_t num_beams, int32_t num_return, float length_penalty, int32_t early_stopping,
+                                 int32_t max_new_tokens) {
+  gptq_generate_params p;
+  gptq_generate_default_params(&p, sizeof p);
+  p.num_beams = num_beams;
+  p.num_return_sequences = num_return;
+  p.length_penalty = length_penalty;
+  p.early_stopping = early_stopping;
+  p.max_new_tokens = max_new_tokens;
+  return p;
+}
+
+std::string model_with_eos_ids(const std::string& model_dir, const std::vector<int32_t>& eos_ids) {
+  std::string name = "eos";
+  for (int32_t id : eos_ids) name += "-" + std::to_string(id);
+  const std::string dir = scratch_dir(std::filesystem::path(model_dir).filename().string() + "-" + name);
+  for (const auto& entry : std::filesystem::directory_iterator(model_dir)) {
+    if (entry.path().filename() == "generation_config.json") continue;
+    std::filesystem::create_symlink(std::filesystem::absolute(entry.path()),
+                                    std::filesystem::path(dir) / entry.path().filename());
+  }
+  std::string ids;
+  for (int32_t id : eos_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  std::ofstream(std::filesystem::path(dir) / "generation_config.json") << "{\"eos_token_id\": [" << ids << "]}\n";
+  return dir;
 }
 
 }  // namespace gptq::test

@@ -26,6 +26,15 @@ double relative_l2(std::span<const float> a, std::span<const float> b);
 // Makes a fresh empty directory under the build tree's scratch area.
 std::string scratch_dir(const std::string& name);
 
+// A scratch model directory whose files link to `model_dir`'s, but whose
+// generation_config.json names `eos_ids` as end-of-generation ids: makes
+// generation end where a test needs it to, without copying the weights.
+std::string model_with_eos_ids(const std::string& model_dir, const std::vector<int32_t>& eos_ids);
+
+// Default generation params set for beam search.
+gptq_generate_params beam_params(int32_t num_beams, int32_t num_return, float length_penalty, int32_t early_stopping,
+                                 int32_t max_new_tokens);
+
 // Runs an internal call: GPTQ_OK, or the status of the gptq::Error it threw
 // with its message in *message.
 gptq_status status_of(const std::function<void()>& action, std::string* message);

@@ -2,12 +2,14 @@ package gptq
 
 import "libgptq.dev/gptq/internal/raw"
 
-// Sequence is the generated continuation of one prompt.
+// Sequence is a generated continuation of one prompt.
 type Sequence struct {
 	Text         string  // generated text, without the prompt
 	Tokens       []int32 // generated token ids
 	PromptTokens []int32 // the prompt's ids as fed to the model (BOS included)
 	StopReason   StopReason
+	PromptIndex  int     // the prompt it continues
+	Score        float64 // beam search's sum log p / length^LengthPenalty; NaN without beam search
 }
 
 // Timing of a generation, over all its sequences.
@@ -21,7 +23,8 @@ type Timing struct {
 }
 
 // Generation is the result of a generation, copied out of the library: one
-// Sequence per prompt.
+// Sequence per prompt, or with beam search NumReturnSequences per prompt
+// (prompt by prompt, best first).
 type Generation struct {
 	Sequences []Sequence
 	Timing    Timing
@@ -56,6 +59,8 @@ func takeGeneration(g raw.Struct_SS_gptq_generation) (*Generation, error) {
 			Tokens:       takeInts(raw.Generation_tokens(g, i)),
 			PromptTokens: takeInts(raw.Generation_prompt_tokens(g, i)),
 			StopReason:   StopReason(raw.Generation_stop_reason(g, i)),
+			PromptIndex:  int(raw.Generation_prompt_index(g, i)),
+			Score:        raw.Generation_score(g, i),
 		}
 	}
 	t, err := call(func() raw.Timings { return raw.Generation_timings(g) })

@@ -212,3 +212,60 @@ func TestPerplexityFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestBeamSearchReturnsTheBestSequencesWithTheirScores(t *testing.T) {
+	m := loadModel(t)
+	opts := DefaultGenerateOptions()
+	if opts.NumBeams != 1 || opts.LengthPenalty != 1 || opts.EarlyStopping != EarlyStoppingFalse || opts.NumReturnSequences != 1 {
+		t.Fatalf("beam defaults %+v", opts)
+	}
+	opts.MaxNewTokens = 6
+	opts.NumBeams = 3
+	opts.NumReturnSequences = 2
+	opts.LengthPenalty = 0
+	opts.EarlyStopping = EarlyStoppingNever
+	c := openContext(t, m, &ContextOptions{NSeqMax: 3})
+	g := generate(t, c, refPrompt, &opts)
+	if len(g.Sequences) != 2 || g.Sequences[0].Score < g.Sequences[1].Score || equalIDs(g.Sequences[0].Tokens, g.Sequences[1].Tokens) {
+		t.Fatalf("sequences %+v", g.Sequences)
+	}
+	for _, s := range g.Sequences {
+		// length_penalty 0: the score is the sequence's log-likelihood.
+		if want := logLikelihood(t, c, s.PromptTokens, s.Tokens); s.PromptIndex != 0 || math.Abs(s.Score-want) > 1e-3 {
+			t.Errorf("prompt %d score %v, want prompt 0 score %v", s.PromptIndex, s.Score, want)
+		}
+	}
+	opts.NumReturnSequences = 4
+	if _, err := c.Generate(refPrompt, &opts); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "num_return_sequences") {
+		t.Errorf("4 of 3 beams: %v", err)
+	}
+	if s := generate(t, openContext(t, m, nil), refPrompt, greedy32()).Sequences[0]; !math.IsNaN(s.Score) {
+		t.Errorf("greedy score %v, want NaN", s.Score)
+	}
+}
+
+// logLikelihood sums log p(token) over the tokens after the prompt, from one fresh evaluation.
+func logLikelihood(t *testing.T, c *Context, prompt, tokens []int32) float64 {
+	all := append(append([]int32{}, prompt...), tokens[:len(tokens)-1]...)
+	if err := c.Clear(0); err != nil {
+		t.Fatal(err)
+	}
+	logits, err := c.Eval(0, all, LogitsAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vocab := len(logits) / len(all)
+	sum := 0.0
+	for i, token := range tokens {
+		row := logits[(len(prompt)-1+i)*vocab : (len(prompt)+i)*vocab]
+		max, total := math.Inf(-1), 0.0
+		for _, l := range row {
+			max = math.Max(max, float64(l))
+		}
+		for _, l := range row {
+			total += math.Exp(float64(l) - max)
+		}
+		sum += float64(row[token]) - max - math.Log(total)
+	}
+	return sum
+}

@@ -14,6 +14,7 @@ type (
 	LogLevel         int
 	LogitsMode       int
 	StopReason       int
+	EarlyStopping    int
 	QuantMethod      int
 	CheckpointFormat int
 	Dtype            int
@@ -36,6 +37,11 @@ var (
 	StopString      = StopReason(raw.STRING)
 	StopCallback    = StopReason(raw.CALLBACK)
 	StopContextFull = StopReason(raw.CONTEXT_FULL)
+
+	// transformers' early_stopping values: when beam search stops.
+	EarlyStoppingFalse = EarlyStopping(raw.FALSE) // the best running beam at its length cannot win
+	EarlyStoppingTrue  = EarlyStopping(raw.TRUE)  // num_beams hypotheses are finished
+	EarlyStoppingNever = EarlyStopping(raw.NEVER) // no running beam can win at any length
 
 	MethodGPTQ = QuantMethod(raw.GPTQ)
 	MethodRTN  = QuantMethod(raw.RTN)

@@ -66,6 +66,12 @@ type GenerateOptions struct {
 	AddSpecial        bool     // add BOS etc. as the tokenizer asks
 	StopOnEos         bool     // stop at end-of-generation tokens
 	StopStrings       []string `gptq:"-"` // stop when the text contains one (it is cut off)
+	// Beam search as transformers defines it; each prompt then needs
+	// NumBeams sequences of the context (ContextOptions.NSeqMax).
+	NumBeams           int     // 1: no beam search
+	LengthPenalty      float32 // scores are sum log p / length^LengthPenalty
+	EarlyStopping      EarlyStopping
+	NumReturnSequences int // per prompt, 1..NumBeams
 }
 
 // QuantizeOptions are the settings of Model.Quantize.

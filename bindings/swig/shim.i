@@ -218,6 +218,12 @@ gptqb_ints *gptqb_generation_prompt_tokens(const gptq_generation *generation, in
 int32_t gptqb_generation_stop_reason(const gptq_generation *generation, int32_t index) {
     return gptq_generation_stop_reason(generation, (size_t)index);
 }
+int32_t gptqb_generation_prompt_index(const gptq_generation *generation, int32_t index) {
+    return gptq_generation_prompt_index(generation, (size_t)index);
+}
+double gptqb_generation_score(const gptq_generation *generation, int32_t index) {
+    return gptq_generation_score(generation, (size_t)index);
+}
 gptq_timings *gptqb_generation_timings(const gptq_generation *generation) {
     gptq_timings *timings = (gptq_timings *)calloc(1, sizeof *timings);
     if (timings == NULL) { gptqb_fail(GPTQ_ERR_OUT_OF_MEMORY, "out of memory"); return NULL; }

@@ -48,11 +48,13 @@
 %ignore gptq_model_params::compute_dtype;
 %ignore gptq_quantize_params::compute_dtype;
 %ignore gptq_context_params::kv_dtype;
+%ignore gptq_generate_params::early_stopping;
 %ignore gptq_model_info::compute_dtype;
 /* Their replacements take the original's name in the languages (an
  * %extend member of the same C name would fall under the %ignore too). */
 %rename(ComputeDtype) gptq_model_params::compute_dtype_enum;
 %rename(KvDtype) gptq_context_params::kv_dtype_enum;
+%rename(EarlyStopping) gptq_generate_params::early_stopping_enum;
 %rename(ComputeDtype) gptq_model_info::compute_dtype_enum;
 %rename(ComputeDtype) gptq_quantize_params::compute_dtype_enum;
 /* Strings the params object owns: see the %extend below. */

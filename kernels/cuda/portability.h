@@ -50,6 +50,7 @@
 #define cudaMemGetInfo hipMemGetInfo
 #define cudaMemcpy hipMemcpy
 #define cudaMemcpyAsync hipMemcpyAsync
+#define cudaMemcpy2DAsync hipMemcpy2DAsync
 #define cudaMemsetAsync hipMemsetAsync
 #define cudaMemset hipMemset
 #define cudaStreamCreateWithFlags hipStreamCreateWithFlags

@@ -1,4 +1,5 @@
 // Generation through the C API: parameters in, a gptq_generation out.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ gptq_generate_params generate_defaults() {
   p.seed = 0;
   p.add_special = 1;
   p.stop_on_eos = 1;
+  p.num_beams = 1;
+  p.length_penalty = 1.0f;
+  p.early_stopping = GPTQ_EARLY_STOPPING_FALSE;
+  p.num_return_sequences = 1;
   return p;
 }
 
@@ -39,6 +44,10 @@ GenerateOptions to_options(const gptq_generate_params& p) {
   o.max_new_tokens = p.max_new_tokens;
   o.add_special = p.add_special != 0;
   o.stop_on_eos = p.stop_on_eos != 0;
+  o.beam.num_beams = p.num_beams;
+  o.beam.length_penalty = p.length_penalty;
+  o.beam.early_stopping = static_cast<EarlyStopping>(p.early_stopping);
+  o.beam.num_return_sequences = p.num_return_sequences;
   if (p.n_stop_strings < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "n_stop_strings is negative");
   if (p.n_stop_strings > 0) require_arg(p.stop_strings, "stop_strings");
   for (int32_t i = 0; i < p.n_stop_strings; ++i) {
@@ -123,6 +132,16 @@ size_t gptq_generation_prompt_tokens(const gptq_generation* generation, size_t i
 int32_t gptq_generation_stop_reason(const gptq_generation* generation, size_t index) {
   const SequenceResult* e = entry(generation, index);
   return e == nullptr ? -1 : static_cast<int32_t>(e->stop);
+}
+
+int32_t gptq_generation_prompt_index(const gptq_generation* generation, size_t index) {
+  const SequenceResult* e = entry(generation, index);
+  return e == nullptr ? -1 : e->prompt_index;
+}
+
+double gptq_generation_score(const gptq_generation* generation, size_t index) {
+  const SequenceResult* e = entry(generation, index);
+  return e == nullptr ? std::numeric_limits<double>::quiet_NaN() : e->score;
 }
 
 gptq_status gptq_generation_timings(const gptq_generation* generation, gptq_timings* timings) {

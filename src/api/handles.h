@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "eval/score.h"
 #include "generate/generator.h"
 #include "gptq.h"

@@ -197,6 +197,11 @@ class Backend {
   virtual void score_to_host(Activations logits, int64_t rows, double* out) = 0;
   // dst (here) = src (on `source`'s device): a layer boundary between devices.
   virtual void copy_from(Backend& source, Activations src, Activations dst, int64_t rows) = 0;
+  // Keys and values of positions [begin, end) of sequence `from`, every kv
+  // head, to the same positions of sequence `to` (head_dim elements a
+  // position): beam search giving a beam the history it continues. Enqueued
+  // in order with the ops, like them.
+  virtual void copy_kv(KvLayer& cache, int64_t head_dim, int32_t from, int32_t to, int32_t begin, int32_t end) = 0;
   // Waits for everything enqueued; GPU faults surface as a gptq::Error.
   virtual void synchronize() = 0;
   // Every op of the step is in: a backend that holds work back to fuse it

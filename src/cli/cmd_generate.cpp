@@ -1,5 +1,6 @@
 // gptq generate: stream a continuation of one prompt, or run several
 // prompts as one batch.
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -35,6 +36,15 @@ int32_t on_token(int32_t, int32_t, const char* text, size_t text_len, void* user
 
 nlohmann::json ids_json(const int32_t* ids, size_t n) { return nlohmann::json(std::vector<int32_t>(ids, ids + n)); }
 
+// transformers' spelling of early_stopping: true, false or never.
+bool parse_early_stopping(const std::string& text, int32_t* out) {
+  if (text == "false") *out = GPTQ_EARLY_STOPPING_FALSE;
+  else if (text == "true") *out = GPTQ_EARLY_STOPPING_TRUE;
+  else if (text == "never") *out = GPTQ_EARLY_STOPPING_NEVER;
+  else return false;
+  return true;
+}
+
 }  // namespace
 
 int run_generate(int argc, char** argv) {
@@ -52,6 +62,10 @@ int run_generate(int argc, char** argv) {
       {"stop", "TEXT", "stop when the text contains TEXT", true},
       {"no-bos", "", "do not add the BOS token"},
       {"ignore-eos", "", "keep generating after end-of-generation tokens"},
+      {"num-beams", "N", "beam search with N beams (default 1 = off)"},
+      {"length-penalty", "X", "beam scores are sum log p / length^X (default 1)"},
+      {"early-stopping", "WHEN", "when beam search stops: true, false (default) or never"},
+      {"num-return-sequences", "K", "best K beams returned per prompt, K <= N (default 1)"},
       {"json", "", "print a JSON object on stdout instead of streaming"},
   };
   for (const Option& o : run_options()) options.push_back(o);
@@ -65,8 +79,8 @@ int run_generate(int argc, char** argv) {
 
   gptq_generate_params params;
   gptq_generate_default_params(&params, sizeof params);
-  long long max_new = 0, top_k = 0, last_n = 0, seed = 0;
-  double temperature = 0, top_p = 0, min_p = 0, penalty = 0;
+  long long max_new = 0, top_k = 0, last_n = 0, seed = 0, num_beams = 0, num_return = 0;
+  double temperature = 0, top_p = 0, min_p = 0, penalty = 0, length_penalty = 0;
   RunOptions run;
   if (!args.get_int("max-new-tokens", params.max_new_tokens, &max_new, &error) ||
       !args.get_int("top-k", params.top_k, &top_k, &error) ||
@@ -76,6 +90,9 @@ int run_generate(int argc, char** argv) {
       !args.get_float("top-p", params.top_p, &top_p, &error) ||
       !args.get_float("min-p", params.min_p, &min_p, &error) ||
       !args.get_float("repeat-penalty", params.repetition_penalty, &penalty, &error) ||
+      !args.get_int("num-beams", params.num_beams, &num_beams, &error) ||
+      !args.get_int("num-return-sequences", params.num_return_sequences, &num_return, &error) ||
+      !args.get_float("length-penalty", params.length_penalty, &length_penalty, &error) ||
       !read_run_options(args, &run, &error)) {
     return report_usage(args, error);
   }
@@ -87,6 +104,13 @@ int run_generate(int argc, char** argv) {
   params.top_p = static_cast<float>(top_p);
   params.min_p = static_cast<float>(min_p);
   params.repetition_penalty = static_cast<float>(penalty);
+  params.num_beams = static_cast<int32_t>(num_beams);
+  params.num_return_sequences = static_cast<int32_t>(num_return);
+  params.length_penalty = static_cast<float>(length_penalty);
+  if (args.has("early-stopping") && !parse_early_stopping(args.get("early-stopping"), &params.early_stopping)) {
+    return report_usage(args, "--early-stopping takes true, false or never, not '" + args.get("early-stopping") + "'");
+  }
+  const bool beams = params.num_beams > 1;
   params.add_special = args.has("no-bos") ? 0 : 1;
   params.stop_on_eos = args.has("ignore-eos") ? 0 : 1;
   std::vector<const char*> stops;
@@ -96,15 +120,18 @@ int run_generate(int argc, char** argv) {
 
   const std::vector<std::string>& prompt_texts = args.all("prompt");
   const bool json = args.has("json");
-  StreamState stream{!json && prompt_texts.size() == 1};
-  params.on_token = on_token;
+  // Beams are final only at the end: nothing streams.
+  StreamState stream{!json && !beams && prompt_texts.size() == 1};
+  params.on_token = beams ? nullptr : on_token;
   params.user_data = &stream;
 
   gptq_model* raw_model = nullptr;
   if (int code = load_model(args.get("model"), &raw_model, run); code != kExitOk) return code;
   ModelPtr model(raw_model);
   gptq_context* raw_context = nullptr;
-  if (int code = new_context(model.get(), run, static_cast<int32_t>(prompt_texts.size()), &raw_context); code != kExitOk) {
+  // One sequence per beam; a bad num_beams is left to the library to name.
+  const auto n_seq = static_cast<int32_t>(prompt_texts.size() * static_cast<size_t>(std::max(1LL, num_beams)));
+  if (int code = new_context(model.get(), run, n_seq, &raw_context); code != kExitOk) {
     return code;
   }
   ContextPtr context(raw_context);
@@ -129,11 +156,17 @@ int run_generate(int argc, char** argv) {
     const size_t n = gptq_generation_tokens(generation.get(), i, &ids);
     const int32_t* prompt_ids = nullptr;
     const size_t n_prompt = gptq_generation_prompt_tokens(generation.get(), i, &prompt_ids);
-    results.push_back({{"prompt", prompt_texts[i]},
-                       {"text", gptq_generation_text(generation.get(), i)},
-                       {"tokens", ids_json(ids, n)},
-                       {"prompt_tokens", ids_json(prompt_ids, n_prompt)},
-                       {"stop_reason", stop_reason_name(gptq_generation_stop_reason(generation.get(), i))}});
+    const int32_t prompt_index = gptq_generation_prompt_index(generation.get(), i);
+    nlohmann::json result = {{"prompt", prompt_texts[prompt_index]},
+                              {"text", gptq_generation_text(generation.get(), i)},
+                              {"tokens", ids_json(ids, n)},
+                              {"prompt_tokens", ids_json(prompt_ids, n_prompt)},
+                              {"stop_reason", stop_reason_name(gptq_generation_stop_reason(generation.get(), i))}};
+    if (beams) {
+      result["prompt_index"] = prompt_index;
+      result["score"] = gptq_generation_score(generation.get(), i);
+    }
+    results.push_back(std::move(result));
   }
   const nlohmann::json timing_json = {
       {"prompt_tokens", timings.prompt_tokens},
@@ -152,6 +185,7 @@ int run_generate(int argc, char** argv) {
     std::printf("\n");
   } else {
     for (const auto& r : results) {
+      if (beams) std::printf("[prompt %d] score %.6f\n", r["prompt_index"].get<int>(), r["score"].get<double>());
       std::printf("%s%s\n---\n", r["prompt"].get<std::string>().c_str(), r["text"].get<std::string>().c_str());
     }
   }

@@ -1,9 +1,11 @@
 #include "generate/generator.h"
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "core/error.h"
+#include "generate/beam_search.h"
 
 namespace gptq {
 namespace {
@@ -14,10 +16,28 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 void validate(const Context& context, const std::vector<std::vector<int32_t>>& prompts, const GenerateOptions& options) {
   validate_sampling(options.sampling);
+  validate_beam_options(options.beam);
+  if (options.beam.num_beams > 1) {
+    fail(GPTQ_ERR_UNSUPPORTED, "streaming does not support beam search (num_beams ", options.beam.num_beams,
+         "): a beam's tokens are final only when the search ends; generate without a stream");
+  }
+  validate_prompts(context, prompts, options, 1);
+}
+
+}  // namespace
+
+void validate_prompts(const Context& context, const std::vector<std::vector<int32_t>>& prompts,
+                      const GenerateOptions& options, int32_t sequences_per_prompt) {
   if (prompts.empty()) fail(GPTQ_ERR_INVALID_ARGUMENT, "no prompts given");
-  if (prompts.size() > static_cast<size_t>(context.n_seq_max())) {
-    fail(GPTQ_ERR_INVALID_ARGUMENT, prompts.size(), " prompts need a context with n_seq_max >= ", prompts.size(),
-         " (this one holds ", context.n_seq_max(), ")");
+  const size_t needed = prompts.size() * static_cast<size_t>(sequences_per_prompt);
+  if (needed > static_cast<size_t>(context.n_seq_max())) {
+    if (sequences_per_prompt == 1) {
+      fail(GPTQ_ERR_INVALID_ARGUMENT, prompts.size(), " prompts need a context with n_seq_max >= ", needed,
+           " (this one holds ", context.n_seq_max(), ")");
+    }
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "beam search with num_beams ", sequences_per_prompt, " over ", prompts.size(),
+         " prompt(s) needs a context with n_seq_max >= ", needed, " (one sequence per beam; this one holds ",
+         context.n_seq_max(), ")");
   }
   if (options.max_new_tokens < 0) fail(GPTQ_ERR_INVALID_ARGUMENT, "max_new_tokens must be >= 0");
   for (const std::string& stop : options.stop_strings) {
@@ -32,7 +52,19 @@ void validate(const Context& context, const std::vector<std::vector<int32_t>>& p
   }
 }
 
-}  // namespace
+void validate_beam_options(const BeamOptions& beam) {
+  if (beam.num_beams < 1) fail(GPTQ_ERR_INVALID_ARGUMENT, "num_beams is ", beam.num_beams, "; it must be >= 1 (1: no beam search)");
+  if (beam.num_return_sequences < 1 || beam.num_return_sequences > beam.num_beams) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "num_return_sequences is ", beam.num_return_sequences,
+         "; it must be between 1 and num_beams (", beam.num_beams, ")",
+         beam.num_beams == 1 ? ": greedy decoding and sampling return one sequence per prompt" : "");
+  }
+  if (!std::isfinite(beam.length_penalty)) fail(GPTQ_ERR_INVALID_ARGUMENT, "length_penalty is not a finite number");
+  const auto stopping = static_cast<int32_t>(beam.early_stopping);
+  if (stopping < 0 || stopping > 2) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "early_stopping is ", stopping, "; use 0 (false), 1 (true) or 2 (never)");
+  }
+}
 
 struct BatchGenerator::Live {
   int32_t seq = 0;
@@ -53,6 +85,7 @@ BatchGenerator::BatchGenerator(Context& context, std::vector<std::vector<int32_t
     s->sampler = std::make_unique<Sampler>(options_.sampling, options_.seed + i);
     if (tokenizer_ != nullptr) s->stream = std::make_unique<TextStream>(*tokenizer_, prompts[i], options_.stop_strings);
     result_.sequences[i].prompt_tokens = prompts[i];
+    result_.sequences[i].prompt_index = static_cast<int32_t>(i);
     result_.timings.prompt_tokens += static_cast<int64_t>(prompts[i].size());
     s->history = std::move(prompts[i]);
     context_.clear(s->seq);
@@ -153,6 +186,7 @@ std::vector<std::vector<int32_t>> tokenize_prompts(const Model& model, const std
 
 GenerationResult generate_from_tokens(Context& context, const std::vector<std::vector<int32_t>>& prompts,
                                       const GenerateOptions& options) {
+  if (options.beam.num_beams > 1) return beam_search(context, prompts, options);
   BatchGenerator generator(context, prompts, options);
   std::vector<TokenEvent> events;
   while (generator.step(&events)) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,8 +24,23 @@ namespace gptq {
 
 enum class StopReason : int32_t { Length = 0, Eos = 1, StopString = 2, Callback = 3, ContextFull = 4 };
 
+// transformers' early_stopping: when beam search may stop before max_new_tokens.
+enum class EarlyStopping : int32_t {
+  Heuristic = 0,  // False: once the best running beam, scored at its current length, cannot beat the finished ones
+  True = 1,       // True: as soon as num_beams hypotheses are finished
+  Never = 2,      // "never": only when no running beam can beat them at any length up to the maximum
+};
+
+struct BeamOptions {
+  int32_t num_beams = 1;  // 1: no beam search (greedy or sampling)
+  float length_penalty = 1.0f;
+  EarlyStopping early_stopping = EarlyStopping::Heuristic;
+  int32_t num_return_sequences = 1;  // per prompt, <= num_beams
+};
+
 struct GenerateOptions {
   SamplingParams sampling;
+  BeamOptions beam;
   uint64_t seed = 0;  // prompt i samples with seed + i
   int32_t max_new_tokens = 128;
   bool add_special = true;
@@ -39,6 +55,10 @@ struct SequenceResult {
   std::vector<int32_t> tokens;  // generated, the end-of-generation token included
   std::string text;             // generated text, without special tokens, cut before a stop string
   StopReason stop = StopReason::Length;
+  int32_t prompt_index = 0;  // the prompt it continues
+  // Beam search's score: the sum of the tokens' log-probabilities divided by
+  // (generated length)^length_penalty; NaN without beam search.
+  double score = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct GenerationTimings {
@@ -96,7 +116,17 @@ class BatchGenerator {
 std::vector<std::vector<int32_t>> tokenize_prompts(const Model& model, const std::vector<std::string>& prompts,
                                                    bool add_special);
 
-// Runs a BatchGenerator to the end, feeding options.on_token.
+// Checks the prompts and lengths of a generation that gives each prompt
+// `sequences_per_prompt` sequences of the context.
+void validate_prompts(const Context& context, const std::vector<std::vector<int32_t>>& prompts,
+                      const GenerateOptions& options, int32_t sequences_per_prompt);
+
+// Checks the beam settings of any generation (num_beams 1 included);
+// GPTQ_ERR_INVALID_ARGUMENT naming the parameter.
+void validate_beam_options(const BeamOptions& beam);
+
+// Runs a BatchGenerator to the end, feeding options.on_token, or beam
+// search (generate/beam_search.h) when options.beam.num_beams > 1.
 GenerationResult generate(Context& context, const std::vector<std::string>& prompts, const GenerateOptions& options);
 GenerationResult generate_from_tokens(Context& context, const std::vector<std::vector<int32_t>>& prompts,
                                       const GenerateOptions& options);

@@ -71,6 +71,21 @@ void Context::clear(int32_t seq) {
   cache_.set_length(seq, 0);
 }
 
+void Context::copy_positions(int32_t from, int32_t to, int32_t begin, int32_t end) {
+  check_room(from, 0);
+  check_room(to, 0);
+  if (begin < 0 || begin > end || begin > cache_.length(to) || end > cache_.length(from)) {
+    fail(GPTQ_ERR_INVALID_ARGUMENT, "cannot copy positions [", begin, ", ", end, ") of sequence ", from, " (",
+         cache_.length(from), " held) to sequence ", to, " (", cache_.length(to), " held)");
+  }
+  if (begin < end && from != to) {
+    for (int64_t l = 0; l < cache_.n_layers(); ++l) {
+      backends_.on(model_.placement().layers[l]).copy_kv(cache_.layer(l), model_.config().head_dim, from, to, begin, end);
+    }
+  }
+  cache_.set_length(to, end);
+}
+
 void Context::check_room(int32_t seq, size_t n_tokens) const {
   if (seq < 0 || seq >= cache_.n_seq()) {
     fail(GPTQ_ERR_INVALID_ARGUMENT, "sequence id ", seq, " is outside [0, ", cache_.n_seq(), ")");

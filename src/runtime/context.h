@@ -46,6 +46,11 @@ class Context {
   void clear(int32_t seq);  // -1: all
   int32_t seq_length(int32_t seq) const { return cache_.length(seq); }
 
+  // Makes sequence `to` hold the first `end` positions of `from`, copying
+  // only [begin, end): the caller knows `to` already holds the same first
+  // `begin` positions (beam search: the beams' shared prefix).
+  void copy_positions(int32_t from, int32_t to, int32_t begin, int32_t end);
+
   // Appends tokens to one sequence; writes logits as `mode` asks
   // (vocab_size floats for Last, n x vocab_size for All).
   void eval(int32_t seq, std::span<const int32_t> tokens, LogitsMode mode, float* logits);

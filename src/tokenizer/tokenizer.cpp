@@ -49,4 +49,9 @@ bool Tokenizer::is_end_of_generation(int32_t id) const {
   return std::find(end_of_generation_.begin(), end_of_generation_.end(), id) != end_of_generation_.end();
 }
 
+int32_t Tokenizer::end_of_generation_count() const {
+  const bool eos_listed = std::find(end_of_generation_.begin(), end_of_generation_.end(), eos_) != end_of_generation_.end();
+  return static_cast<int32_t>(end_of_generation_.size()) + (eos_ >= 0 && !eos_listed ? 1 : 0);
+}
+
 }  // namespace gptq

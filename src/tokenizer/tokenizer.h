@@ -66,6 +66,8 @@ class Tokenizer {
   int32_t eos() const { return eos_; }  // -1 when none
   // True for every id that ends generation (EOS and generation_config's eos ids).
   bool is_end_of_generation(int32_t id) const;
+  // How many distinct ids end generation (beam search keeps that many spare candidates per beam).
+  int32_t end_of_generation_count() const;
   const std::vector<int32_t>& prefix_tokens() const { return prefix_; }
   const std::vector<int32_t>& suffix_tokens() const { return suffix_; }
 

@@ -77,7 +77,7 @@ GPTQ_ABI_FIELD(gptq_context_params, n_threads, 16);
 /* Appended after 0.1.0: devices. */
 GPTQ_ABI_APPENDED(gptq_context_params, kv_dtype, 20);
 GPTQ_ABI_FIELD(gptq_context_params, kv_dtype, 20);
-GPTQ_ABI_SIZE(gptq_generate_params, 80);
+GPTQ_ABI_SIZE(gptq_generate_params, 96);
 GPTQ_ABI_FIELD(gptq_generate_params, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_generate_params, max_new_tokens, 4);
 GPTQ_ABI_FIELD(gptq_generate_params, temperature, 8);
@@ -93,6 +93,12 @@ GPTQ_ABI_FIELD(gptq_generate_params, stop_strings, 48);
 GPTQ_ABI_FIELD(gptq_generate_params, n_stop_strings, 56);
 GPTQ_ABI_FIELD(gptq_generate_params, on_token, 64);
 GPTQ_ABI_FIELD(gptq_generate_params, user_data, 72);
+/* Appended after 0.1.0: beam search. */
+GPTQ_ABI_APPENDED(gptq_generate_params, num_beams, 80);
+GPTQ_ABI_FIELD(gptq_generate_params, num_beams, 80);
+GPTQ_ABI_FIELD(gptq_generate_params, length_penalty, 84);
+GPTQ_ABI_FIELD(gptq_generate_params, early_stopping, 88);
+GPTQ_ABI_FIELD(gptq_generate_params, num_return_sequences, 92);
 GPTQ_ABI_SIZE(gptq_timings, 56);
 GPTQ_ABI_FIELD(gptq_timings, struct_size, 0);
 GPTQ_ABI_FIELD(gptq_timings, prompt_tokens, 8);

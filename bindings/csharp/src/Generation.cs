@@ -10,6 +10,10 @@ namespace LibGptq {
     /// The prompt's ids as fed to the model (BOS included).
     public int[] PromptTokens { get; internal set; }
     public StopReason StopReason { get; internal set; }
+    /// The prompt it continues.
+    public int PromptIndex { get; internal set; }
+    /// Beam search's score (sum of log-probabilities / length^LengthPenalty); NaN without beam search.
+    public double Score { get; internal set; }
   }
 
   public sealed class Timing {
@@ -21,7 +25,8 @@ namespace LibGptq {
     public double GeneratedTokensPerSecond { get; internal set; }
   }
 
-  /// The result of a generation, copied out of the library: one Sequence per prompt.
+  /// The result of a generation, copied out of the library: one Sequence per prompt, or with beam
+  /// search NumReturnSequences per prompt (prompt by prompt, best first).
   public sealed class Generation {
     public ReadOnlyCollection<Sequence> Sequences { get; private set; }
     public Timing Timing { get; private set; }
@@ -40,7 +45,9 @@ namespace LibGptq {
             Text = gptq.generation_text(g, i),
             Tokens = Native.Take(gptq.generation_tokens(g, i)),
             PromptTokens = Native.Take(gptq.generation_prompt_tokens(g, i)),
-            StopReason = (StopReason)gptq.generation_stop_reason(g, i)
+            StopReason = (StopReason)gptq.generation_stop_reason(g, i),
+            PromptIndex = gptq.generation_prompt_index(g, i),
+            Score = gptq.generation_score(g, i)
           });
         }
         using (Timings t = gptq.generation_timings(g)) {

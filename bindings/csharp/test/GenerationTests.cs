@@ -104,6 +104,51 @@ namespace LibGptq.Tests {
     }
 
     [Test]
+    public void BeamSearchReturnsTheBestSequencesWithTheirScores() {
+      using (var cp = new ContextParams { NSeqMax = 3 })
+      using (Context context = model.NewContext(cp))
+      using (var p = new GenerateParams { MaxNewTokens = 6, NumBeams = 3, NumReturnSequences = 2 }) {
+        Assert.AreEqual(EarlyStopping.FALSE, p.EarlyStopping);
+        Assert.AreEqual(1.0f, p.LengthPenalty);
+        p.LengthPenalty = 0;
+        p.EarlyStopping = EarlyStopping.NEVER;
+        Generation g = context.Generate(Fixtures.Prompt, p);
+        Assert.AreEqual(2, g.Sequences.Count);
+        Assert.GreaterOrEqual(g[0].Score, g[1].Score);
+        Assert.AreNotEqual(g[0].Tokens, g[1].Tokens);
+        foreach (Sequence s in g.Sequences) {
+          Assert.AreEqual(0, s.PromptIndex);
+          // length_penalty 0: the score is the sequence's log-likelihood.
+          Assert.AreEqual(LogLikelihood(context, s.PromptTokens, s.Tokens), s.Score, 1e-3);
+        }
+        p.NumReturnSequences = 4;
+        var e = Assert.Throws<GptqException>(() => context.Generate(Fixtures.Prompt, p));
+        Assert.AreEqual(Status.ERR_INVALID_ARGUMENT, e.Status);
+        StringAssert.Contains("num_return_sequences", e.Message);
+      }
+      using (Context context = model.NewContext())
+      using (GenerateParams greedy = Fixtures.Greedy32())
+        Assert.IsTrue(double.IsNaN(context.Generate(Fixtures.Prompt, greedy)[0].Score));
+    }
+
+    /// The sum of log p(token) over the tokens after the prompt, from one fresh evaluation.
+    static double LogLikelihood(Context context, int[] prompt, int[] tokens) {
+      int[] all = prompt.Concat(tokens.Take(tokens.Length - 1)).ToArray();
+      context.Clear(0);
+      float[] logits = context.Eval(0, all, LogitsMode.ALL);
+      int vocab = logits.Length / all.Length;
+      double sum = 0;
+      for (int i = 0; i < tokens.Length; i++) {
+        int row = (prompt.Length - 1 + i) * vocab;
+        double max = double.NegativeInfinity, total = 0;
+        for (int v = 0; v < vocab; v++) max = Math.Max(max, logits[row + v]);
+        for (int v = 0; v < vocab; v++) total += Math.Exp(logits[row + v] - max);
+        sum += logits[row + tokens[i]] - max - Math.Log(total);
+      }
+      return sum;
+    }
+
+    [Test]
     public void ThreadsSharingTheModelAgree() {
       var runs = Enumerable.Range(0, 4).Select(i => Task.Factory.StartNew(() => {
         using (var cp = new ContextParams { NThreads = 1 })

@@ -241,6 +241,18 @@ class CpuBackend final : public Backend {
     source.copy_to_host(src, rows, dst.as<float>());
   }
 
+  void copy_kv(KvLayer& cache, int64_t head_dim, int32_t from, int32_t to, int32_t begin, int32_t end) override {
+    const int64_t n_heads = cache.seq_stride / cache.head_stride;
+    const size_t bytes = static_cast<size_t>((end - begin) * head_dim) * sizeof(float);
+    for (void* base : {cache.keys, cache.values}) {
+      float* data = static_cast<float*>(base);
+      for (int64_t g = 0; g < n_heads; ++g) {
+        const int64_t at = g * cache.head_stride + int64_t{begin} * head_dim;
+        std::memcpy(data + to * cache.seq_stride + at, data + from * cache.seq_stride + at, bytes);
+      }
+    }
+  }
+
   void synchronize() override {}
 
  private:

@@ -488,6 +488,24 @@ class GpuBackend final : public Backend {
     synchronize();
   }
 
+  void copy_kv(KvLayer& cache, int64_t head_dim, int32_t from, int32_t to, int32_t begin, int32_t end) override {
+    DeviceScope scope(device_);
+    flush();
+    // One 2D copy per tensor: a row per kv head, head_stride apart.
+    const size_t element = float_type_size(cache.type);
+    const size_t pitch = static_cast<size_t>(cache.head_stride) * element;
+    const size_t width = static_cast<size_t>((end - begin) * head_dim) * element;
+    const size_t heads = static_cast<size_t>(cache.seq_stride / cache.head_stride);
+    const size_t offset = static_cast<size_t>(int64_t{begin} * head_dim) * element;
+    const size_t seq_bytes = static_cast<size_t>(cache.seq_stride) * element;
+    for (void* base : {cache.keys, cache.values}) {
+      char* data = static_cast<char*>(base);
+      check(cudaMemcpy2DAsync(data + to * seq_bytes + offset, pitch, data + from * seq_bytes + offset, pitch, width,
+                              heads, cudaMemcpyDeviceToDevice, stream_),
+            "copying KV cache positions between sequences");
+    }
+  }
+
   void synchronize() override {
     DeviceScope scope(device_);
     flush();

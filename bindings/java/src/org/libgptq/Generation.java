@@ -4,14 +4,21 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
-/** The result of a generation: one {@link Sequence} per prompt, copied out of the library. */
+/**
+ * The result of a generation, copied out of the library: one {@link Sequence} per prompt, or with beam
+ * search {@code numReturnSequences} per prompt (prompt by prompt, best first).
+ */
 public final class Generation {
     /**
      * @param text the generated text, without the prompt
      * @param tokens the generated token ids
      * @param promptTokens the prompt's ids as fed to the model (BOS included)
+     * @param promptIndex the prompt it continues
+     * @param score beam search's score (sum of log-probabilities / length^lengthPenalty); NaN without
+     *     beam search
      */
-    public record Sequence(String text, int[] tokens, int[] promptTokens, StopReason stopReason) {}
+    public record Sequence(String text, int[] tokens, int[] promptTokens, StopReason stopReason,
+                           int promptIndex, double score) {}
 
     public record Timing(long promptTokens, double promptSeconds, long generatedTokens,
                          double generateSeconds, double promptTokensPerSecond,
@@ -34,7 +41,8 @@ public final class Generation {
                 sequences.add(new Sequence(gptq.generation_text(g, i),
                         Tokens.take(gptq.generation_tokens(g, i)),
                         Tokens.take(gptq.generation_prompt_tokens(g, i)),
-                        StopReason.swigToEnum(gptq.generation_stop_reason(g, i))));
+                        StopReason.swigToEnum(gptq.generation_stop_reason(g, i)),
+                        gptq.generation_prompt_index(g, i), gptq.generation_score(g, i)));
             }
             try (Timings t = gptq.generation_timings(g)) {
                 return new Generation(sequences, new Timing(t.getPromptTokens(), t.getPromptSeconds(),

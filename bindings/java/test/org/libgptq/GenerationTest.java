@@ -35,6 +35,57 @@ public class GenerationTest {
     }
 
     @Test
+    public void beamSearchReturnsTheBestSequencesWithTheirScores() {
+        try (ContextParams contextParams = new ContextParams(); GenerateParams params = new GenerateParams()) {
+            assertEquals(EarlyStopping.FALSE, params.getEarlyStopping());
+            assertEquals(1.0f, params.getLengthPenalty(), 0);
+            contextParams.setNSeqMax(3);
+            params.setMaxNewTokens(6);
+            params.setNumBeams(3);
+            params.setNumReturnSequences(2);
+            params.setLengthPenalty(0);
+            params.setEarlyStopping(EarlyStopping.NEVER);
+            try (Context context = model.newContext(contextParams)) {
+                Generation g = context.generate(Fixtures.PROMPT, params);
+                assertEquals(2, g.sequences().size());
+                assertTrue(g.get(0).score() >= g.get(1).score());
+                assertFalse(Arrays.equals(g.get(0).tokens(), g.get(1).tokens()));
+                for (Generation.Sequence s : g.sequences()) {
+                    assertEquals(0, s.promptIndex());
+                    // length_penalty 0: the score is the sequence's log-likelihood.
+                    assertEquals(logLikelihood(context, s.promptTokens(), s.tokens()), s.score(), 1e-3);
+                }
+                params.setNumReturnSequences(4);
+                GptqException e = assertThrows(GptqException.class, () -> context.generate(Fixtures.PROMPT, params));
+                assertEquals(Status.ERR_INVALID_ARGUMENT, e.getStatus());
+                assertTrue(e.getMessage(), e.getMessage().contains("num_return_sequences"));
+            }
+        }
+        try (Context context = model.newContext(); GenerateParams greedy = Fixtures.greedy32()) {
+            assertEquals(1, greedy.getNumBeams());
+            assertTrue(Double.isNaN(context.generate(Fixtures.PROMPT, greedy).get(0).score()));
+        }
+    }
+
+    /** The sum of log p(token) over the tokens after the prompt, from one fresh evaluation. */
+    private static double logLikelihood(Context context, int[] prompt, int[] tokens) {
+        int[] all = Arrays.copyOf(prompt, prompt.length + tokens.length - 1);
+        System.arraycopy(tokens, 0, all, prompt.length, tokens.length - 1);
+        context.clear(0);
+        float[] logits = context.eval(0, all, LogitsMode.ALL);
+        int vocab = logits.length / all.length;
+        double sum = 0;
+        for (int i = 0; i < tokens.length; i++) {
+            int row = (prompt.length - 1 + i) * vocab;
+            double max = Double.NEGATIVE_INFINITY, total = 0;
+            for (int v = 0; v < vocab; v++) max = Math.max(max, logits[row + v]);
+            for (int v = 0; v < vocab; v++) total += Math.exp(logits[row + v] - max);
+            sum += logits[row + tokens[i]] - max - Math.log(total);
+        }
+        return sum;
+    }
+
+    @Test
     public void tokenizeMatchesTheReferencePrompt() {
         int[] ids = model.tokenize(Fixtures.PROMPT);
         assertArrayEquals(Arrays.copyOf(Fixtures.REFERENCE_IDS, Fixtures.PROMPT_TOKENS), ids);
